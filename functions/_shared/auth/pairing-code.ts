@@ -1,0 +1,24 @@
+// Pairing codes in the style of RFC 8628 user codes: 8 letters from a 20-consonant
+// alphabet (no vowels, so no words; no look-alikes), shown as XXXX-XXXX, read back
+// case-insensitively with or without the dash. 20^8 ≈ 2^34.6 codes.
+import { hmacSha256Hex, randomString } from "../crypto.ts";
+
+export const PAIRING_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
+export const PAIRING_CODE_LENGTH = 8;
+
+export function generatePairingCode(): string {
+  const raw = randomString(PAIRING_ALPHABET, PAIRING_CODE_LENGTH);
+  return `${raw.slice(0, 4)}-${raw.slice(4)}`;
+}
+
+/** The canonical form (8 upper-case letters) or null when it cannot be a code of ours. */
+export function normalizePairingCode(input: string): string | null {
+  const compact = input.replace(/[\s-]/g, "").toUpperCase();
+  if (compact.length !== PAIRING_CODE_LENGTH) return null;
+  for (const ch of compact) if (!PAIRING_ALPHABET.includes(ch)) return null;
+  return compact;
+}
+
+export function hashPairingCode(normalized: string, pepper: string): Promise<string> {
+  return hmacSha256Hex(pepper, `pairing-code:${normalized}`);
+}

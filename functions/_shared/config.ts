@@ -1,0 +1,89 @@
+// Settings from the environment: the names Supabase injects into every Edge Function
+// (SUPABASE_URL, SUPABASE_DB_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWKS) plus this
+// project's function secrets. Validated once at start-up, never logged.
+import { z } from "zod";
+
+const optional = z.string().trim().min(1).optional().catch(undefined);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  SUPABASE_URL: z.url(),
+  SUPABASE_DB_URL: z.string().min(1),
+  SUPABASE_SERVICE_ROLE_KEY: optional,
+  SUPABASE_JWKS: optional,
+  SUPABASE_JWT_SECRET: optional,
+  DEVICE_TOKEN_PEPPER: z.string().min(32, "DEVICE_TOKEN_PEPPER must be at least 32 characters"),
+  DEVICE_STORAGE_DRIVER: z.enum(["supabase", "s3"]).default("supabase"),
+  DEVICE_STORAGE_BUCKET: z.string().min(3).default("device-photos"),
+  DEVICE_UPLOAD_TTL_SECONDS: positiveInt(900),
+  DEVICE_MAX_PHOTO_BYTES: positiveInt(10 * 1024 * 1024),
+  DEVICE_PAIRING_TTL_SECONDS: positiveInt(600),
+  DEVICE_PAIRINGS_PER_HOUR: positiveInt(20),
+  // Failed activations allowed per pairing-code lifetime (see README: guessing bound).
+  DEVICE_ACTIVATION_FAILURES: positiveInt(5),
+  S3_ENDPOINT: optional,
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ACCESS_KEY_ID: optional,
+  S3_SECRET_ACCESS_KEY: optional,
+});
+
+export interface Config {
+  supabaseUrl: string;
+  dbUrl: string;
+  serviceRoleKey?: string;
+  jwks?: string;
+  legacyJwtSecret?: string;
+  tokenPepper: string;
+  storage:
+    | { driver: "supabase"; bucket: string }
+    | { driver: "s3"; bucket: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  uploadTtlSeconds: number;
+  maxPhotoBytes: number;
+  pairingTtlSeconds: number;
+  pairingsPerHour: number;
+  activationFailuresPerWindow: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid function configuration: ${names}`);
+  }
+  const e = parsed.data;
+  let storage: Config["storage"];
+  if (e.DEVICE_STORAGE_DRIVER === "s3") {
+    if (!e.S3_ENDPOINT || !e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY) {
+      throw new ConfigError("The s3 storage driver needs S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
+    }
+    storage = {
+      driver: "s3",
+      bucket: e.DEVICE_STORAGE_BUCKET,
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    };
+  } else {
+    if (!e.SUPABASE_SERVICE_ROLE_KEY) {
+      throw new ConfigError("The supabase storage driver needs SUPABASE_SERVICE_ROLE_KEY");
+    }
+    storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET };
+  }
+  return {
+    supabaseUrl: e.SUPABASE_URL,
+    dbUrl: e.SUPABASE_DB_URL,
+    serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
+    jwks: e.SUPABASE_JWKS,
+    legacyJwtSecret: e.SUPABASE_JWT_SECRET,
+    tokenPepper: e.DEVICE_TOKEN_PEPPER,
+    storage,
+    uploadTtlSeconds: e.DEVICE_UPLOAD_TTL_SECONDS,
+    maxPhotoBytes: e.DEVICE_MAX_PHOTO_BYTES,
+    pairingTtlSeconds: e.DEVICE_PAIRING_TTL_SECONDS,
+    pairingsPerHour: e.DEVICE_PAIRINGS_PER_HOUR,
+    activationFailuresPerWindow: e.DEVICE_ACTIVATION_FAILURES,
+  };
+}

@@ -1,0 +1,16 @@
+import type { Config } from "../config.ts";
+import type { StorageDriver } from "./driver.ts";
+import { createS3Driver } from "./s3.ts";
+import { createSupabaseStorageDriver } from "./supabase.ts";
+
+export function createStorageDriver(config: Config): StorageDriver {
+  const s = config.storage;
+  if (s.driver === "s3") {
+    return createS3Driver({ ...s, uploadTtlSeconds: config.uploadTtlSeconds });
+  }
+  return createSupabaseStorageDriver({
+    supabaseUrl: config.supabaseUrl,
+    serviceRoleKey: config.serviceRoleKey!,
+    bucket: s.bucket,
+  });
+}

@@ -1,0 +1,14 @@
+import type { UserVerifier } from "../_shared/auth/user-jwt.ts";
+import type { Config } from "../_shared/config.ts";
+import type { Sql } from "../_shared/db.ts";
+import type { StorageDriver } from "../_shared/storage/driver.ts";
+
+/** What every route gets: settings and the adapters to the outside world. */
+export interface DevicesContext {
+  config: Config;
+  sql: Sql;
+  storage: StorageDriver;
+  verifyUser: UserVerifier;
+}
+
+export type RouteHandler = (req: Request, ctx: DevicesContext) => Promise<Response>;

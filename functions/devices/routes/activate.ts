@@ -1,0 +1,40 @@
+// POST /devices/activate (pairing code): the device's token, shown this once only.
+import { z } from "zod";
+import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
+import { hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
+import { ApiError, jsonResponse } from "../../_shared/errors.ts";
+import { readJsonBody } from "../../_shared/request.ts";
+import type { RouteHandler } from "../context.ts";
+
+export const ActivateRequest = z.object({
+  pairing_code: z.string().max(32),
+});
+export type ActivateRequest = z.infer<typeof ActivateRequest>;
+
+function clientAddress(req: Request): string {
+  return req.headers.get("x-forwarded-for")?.split(",")[0].trim() || "unknown";
+}
+
+export const activate: RouteHandler = async (req, ctx) => {
+  const body = await readJsonBody(req, ActivateRequest);
+  const normalized = normalizePairingCode(body.pairing_code);
+  // A string that cannot be a code still counts as a failed attempt.
+  const codeHash = await hashPairingCode(normalized ?? `invalid:${body.pairing_code}`, ctx.config.tokenPepper);
+  const token = generateDeviceToken();
+  const tokenHash = await hashDeviceToken(token, ctx.config.tokenPepper);
+
+  // Failed attempts are counted over one pairing code's lifetime (the window).
+  const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
+    select device_api.activate(${codeHash}, ${tokenHash}, ${clientAddress(req)},
+                               ${ctx.config.activationFailuresPerWindow},
+                               ${ctx.config.pairingTtlSeconds}) as result`;
+  if ("error" in result) {
+    const e = result.error;
+    throw new ApiError(e.status, e.code, e.message, { retryAfterSeconds: e.retry_after });
+  }
+  return jsonResponse({ device_id: result.device_id, device_token: token }, 201);
+};
+
+type ActivationResult =
+  | { device_id: string }
+  | { error: { status: number; code: string; message: string; retry_after?: number } };

@@ -1,0 +1,29 @@
+// POST /devices/pair (user JWT): a new device and its short-lived pairing code.
+import { z } from "zod";
+import { generatePairingCode, hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
+import { callDeviceApi } from "../../_shared/db.ts";
+import { jsonResponse } from "../../_shared/errors.ts";
+import { readJsonBody } from "../../_shared/request.ts";
+import type { RouteHandler } from "../context.ts";
+
+export const PairRequest = z.object({
+  name: z.string().trim().min(1).max(64).optional(),
+});
+export type PairRequest = z.infer<typeof PairRequest>;
+
+export const pair: RouteHandler = async (req, ctx) => {
+  const user = await ctx.verifyUser(req);
+  const body = await readJsonBody(req, PairRequest);
+  const code = generatePairingCode();
+  const codeHash = await hashPairingCode(normalizePairingCode(code)!, ctx.config.tokenPepper);
+  const [row] = await callDeviceApi(() =>
+    ctx.sql<{ device_id: string; expires_at: Date }[]>`
+      select * from device_api.pair(${user.userId}::uuid, ${body.name ?? null}, ${codeHash},
+                                    ${ctx.config.pairingTtlSeconds}, ${ctx.config.pairingsPerHour})`
+  );
+  return jsonResponse({
+    device_id: row.device_id,
+    pairing_code: code,
+    expires_at: new Date(row.expires_at).toISOString(),
+  }, 201);
+};

@@ -1,0 +1,57 @@
+// The `devices` Edge Function under real Deno, in its own process.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { waitFor } from "./ports.ts";
+
+export interface EdgeRuntimeHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEdgeRuntime(opts: {
+  projectRoot: string;
+  port: number;
+  env: Record<string, string>;
+  onLog?: (line: string) => void;
+}): Promise<EdgeRuntimeHandle> {
+  const deno = join(opts.projectRoot, "node_modules/.bin/deno");
+  const child: ChildProcess = spawn(deno, [
+    "run",
+    "--quiet",
+    "--config", join(opts.projectRoot, "deno.json"),
+    "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
+    join(opts.projectRoot, "scripts/stack/function-host.ts"),
+  ], {
+    cwd: opts.projectRoot,
+    // Only what Supabase would inject plus the function's secrets: no inherited env.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1", ...opts.env, FUNCTION_PORT: String(opts.port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once("exit", () => { exited = true; resolve(); }));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => chunk.split("\n").filter(Boolean).forEach((l) => opts.onLog?.(l)));
+  }
+  const url = `http://127.0.0.1:${opts.port}`;
+  const stop = async () => {
+    if (!exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exit;
+      clearTimeout(timer);
+    }
+  };
+  try {
+    await waitFor("the devices function", async () => {
+      if (exited) throw new Error("deno exited");
+      const res = await fetch(`${url}/devices/health`, { method: "OPTIONS" });
+      await res.body?.cancel();
+      return res.status === 204;
+    }, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
+}

@@ -1,0 +1,139 @@
+// The local stack: everything `supabase start` + `functions serve` would give, built
+// from parts that run without Docker. Used by `npm start` and by the tests.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { createLocalAuth, type LocalAuth, mintAccessToken } from "./auth.ts";
+import { startEdgeRuntime } from "./edge-runtime.ts";
+import { startGateway } from "./gateway.ts";
+import { LOCAL_S3_CREDENTIALS, startObjectStore } from "./object-store.ts";
+import { freePort } from "./ports.ts";
+import { startPostgres } from "./postgres.ts";
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
+export const DEFAULT_WORK_DIR = join(PROJECT_ROOT, ".local/stack");
+export const DEFAULT_PORTS = { gateway: 54321, postgres: 54322, objectStore: 54323, function: 54324 };
+
+export interface LocalUser {
+  id: string;
+  email: string;
+}
+
+/** What a client needs to use the running stack; written to <workDir>/stack.json. */
+export interface StackInfo {
+  supabase_url: string;
+  api_base: string;
+  db_url: string;
+  user: LocalUser;
+  user_access_token: string;
+  storage: { driver: "s3"; endpoint: string; bucket: string };
+}
+
+export interface Stack {
+  info: StackInfo;
+  infoPath: string;
+  workDir: string;
+  /** A new user in auth.users with an access token, as if they had signed up. */
+  createUser(email?: string): Promise<{ user: LocalUser; accessToken: string }>;
+  mintAccessToken(user: LocalUser, ttlSeconds?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  workDir?: string;
+  ports?: Partial<typeof DEFAULT_PORTS> | "random";
+  log?: (line: string) => void;
+  functionEnv?: Record<string, string>;
+}
+
+async function choosePorts(ports: StackOptions["ports"]): Promise<typeof DEFAULT_PORTS> {
+  if (ports === "random") {
+    return { gateway: await freePort(), postgres: await freePort(), objectStore: await freePort(), function: await freePort() };
+  }
+  return { ...DEFAULT_PORTS, ...ports };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const workDir = opts.workDir ?? DEFAULT_WORK_DIR;
+  const ports = await choosePorts(opts.ports);
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true });
+
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e) => log(`stop: ${String(e)}`));
+    stops.length = 0;
+  };
+
+  try {
+    log("starting Postgres 17 and applying migrations with `supabase db push`…");
+    const pg = await startPostgres({ dataDir: join(workDir, "pgdata"), port: ports.postgres, projectRoot: PROJECT_ROOT, log });
+    stops.push(pg.stop);
+    const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+    stops.push(() => sql.end());
+
+    log("starting the S3-compatible object store…");
+    const bucket = "device-photos";
+    const store = await startObjectStore({ directory: join(workDir, "objects"), port: ports.objectStore, bucket });
+    stops.push(store.stop);
+
+    const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
+    const auth: LocalAuth = await createLocalAuth(supabaseUrl);
+
+    log("starting the devices function under Deno…");
+    const fn = await startEdgeRuntime({
+      projectRoot: PROJECT_ROOT,
+      port: ports.function,
+      onLog: (l) => log(`devices: ${l}`),
+      env: {
+        SUPABASE_URL: supabaseUrl,
+        SUPABASE_DB_URL: pg.url,
+        SUPABASE_JWKS: JSON.stringify(auth.jwks),
+        DEVICE_TOKEN_PEPPER: randomBytes(32).toString("base64url"),
+        DEVICE_STORAGE_DRIVER: "s3",
+        DEVICE_STORAGE_BUCKET: bucket,
+        S3_ENDPOINT: store.endpoint,
+        S3_REGION: "us-east-1",
+        S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+        ...opts.functionEnv,
+      },
+    });
+    stops.push(fn.stop);
+
+    const gateway = await startGateway({ port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks });
+    stops.push(gateway.stop);
+
+    const createUser = async (email = `user-${randomUUID().slice(0, 8)}@lifelog.local`) => {
+      const user = { id: randomUUID(), email };
+      await sql`insert into auth.users (id, email) values (${user.id}, ${user.email})`;
+      return { user, accessToken: await mintAccessToken(auth, user) };
+    };
+    const first = await createUser("camera-owner@lifelog.local");
+    const info: StackInfo = {
+      supabase_url: supabaseUrl,
+      api_base: `${supabaseUrl}/functions/v1`,
+      db_url: pg.url,
+      user: first.user,
+      user_access_token: first.accessToken,
+      storage: { driver: "s3", endpoint: store.endpoint, bucket },
+    };
+    const infoPath = join(workDir, "stack.json");
+    await writeFile(infoPath, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+    await writeFile(join(workDir, "auth-key.json"), JSON.stringify({ privateJwk: auth.privateJwk, issuer: auth.issuer }), { mode: 0o600 });
+
+    return {
+      info,
+      infoPath,
+      workDir,
+      createUser,
+      mintAccessToken: (user, ttl) => mintAccessToken(auth, user, ttl),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
