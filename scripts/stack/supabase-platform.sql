@@ -38,3 +38,11 @@ $$;
 grant usage on schema auth to anon, authenticated, service_role;
 grant execute on function auth.uid(), auth.jwt() to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
+
+-- Hosted Supabase grants the API roles everything on new objects in public (RLS and
+-- explicit revokes in migrations are what protect tables); mirror that here so the
+-- project's revokes are tested against the same starting point.
+grant all on all tables in schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;

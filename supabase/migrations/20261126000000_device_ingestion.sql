@@ -361,6 +361,7 @@ revoke all on all tables in schema device_api from public;
 -- processing: the hand-off to whatever processes items (the Lifelog pipeline or a
 -- worker). Claim a batch under a lease, then complete or fail each job. A job whose
 -- lease ran out is claimable again; a job failed max_attempts times is dead.
+-- Security definer: callers need EXECUTE (service_role), not table privileges.
 -- ---------------------------------------------------------------------------
 
 create schema processing;
@@ -370,7 +371,7 @@ grant usage on schema processing to service_role;
 create function processing.claim_jobs(p_worker text, p_limit integer default 10,
                                       p_lease_seconds integer default 300)
 returns setof public.processing_jobs
-language plpgsql as $$
+language plpgsql security definer set search_path = '' as $$
 begin
   if p_limit < 1 or p_lease_seconds < 1 then
     raise exception 'claim_jobs: limit and lease must be positive' using errcode = '22023';
@@ -400,7 +401,7 @@ end $$;
 -- True when the job was still leased to p_worker (a worker whose lease ran out and
 -- whose job was claimed again must not complete it).
 create function processing.complete_job(p_job_id uuid, p_worker text)
-returns boolean language plpgsql as $$
+returns boolean language plpgsql security definer set search_path = '' as $$
 declare
   v_item_id uuid;
 begin
@@ -420,7 +421,7 @@ end $$;
 -- attempt, at most an hour) until max_attempts, then the job is dead.
 create function processing.fail_job(p_job_id uuid, p_worker text, p_error text,
                                     p_retry_seconds integer default null)
-returns text language plpgsql as $$
+returns text language plpgsql security definer set search_path = '' as $$
 declare
   v_job public.processing_jobs;
 begin

@@ -1,6 +1,6 @@
 // Supabase Storage: signed upload URLs into a private bucket (its size limit and
 // allowed MIME types are set by the migration). The device PUTs the raw bytes.
-import { createClient } from "@supabase/supabase-js";
+import { StorageClient } from "@supabase/storage-js";
 import { ApiError } from "../errors.ts";
 import type { StorageDriver, UploadTarget } from "./driver.ts";
 
@@ -17,11 +17,11 @@ export function createSupabaseStorageDriver(
   settings: SupabaseStorageSettings,
   fetchImpl: typeof fetch = fetch,
 ): StorageDriver {
-  const client = createClient(settings.supabaseUrl, settings.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    global: { fetch: fetchImpl },
-  });
-  const bucket = () => client.storage.from(settings.bucket);
+  const client = new StorageClient(`${settings.supabaseUrl.replace(/\/+$/, "")}/storage/v1`, {
+    apikey: settings.serviceRoleKey,
+    Authorization: `Bearer ${settings.serviceRoleKey}`,
+  }, fetchImpl);
+  const bucket = () => client.from(settings.bucket);
 
   return {
     name: "supabase",

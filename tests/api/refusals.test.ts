@@ -1,0 +1,147 @@
+// Every refusal: its status, its stable code, a human message, and nothing written.
+import { describe, expect, it } from "vitest";
+import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
+import {
+  activatedDevice, type ApiResult, deviceHeaders, fakeJpeg, ingestBody, newUser, pairDevice, post, sql,
+  tableCounts, uploadPhoto,
+} from "../support/stack.ts";
+
+async function expectRefusal(call: () => Promise<ApiResult>, status: number, code: string) {
+  const before = await tableCounts();
+  const r = await call();
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(r.body).toMatchObject({ error: { code } });
+  const error = (r.body as { error: { message: string } }).error;
+  expect(error.message.length).toBeGreaterThan(10);
+  expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(await tableCounts()).toEqual(before);
+  return r;
+}
+
+const photoRequest = (seq: number) => ({ filename: `p_${seq}.jpg`, content_type: "image/jpeg", seq });
+
+describe("device token refusals", () => {
+  it("no token → 401 missing_token", async () => {
+    await expectRefusal(() => post("upload-url", photoRequest(1)), 401, "missing_token");
+  });
+  it("malformed token → 401 malformed_token", async () => {
+    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders("devtok_short")), 401, "malformed_token");
+    await expectRefusal(() => post("ingest", ingestBody("devices/x/1.jpg", 1), deviceHeaders("Bearer abc")), 401, "malformed_token");
+  });
+  it("wrong checksum → 401 malformed_token, without a database lookup", async () => {
+    const device = await activatedDevice();
+    const t = device.token;
+    const typo = t.slice(0, -1) + (t.endsWith("A") ? "B" : "A");
+    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders(typo)), 401, "malformed_token");
+  });
+  it("well-formed but unknown token → 401 invalid_token", async () => {
+    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders(generateDeviceToken())), 401, "invalid_token");
+  });
+  it("revoked token → 401 token_revoked on the very next request", async () => {
+    const device = await activatedDevice();
+    const target = await uploadPhoto(device.token, 1, fakeJpeg());
+    await sql`update public.devices set revoked_at = now() where id = ${device.deviceId}`;
+    await expectRefusal(() => post("upload-url", photoRequest(2), deviceHeaders(device.token)), 401, "token_revoked");
+    await expectRefusal(() => post("ingest", ingestBody(target.object_key, 1), deviceHeaders(device.token)), 401, "token_revoked");
+  });
+});
+
+describe("pairing refusals", () => {
+  it("pair without or with a bad access token → 401", async () => {
+    await expectRefusal(() => post("pair", {}), 401, "missing_authorization");
+    await expectRefusal(() => post("pair", {}, { authorization: "Bearer not.a.jwt" }), 401, "invalid_authorization");
+  });
+  it("a code that was never issued → 404 pairing_code_invalid", async () => {
+    await expectRefusal(() => post("activate", { pairing_code: "BBBB-BBBB" }), 404, "pairing_code_invalid");
+    await expectRefusal(() => post("activate", { pairing_code: "not a code" }), 404, "pairing_code_invalid");
+  });
+  it("an expired code → 410 pairing_code_expired", async () => {
+    const user = await newUser();
+    const paired = await pairDevice(user.token);
+    await sql`update public.device_pairing_codes
+                 set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
+               where device_id = ${paired.device_id}`;
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code }), 410, "pairing_code_expired");
+  });
+  it("a used code → 409 pairing_code_used, also spelled differently", async () => {
+    const user = await newUser();
+    const paired = await pairDevice(user.token);
+    expect((await post("activate", { pairing_code: paired.pairing_code })).status).toBe(201);
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code }), 409, "pairing_code_used");
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code.replace("-", "").toLowerCase() }),
+      409, "pairing_code_used");
+    const [code] = await sql`select attempts from public.device_pairing_codes where device_id = ${paired.device_id}`;
+    expect(code.attempts).toBe(2);
+  });
+});
+
+describe("upload-url and ingest refusals", () => {
+  it("a path as filename → 400 invalid_request naming the field", async () => {
+    const device = await activatedDevice();
+    const r = await expectRefusal(() => post("upload-url", { ...photoRequest(1), filename: "../../x.jpg" },
+      deviceHeaders(device.token)), 400, "invalid_request");
+    expect(JSON.stringify(r.body)).toContain("filename");
+  });
+  it("a body that is not JSON → 400 invalid_json", async () => {
+    const device = await activatedDevice();
+    await expectRefusal(() => post("upload-url", "{not json", deviceHeaders(device.token)), 400, "invalid_json");
+  });
+  it("missing fields → 400 invalid_request listing them", async () => {
+    const device = await activatedDevice();
+    const r = await expectRefusal(() => post("ingest", { object_key: "devices/x/1.jpg" }, deviceHeaders(device.token)),
+      400, "invalid_request");
+    const paths = ((r.body as { error: { details: Array<{ path: string }> } }).error.details).map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(["captured_at", "seq"]));
+  });
+  it("a photo type we do not take → 415 unsupported_content_type", async () => {
+    const device = await activatedDevice();
+    await expectRefusal(() => post("upload-url", { ...photoRequest(1), content_type: "image/gif" },
+      deviceHeaders(device.token)), 415, "unsupported_content_type");
+  });
+  it("a request body that is not application/json → 415 unsupported_media_type", async () => {
+    const device = await activatedDevice();
+    await expectRefusal(() => post("upload-url", JSON.stringify(photoRequest(1)),
+      { ...deviceHeaders(device.token), "content-type": "text/plain" }), 415, "unsupported_media_type");
+  });
+  it("a body over 16 KiB → 413 payload_too_large; a declared photo over the limit → 413 photo_too_large", async () => {
+    const device = await activatedDevice();
+    await expectRefusal(() => post("ingest", ingestBody("devices/x/1.jpg", 1, { metadata: { pad: "x".repeat(20_000) } }),
+      deviceHeaders(device.token)), 413, "payload_too_large");
+    await expectRefusal(() => post("upload-url", { ...photoRequest(1), size: 50 * 1024 * 1024 },
+      deviceHeaders(device.token)), 413, "photo_too_large");
+  });
+  it("another device's object key → 403 object_key_forbidden", async () => {
+    const owner = await activatedDevice();
+    const intruder = await activatedDevice();
+    const target = await uploadPhoto(owner.token, 5, fakeJpeg());
+    await expectRefusal(() => post("ingest", ingestBody(target.object_key, 5), deviceHeaders(intruder.token)),
+      403, "object_key_forbidden");
+    await expectRefusal(() => post("ingest", ingestBody(`devices/${intruder.deviceId}/made-up.jpg`, 5),
+      deviceHeaders(intruder.token)), 403, "object_key_forbidden");
+  });
+  it("an object that is not in storage → 409 object_missing, and the ingest works once it is", async () => {
+    const device = await activatedDevice();
+    const target = await post<{ object_key: string; upload_url: string; upload_headers: Record<string, string> }>(
+      "upload-url", photoRequest(3), deviceHeaders(device.token));
+    await expectRefusal(() => post("ingest", ingestBody(target.body.object_key, 3), deviceHeaders(device.token)),
+      409, "object_missing");
+    const put = await fetch(target.body.upload_url, { method: "PUT", headers: target.body.upload_headers, body: fakeJpeg() });
+    expect(put.status).toBe(200);
+    expect((await post("ingest", ingestBody(target.body.object_key, 3), deviceHeaders(device.token))).body.status).toBe("queued");
+  });
+  it("the same seq with another object → 409 seq_conflict", async () => {
+    const device = await activatedDevice();
+    const a = await uploadPhoto(device.token, 10, fakeJpeg());
+    await uploadPhoto(device.token, 11, fakeJpeg());
+    expect((await post("ingest", ingestBody(a.object_key, 10), deviceHeaders(device.token))).status).toBe(201);
+    await expectRefusal(() => post("ingest", ingestBody(a.object_key, 11), deviceHeaders(device.token)), 409, "seq_conflict");
+  });
+  it("unknown routes and methods → 404 not_found / 405 method_not_allowed", async () => {
+    await expectRefusal(() => post("nope", {}), 404, "not_found");
+    const before = await tableCounts();
+    const r = await fetch(`${(await import("../support/stack.ts")).stack.api_base}/devices/pair`);
+    expect(r.status).toBe(405);
+    expect(await r.json()).toMatchObject({ error: { code: "method_not_allowed" } });
+    expect(await tableCounts()).toEqual(before);
+  });
+});

@@ -1,0 +1,70 @@
+// The `supabase` storage driver against Supabase Storage's documented HTTP contract
+// (signed upload URLs: POST /storage/v1/object/upload/sign/<bucket>/<key> answering
+// { url: "/object/upload/sign/<bucket>/<key>?token=…" }; existence: HEAD
+// /storage/v1/object/<bucket>/<key>). Supabase Storage itself cannot run here (it
+// needs Docker), so a local HTTP server plays that contract and records the requests.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "../../functions/_shared/errors.ts";
+import { createSupabaseStorageDriver } from "../../functions/_shared/storage/supabase.ts";
+
+const seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"] }> = [];
+const stored = new Set(["device-photos/devices/d1/present.jpg"]);
+let failing = false;
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+    if (failing) return void res.writeHead(500).end('{"message":"boom"}');
+    const sign = /^\/storage\/v1\/object\/upload\/sign\/(.+)$/.exec(req.url!);
+    if (req.method === "POST" && sign) {
+      res.writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ url: `/object/upload/sign/${sign[1]}?token=signed-token` }));
+      return;
+    }
+    const head = /^\/storage\/v1\/object\/(.+)$/.exec(req.url!);
+    if (req.method === "HEAD" && head) {
+      res.writeHead(stored.has(decodeURIComponent(head[1])) ? 200 : 404).end();
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const driver = () => createSupabaseStorageDriver({ supabaseUrl: baseUrl, serviceRoleKey: "service-role-key", bucket: "device-photos" });
+
+describe("supabase storage driver", () => {
+  it("asks Storage for a signed upload URL with the service role and allows overwrite", async () => {
+    seen.length = 0;
+    const target = await driver().createUploadTarget("devices/d1/2026/01/01/1-a.jpg", "image/jpeg");
+    expect(target.url).toBe(`${baseUrl}/storage/v1/object/upload/sign/device-photos/devices/d1/2026/01/01/1-a.jpg?token=signed-token`);
+    expect(target.method).toBe("PUT");
+    expect(target.headers["Content-Type"]).toBe("image/jpeg");
+    expect(target.expiresAt.getTime()).toBeGreaterThan(Date.now() + 60 * 60 * 1000);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].method).toBe("POST");
+    expect(seen[0].headers.authorization).toBe("Bearer service-role-key");
+    expect(seen[0].headers["x-upsert"]).toBe("true");
+  });
+
+  it("reports whether an object exists", async () => {
+    expect(await driver().objectExists("devices/d1/present.jpg")).toBe(true);
+    expect(await driver().objectExists("devices/d1/absent.jpg")).toBe(false);
+  });
+
+  it("turns a Storage outage into 503 storage_unavailable", async () => {
+    failing = true;
+    try {
+      const err = await driver().createUploadTarget("devices/d1/x.jpg", "image/jpeg").catch((e) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect([err.status, err.code]).toEqual([503, "storage_unavailable"]);
+    } finally {
+      failing = false;
+    }
+  });
+});

@@ -1,0 +1,40 @@
+// Starts one local stack (real Postgres + Supabase CLI migrations, s3rver, the devices
+// function under Deno) for the whole test run, on free ports, and stops it afterwards.
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+
+let stack: Stack | undefined;
+
+export default async function setup(project: TestProject) {
+  const workDir = await mkdtemp(join(tmpdir(), "lifelog-test-stack-"));
+  const log: string[] = [];
+  try {
+    stack = await startStack({
+      workDir,
+      ports: "random",
+      log: (l) => log.push(l),
+      // Refusal tests fail activations on purpose; the guessing limit has its own test.
+      functionEnv: { DEVICE_ACTIVATION_FAILURES: "1000" },
+    });
+  } catch (err) {
+    console.error(log.join("\n"));
+    throw err;
+  }
+  const authKey = JSON.parse(await readFile(join(workDir, "auth-key.json"), "utf8"));
+  project.provide("stack", { ...stack.info, workDir, authKey });
+  return async () => {
+    await stack?.stop();
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: import("../../scripts/stack/stack.ts").StackInfo & {
+      workDir: string;
+      authKey: { privateJwk: import("jose").JWK; issuer: string };
+    };
+  }
+}
