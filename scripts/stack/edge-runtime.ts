@@ -25,7 +25,7 @@ export async function startEdgeRuntime(opts: {
     cwd: opts.projectRoot,
     // Only what Supabase would inject plus the function's secrets: no inherited env.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1", ...opts.env, FUNCTION_PORT: String(opts.port) },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"], // stdin: closes when this process dies
   });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => { exited = true; resolve(); }));

@@ -1,7 +1,7 @@
 // The local stack: everything `supabase start` + `functions serve` would give, built
 // from parts that run without Docker. Used by `npm start` and by the tests.
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { createLocalAuth, type LocalAuth, mintAccessToken } from "./auth.ts";
@@ -47,6 +47,25 @@ export interface StackOptions {
   functionEnv?: Record<string, string>;
 }
 
+/** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
+async function stopLeftoverPostgres(dataDir: string): Promise<void> {
+  const pid = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
+  if (!pid) return;
+  try {
+    process.kill(pid, "SIGINT"); // fast shutdown
+  } catch {
+    return; // already gone
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function choosePorts(ports: StackOptions["ports"]): Promise<typeof DEFAULT_PORTS> {
   if (ports === "random") {
     return { gateway: await freePort(), postgres: await freePort(), objectStore: await freePort(), function: await freePort() };
@@ -58,6 +77,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? (() => {});
   const workDir = opts.workDir ?? DEFAULT_WORK_DIR;
   const ports = await choosePorts(opts.ports);
+  await stopLeftoverPostgres(join(workDir, "pgdata"));
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
 

@@ -70,7 +70,7 @@ export function deviceHeaders(token: string) {
 }
 
 /** upload-url then PUT: the bytes are in storage under the returned key. */
-export async function uploadPhoto(token: string, seq: number, bytes: Uint8Array, filename = `photo_${seq}.jpg`) {
+export async function uploadPhoto(token: string, seq: number, bytes: Uint8Array<ArrayBuffer>, filename = `photo_${seq}.jpg`) {
   const target = await post<UploadTargetBody>("upload-url",
     { filename, content_type: "image/jpeg", seq }, deviceHeaders(token));
   if (target.status !== 200) throw new Error(`upload-url failed: ${target.status} ${JSON.stringify(target.body)}`);
@@ -84,7 +84,7 @@ export function ingestBody(objectKey: string, seq: number, extra: Record<string,
   return { object_key: objectKey, captured_at: "2026-11-26T10:15:30Z", seq, content_type: "image/jpeg", ntp_synced: true, ...extra };
 }
 
-export function fakeJpeg(size = 2048, seed = Math.random()): Uint8Array {
+export function fakeJpeg(size = 2048, seed = Math.random()): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let x = Math.floor(seed * 2 ** 31) | 1;
   for (let i = 0; i < size; i++) {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every test: the firmware core on the host (g++), then the TypeScript suites (vitest),
+# which start their own local stack. Ends with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0 failed=0 status=0
+
+echo "== type checks (tsc, deno check)"
+if npx tsc --noEmit -p . && npx deno check --quiet functions/devices/index.ts scripts/stack/function-host.ts; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+fi
+
+if [ -f firmware-config/Makefile ]; then
+  echo "== firmware core (g++)"
+  fw_out=$(mktemp)
+  make -C firmware-config test 2>&1 | tee "$fw_out"
+  fw_status=${PIPESTATUS[0]}
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$fw_out" | tail -n 1)
+  if [ -n "$line" ]; then
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+  fi
+  [ "$fw_status" -eq 0 ] || { status=1; [ -n "$line" ] || failed=$((failed + 1)); }
+  rm -f "$fw_out"
+fi
+
+echo "== TypeScript (vitest)"
+report=$(mktemp)
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
+[ $? -eq 0 ] || status=1
+if [ -s "$report" ]; then
+  read -r vp vf < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.numPassedTests, r.numFailedTests)' "$report")
+  passed=$((passed + vp)); failed=$((failed + vf))
+else
+  failed=$((failed + 1))
+fi
+rm -f "$report"
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status
