@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   // Failed activations allowed per pairing-code lifetime (see README: guessing bound).
   DEVICE_ACTIVATION_FAILURES: positiveInt(5),
   S3_ENDPOINT: optional,
+  // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
+  S3_PUBLIC_ENDPOINT: optional,
   S3_REGION: z.string().default("us-east-1"),
   S3_ACCESS_KEY_ID: optional,
   S3_SECRET_ACCESS_KEY: optional,
@@ -36,7 +38,15 @@ export interface Config {
   tokenPepper: string;
   storage:
     | { driver: "supabase"; bucket: string }
-    | { driver: "s3"; bucket: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+    | {
+      driver: "s3";
+      bucket: string;
+      endpoint: string;
+      publicEndpoint: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+    };
   uploadTtlSeconds: number;
   maxPhotoBytes: number;
   pairingTtlSeconds: number;
@@ -62,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       driver: "s3",
       bucket: e.DEVICE_STORAGE_BUCKET,
       endpoint: e.S3_ENDPOINT,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? e.S3_ENDPOINT,
       region: e.S3_REGION,
       accessKeyId: e.S3_ACCESS_KEY_ID,
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,

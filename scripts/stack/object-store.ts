@@ -1,30 +1,47 @@
-// The local S3-compatible object store (s3rver). It accepts SigV4 presigned URLs but
-// does not verify their signatures; the signer is proven separately against AWS's
-// published known-answer example (tests/storage/s3-presign.test.ts).
+// The local S3-compatible object store: s3rver, which stores objects but does not
+// verify SigV4 signatures, behind a gate that does (sigv4-gate.ts). Clients use the
+// gate's endpoint; the backend endpoint is for looking behind it in tests.
 import S3rver from "s3rver";
+import { startSigV4Gate } from "./sigv4-gate.ts";
 
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 export interface ObjectStoreHandle {
   endpoint: string;
+  backendEndpoint: string;
   bucket: string;
   directory: string;
   stop(): Promise<void>;
 }
 
-export async function startObjectStore(opts: { directory: string; port: number; bucket: string }): Promise<ObjectStoreHandle> {
+export async function startObjectStore(
+  opts: { directory: string; port: number; backendPort: number; bucket: string },
+): Promise<ObjectStoreHandle> {
   const server = new S3rver({
     address: "127.0.0.1",
-    port: opts.port,
+    port: opts.backendPort,
     directory: opts.directory,
     silent: true,
     configureBuckets: [{ name: opts.bucket, configs: [] }],
   });
   await server.run();
+  const backendEndpoint = `http://127.0.0.1:${opts.backendPort}`;
+  const gate = await startSigV4Gate({
+    port: opts.port,
+    upstream: backendEndpoint,
+    secrets: { [LOCAL_S3_CREDENTIALS.accessKeyId]: LOCAL_S3_CREDENTIALS.secretAccessKey },
+  }).catch(async (err) => {
+    await server.close();
+    throw err;
+  });
   return {
-    endpoint: `http://127.0.0.1:${opts.port}`,
+    endpoint: gate.endpoint,
+    backendEndpoint,
     bucket: opts.bucket,
     directory: opts.directory,
-    stop: () => server.close(),
+    stop: async () => {
+      await gate.stop();
+      await server.close();
+    },
   };
 }

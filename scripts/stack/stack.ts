@@ -13,7 +13,7 @@ import { startPostgres } from "./postgres.ts";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 export const DEFAULT_WORK_DIR = join(PROJECT_ROOT, ".local/stack");
-export const DEFAULT_PORTS = { gateway: 54321, postgres: 54322, objectStore: 54323, function: 54324 };
+export const DEFAULT_PORTS = { gateway: 54321, postgres: 54322, objectStore: 54323, function: 54324, objectBackend: 54325 };
 
 export interface LocalUser {
   id: string;
@@ -27,7 +27,8 @@ export interface StackInfo {
   db_url: string;
   user: LocalUser;
   user_access_token: string;
-  storage: { driver: "s3"; endpoint: string; bucket: string };
+  /** endpoint: the SigV4-verifying gate clients use; backend_endpoint: s3rver itself */
+  storage: { driver: "s3"; endpoint: string; backend_endpoint: string; bucket: string };
 }
 
 export interface Stack {
@@ -68,7 +69,9 @@ async function stopLeftoverPostgres(dataDir: string): Promise<void> {
 
 async function choosePorts(ports: StackOptions["ports"]): Promise<typeof DEFAULT_PORTS> {
   if (ports === "random") {
-    return { gateway: await freePort(), postgres: await freePort(), objectStore: await freePort(), function: await freePort() };
+    const chosen = { ...DEFAULT_PORTS };
+    for (const k of Object.keys(chosen) as Array<keyof typeof DEFAULT_PORTS>) chosen[k] = await freePort();
+    return chosen;
   }
   return { ...DEFAULT_PORTS, ...ports };
 }
@@ -96,7 +99,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     log("starting the S3-compatible object store…");
     const bucket = "device-photos";
-    const store = await startObjectStore({ directory: join(workDir, "objects"), port: ports.objectStore, bucket });
+    const store = await startObjectStore({
+      directory: join(workDir, "objects"),
+      port: ports.objectStore,
+      backendPort: ports.objectBackend,
+      bucket,
+    });
     stops.push(store.stop);
 
     const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
@@ -138,7 +146,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       db_url: pg.url,
       user: first.user,
       user_access_token: first.accessToken,
-      storage: { driver: "s3", endpoint: store.endpoint, bucket },
+      storage: { driver: "s3", endpoint: store.endpoint, backend_endpoint: store.backendEndpoint, bucket },
     };
     const infoPath = join(workDir, "stack.json");
     await writeFile(infoPath, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });

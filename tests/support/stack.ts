@@ -97,7 +97,7 @@ export function fakeJpeg(size = 2048, seed = Math.random()): Uint8Array<ArrayBuf
 }
 
 export async function getObject(key: string): Promise<Uint8Array | null> {
-  const res = await fetch(`${stack.storage.endpoint}/${stack.storage.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`);
+  const res = await fetch(`${stack.storage.backend_endpoint}/${stack.storage.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`);
   if (res.status === 404) return null;
   return new Uint8Array(await res.arrayBuffer());
 }

@@ -5,7 +5,10 @@ import { ApiError } from "../errors.ts";
 import type { StorageDriver, UploadTarget } from "./driver.ts";
 
 export interface S3Settings {
+  /** where this function reaches the store */
   endpoint: string;
+  /** where devices reach it (upload URLs are signed for this host) */
+  publicEndpoint?: string;
   region: string;
   bucket: string;
   accessKeyId: string;
@@ -56,7 +59,8 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     async createUploadTarget(objectKey, contentType): Promise<UploadTarget> {
       const now = clock();
       const headers = { "Content-Type": contentType };
-      const url = await presignUrl(client, objectUrl(settings, objectKey), "PUT", settings.uploadTtlSeconds, headers, now);
+      const publicUrl = objectUrl({ endpoint: settings.publicEndpoint ?? settings.endpoint, bucket: settings.bucket }, objectKey);
+      const url = await presignUrl(client, publicUrl, "PUT", settings.uploadTtlSeconds, headers, now);
       return {
         url,
         method: "PUT",

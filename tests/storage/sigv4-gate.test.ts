@@ -1,0 +1,51 @@
+// The local object store's signature gate: AWS's published example must pass, and any
+// change to what was signed (path, method, host, signed header, time) must not.
+import { describe, expect, it } from "vitest";
+import { verifyPresigned } from "../../scripts/stack/sigv4-gate.ts";
+import { activatedDevice, deviceHeaders, fakeJpeg, post, stack, type UploadTargetBody } from "../support/stack.ts";
+
+const AWS_EXAMPLE_URL = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256" +
+  "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request" +
+  "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host" +
+  "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+const secrets = { AKIAIOSFODNN7EXAMPLE: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const example = { method: "GET", url: AWS_EXAMPLE_URL, host: "examplebucket.s3.amazonaws.com", headers: {} };
+const during = new Date("2013-05-24T12:00:00Z");
+
+describe("SigV4 gate (pure verifier)", () => {
+  it("accepts AWS's published presigned-URL example", () => {
+    expect(verifyPresigned(example, secrets, during)).toEqual({ ok: true });
+  });
+  it("refuses the example with anything changed", () => {
+    expect(verifyPresigned({ ...example, method: "PUT" }, secrets, during).ok).toBe(false);
+    expect(verifyPresigned({ ...example, url: example.url.replace("/test.txt", "/test2.txt") }, secrets, during).ok).toBe(false);
+    expect(verifyPresigned({ ...example, host: "otherbucket.s3.amazonaws.com" }, secrets, during).ok).toBe(false);
+    expect(verifyPresigned({ ...example, url: example.url.replace("aeeed9", "aeeed8") }, secrets, during).ok).toBe(false);
+    expect(verifyPresigned(example, { AKIAIOSFODNN7EXAMPLE: "other" }, during).ok).toBe(false);
+    expect(verifyPresigned(example, secrets, new Date("2013-05-25T00:00:01Z"))).toMatchObject({ ok: false, reason: "request has expired" });
+    expect(verifyPresigned({ ...example, url: "/test.txt" }, secrets, during).ok).toBe(false);
+  });
+});
+
+describe("SigV4 gate in the local stack", () => {
+  async function target(seq: number) {
+    const device = await activatedDevice();
+    const r = await post<UploadTargetBody>("upload-url", { filename: `g${seq}.jpg`, content_type: "image/jpeg", seq },
+      deviceHeaders(device.token));
+    return { device, target: r.body };
+  }
+
+  it("lets the signed PUT through and refuses it for another key, another type or unsigned", async () => {
+    const { target: t } = await target(1);
+    expect(t.upload_url.startsWith(stack.storage.endpoint)).toBe(true);
+    const put = (url: string, headers = t.upload_headers) =>
+      fetch(url, { method: "PUT", headers, body: fakeJpeg(512) }).then(async (r) => { await r.body?.cancel(); return r.status; });
+
+    const otherKey = t.upload_url.replace(/\/devices\/[0-9a-f-]+\//, "/devices/00000000-0000-0000-0000-000000000000/");
+    expect(otherKey).not.toBe(t.upload_url);
+    expect(await put(otherKey)).toBe(403);
+    expect(await put(t.upload_url, { "Content-Type": "text/html" })).toBe(403);
+    expect(await put(t.upload_url.split("?")[0])).toBe(403);
+    expect(await put(t.upload_url)).toBe(200);
+  });
+});
