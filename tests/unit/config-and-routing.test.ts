@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../functions/_shared/config.ts";
+import { routeName } from "../../functions/devices/handler.ts";
+
+const base = {
+  SUPABASE_URL: "https://abc.supabase.co",
+  SUPABASE_DB_URL: "postgresql://postgres:pw@db:5432/postgres",
+  SUPABASE_SERVICE_ROLE_KEY: "service",
+  DEVICE_TOKEN_PEPPER: "x".repeat(32),
+};
+
+describe("function configuration", () => {
+  it("defaults to the supabase storage driver and documented limits", () => {
+    const c = loadConfig(base);
+    expect(c.storage).toEqual({ driver: "supabase", bucket: "device-photos" });
+    expect([c.pairingTtlSeconds, c.activationFailuresPerWindow, c.pairingsPerHour]).toEqual([600, 5, 20]);
+  });
+  it("refuses a short pepper and names it, without echoing its value", () => {
+    expect(() => loadConfig({ ...base, DEVICE_TOKEN_PEPPER: "short-secret" })).toThrow(ConfigError);
+    try {
+      loadConfig({ ...base, DEVICE_TOKEN_PEPPER: "short-secret" });
+    } catch (e) {
+      expect((e as Error).message).toContain("DEVICE_TOKEN_PEPPER");
+      expect((e as Error).message).not.toContain("short-secret");
+    }
+  });
+  it("needs S3 settings for the s3 driver and signs device URLs for the public endpoint", () => {
+    expect(() => loadConfig({ ...base, DEVICE_STORAGE_DRIVER: "s3" })).toThrow(/S3_ENDPOINT/);
+    const c = loadConfig({
+      ...base, DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://internal:9000",
+      S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s", S3_PUBLIC_ENDPOINT: "https://files.example.com",
+    });
+    expect(c.storage).toMatchObject({ driver: "s3", endpoint: "http://internal:9000", publicEndpoint: "https://files.example.com" });
+  });
+});
+
+describe("routing", () => {
+  it("finds the route under the function name, as the Edge Runtime and the gateway pass it", () => {
+    expect(routeName("/devices/pair")).toBe("pair");
+    expect(routeName("/functions/v1/devices/upload-url")).toBe("upload-url");
+    expect(routeName("/devices/ingest/")).toBe("ingest");
+    expect(routeName("/devices")).toBeUndefined();
+    expect(routeName("/devices/../pair")).toBeUndefined();
+  });
+});
