@@ -1,7 +1,7 @@
-// A TCP proxy that misbehaves on purpose, for resilience tests: per connection it
-// either passes bytes through, cuts the connection after a random number of request
-// or response bytes, or answers 503 without asking upstream. Seeded, so a failing run
-// can be replayed.
+// A TCP proxy that misbehaves on purpose, for resilience tests: per request it either
+// passes bytes through, cuts the connection after a random number of request or
+// response bytes, or answers 503 without asking upstream. Seeded, so that a failing
+// run can be replayed (timing aside).
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
 export interface FaultPlan {
@@ -11,19 +11,24 @@ export interface FaultPlan {
   cutResponse: number;
   /** probability that a connection gets `503 Service Unavailable` instead of the server */
   unavailable: number;
-  /** cuts happen at a byte offset drawn from [0, maxCutOffset) */
-  maxCutOffset: number;
+  /** a request is cut at a byte offset drawn from [0, maxRequestCut) */
+  maxRequestCut: number;
+  /** a response is cut at a byte offset drawn from [0, maxResponseCut) */
+  maxResponseCut: number;
 }
 
 export interface FaultStats {
   connections: number;
+  /** requests let through untouched (the other counters are requests too) */
   passed: number;
   cutRequest: number;
   cutResponse: number;
   unavailable: number;
 }
 
-export const NO_FAULTS: FaultPlan = { cutRequest: 0, cutResponse: 0, unavailable: 0, maxCutOffset: 1 };
+const UNAVAILABLE = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+export const NO_FAULTS: FaultPlan = { cutRequest: 0, cutResponse: 0, unavailable: 0, maxRequestCut: 1, maxResponseCut: 1 };
 
 /** Small deterministic PRNG (mulberry32). */
 export function seededRandom(seed: number): () => number {
@@ -41,29 +46,11 @@ type Mode = { kind: "pass" } | { kind: "cutRequest" | "cutResponse"; after: numb
 
 export function chooseMode(plan: FaultPlan, random: () => number): Mode {
   const r = random();
-  const after = Math.floor(random() * plan.maxCutOffset);
-  if (r < plan.cutRequest) return { kind: "cutRequest", after };
-  if (r < plan.cutRequest + plan.cutResponse) return { kind: "cutResponse", after };
+  const at = random();
+  if (r < plan.cutRequest) return { kind: "cutRequest", after: Math.floor(at * plan.maxRequestCut) };
+  if (r < plan.cutRequest + plan.cutResponse) return { kind: "cutResponse", after: Math.floor(at * plan.maxResponseCut) };
   if (r < plan.cutRequest + plan.cutResponse + plan.unavailable) return { kind: "unavailable" };
   return { kind: "pass" };
-}
-
-/** Forwards `from` → `to`, destroying both once `limit` bytes have gone through. */
-function forward(from: Socket, to: Socket, limit: number, onCut: () => void) {
-  let sent = 0;
-  from.on("data", (chunk: Buffer) => {
-    if (sent + chunk.length >= limit) {
-      to.write(chunk.subarray(0, Math.max(0, limit - sent)), () => {
-        from.destroy();
-        to.destroy();
-      });
-      sent = limit;
-      onCut();
-      return;
-    }
-    sent += chunk.length;
-    to.write(chunk);
-  });
 }
 
 export interface FaultProxyHandle {
@@ -87,12 +74,9 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
     client.on("close", () => sockets.delete(client));
     client.on("error", () => {});
     stats.connections++;
-    const mode = chooseMode(plan, random);
-    if (mode.kind === "unavailable" || !upstream) {
+    if (!upstream) {
       stats.unavailable++;
-      client.once("data", () => {
-        client.end("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-      });
+      client.once("data", () => client.end(UNAVAILABLE));
       return;
     }
     const server = createConnection({ host: upstream.host, port: upstream.port });
@@ -100,10 +84,46 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
     server.on("close", () => { sockets.delete(server); client.destroy(); });
     server.on("error", () => client.destroy());
     client.on("close", () => server.destroy());
-    const counted = (kind: "cutRequest" | "cutResponse") => () => { stats[kind]++; };
-    if (mode.kind === "pass") stats.passed++;
-    forward(client, server, mode.kind === "cutRequest" ? mode.after : Infinity, counted("cutRequest"));
-    forward(server, client, mode.kind === "cutResponse" ? mode.after : Infinity, counted("cutResponse"));
+
+    // A new mode is drawn for each request: the first bytes the client sends after the
+    // server has answered (or on a new connection) start one.
+    let mode: Mode = { kind: "pass" };
+    let requestStarts = true;
+    let sentUp = 0;
+    let sentDown = 0;
+    const cut = (from: Socket, to: Socket, chunk: Buffer, room: number, kind: "cutRequest" | "cutResponse") => {
+      stats[kind]++;
+      mode = { kind: "pass" };
+      to.write(chunk.subarray(0, Math.max(0, room)), () => { from.destroy(); to.destroy(); });
+    };
+    client.on("data", (chunk: Buffer) => {
+      if (requestStarts) {
+        requestStarts = false;
+        mode = chooseMode(plan, random);
+        sentUp = 0;
+        sentDown = 0;
+        if (mode.kind === "pass") stats.passed++;
+        if (mode.kind === "unavailable") {
+          stats.unavailable++;
+          server.destroy();
+          client.end(UNAVAILABLE);
+          return;
+        }
+      }
+      if (mode.kind === "cutRequest" && sentUp + chunk.length >= mode.after) {
+        return cut(client, server, chunk, mode.after - sentUp, "cutRequest");
+      }
+      sentUp += chunk.length;
+      server.write(chunk);
+    });
+    server.on("data", (chunk: Buffer) => {
+      requestStarts = true;
+      if (mode.kind === "cutResponse" && sentDown + chunk.length >= mode.after) {
+        return cut(server, client, chunk, mode.after - sentDown, "cutResponse");
+      }
+      sentDown += chunk.length;
+      client.write(chunk);
+    });
   });
 
   return new Promise((resolve, reject) => {

@@ -1,0 +1,95 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "http.h"
+
+namespace lifelog {
+
+// Where the API lives: "http://127.0.0.1:54321/functions/v1" -> host, port, "/functions/v1".
+struct ApiEndpoint {
+  char host[96] = {};
+  uint16_t port = 80;
+  char prefix[128] = {};
+  bool tls = false;  // for the glue: which NetClient to hand over
+};
+bool parse_base_url(const char* url, ApiEndpoint* out);
+
+enum class ApiOutcome : uint8_t {
+  Ok,
+  Network,       // no usable answer: connect/send/receive failed
+  ServerError,   // 5xx, 408 or an unreadable answer
+  RateLimited,   // 429
+  Unauthorized,  // 401: the token is dead
+  Rejected,      // any other 4xx; see status and code
+};
+
+struct ApiResult {
+  ApiOutcome outcome = ApiOutcome::Ok;
+  int status = 0;
+  int32_t retry_after_s = -1;
+  char code[40] = {};  // error.code from the body, or a local reason
+  bool ok() const { return outcome == ApiOutcome::Ok; }
+};
+
+constexpr size_t kMaxUploadHeaders = 8;
+
+struct UploadTarget {
+  char object_key[256] = {};
+  char host[128] = {};
+  uint16_t port = 0;
+  char path[2048] = {};
+  size_t header_count = 0;
+  char header_names[kMaxUploadHeaders][64] = {};
+  char header_values[kMaxUploadHeaders][256] = {};
+};
+
+struct IngestRequest {
+  const char* object_key = nullptr;
+  const char* captured_at = nullptr;  // ISO-8601 UTC
+  uint32_t seq = 0;
+  const char* content_type = "image/jpeg";
+  bool ntp_synced = false;
+  // metadata
+  uint32_t frame = 0;
+  const char* sha256 = nullptr;
+  uint64_t size = 0;
+  bool time_corrected = false;
+  uint32_t boot_id = 0;
+};
+
+struct IngestReply {
+  bool duplicate = false;
+  char item_id[64] = {};
+};
+
+struct Activation {
+  char device_id[64] = {};
+  char device_token[160] = {};
+};
+
+// Maps an HTTP answer (or transport failure) to what the device should do about it.
+ApiResult classify_response(HttpError err, const HttpResponse& resp);
+
+// The device routes, over one HTTP connection. Holds no secrets: the token is passed per call.
+class DeviceApi {
+ public:
+  DeviceApi(HttpConnection& conn, const ApiEndpoint& endpoint) : conn_(conn), endpoint_(endpoint) {}
+
+  ApiResult activate(const char* pairing_code, Activation* out);
+  ApiResult request_upload_url(const char* token, const char* filename, const char* content_type,
+                               uint32_t seq, uint64_t size, UploadTarget* out);
+  ApiResult ingest(const char* token, const IngestRequest& req, IngestReply* out);
+  const HttpResponse& last_response() const { return resp_; }
+
+ private:
+  ApiResult post(const char* route, const char* token);
+
+  HttpConnection& conn_;
+  const ApiEndpoint& endpoint_;
+  char path_[192] = {};
+  char body_[1536] = {};
+  HttpResponse resp_;
+};
+
+}  // namespace lifelog

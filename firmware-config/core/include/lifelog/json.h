@@ -1,0 +1,31 @@
+#pragma once
+// The only place that knows where cJSON lives. On the device the Arduino-ESP32
+// SDK ships it as "cJSON.h"; on a Debian host it comes from libcjson-dev.
+#if defined(LIFELOG_CJSON_FLAT_INCLUDE) || defined(ARDUINO) || defined(ESP_PLATFORM)
+#include "cJSON.h"
+#else
+#include <cjson/cJSON.h>
+#endif
+
+namespace lifelog {
+
+// Owns one cJSON tree and frees it when it goes out of scope.
+class JsonDoc {
+ public:
+  explicit JsonDoc(cJSON* root = nullptr) : root_(root) {}
+  ~JsonDoc() { cJSON_Delete(root_); }
+  JsonDoc(const JsonDoc&) = delete;
+  JsonDoc& operator=(const JsonDoc&) = delete;
+  cJSON* get() const { return root_; }
+  explicit operator bool() const { return root_ != nullptr; }
+
+ private:
+  cJSON* root_;
+};
+
+// Small typed readers that tolerate missing/mistyped fields.
+const char* json_string(const cJSON* obj, const char* key);
+bool json_number(const cJSON* obj, const char* key, double* out);
+bool json_bool(const cJSON* obj, const char* key, bool* out);
+
+}  // namespace lifelog

@@ -1,0 +1,27 @@
+#include "lifelog/seq_allocator.h"
+
+namespace lifelog {
+
+bool SeqAllocator::begin() {
+  uint32_t stored = 0;
+  if (!kv_.get_u32(kKey, &stored)) stored = 0;
+  // Everything below the stored limit may already have been used by an earlier boot.
+  next_ = stored;
+  limit_ = stored;
+  ready_ = true;
+  return true;
+}
+
+bool SeqAllocator::next(uint32_t* out) {
+  if (!ready_ && !begin()) return false;
+  if (next_ >= limit_) {
+    uint32_t new_limit = next_ + block_;
+    if (new_limit < next_) return false;  // would wrap
+    if (!kv_.put_u32(kKey, new_limit)) return false;
+    limit_ = new_limit;
+  }
+  *out = next_++;
+  return true;
+}
+
+}  // namespace lifelog

@@ -1,0 +1,253 @@
+#include "lifelog/uploader.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "lifelog/atomic_file.h"
+#include "lifelog/utc_time.h"
+
+namespace lifelog {
+namespace {
+
+// Reads one photo from the card for the PUT body.
+class FileBodySource : public BodySource {
+ public:
+  FileBodySource(FileSystem& fs, const char* path) : fs_(fs), path_(path), fd_(fs.open(path, OpenMode::Read)) {}
+  ~FileBodySource() override {
+    if (fd_ >= 0) fs_.close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  int32_t read(uint8_t* buf, size_t len) override { return fd_ >= 0 ? fs_.read(fd_, buf, len) : -1; }
+  bool rewind() override {
+    if (fd_ >= 0) fs_.close(fd_);
+    fd_ = fs_.open(path_, OpenMode::Read);
+    return fd_ >= 0;
+  }
+
+ private:
+  FileSystem& fs_;
+  const char* path_;
+  int fd_;
+};
+
+ApiResult local_result(ApiOutcome outcome, const char* code) {
+  ApiResult r;
+  r.outcome = outcome;
+  snprintf(r.code, sizeof(r.code), "%s", code);
+  return r;
+}
+
+}  // namespace
+
+const char* upload_event_name(UploadEventKind k) {
+  switch (k) {
+    case UploadEventKind::Uploaded: return "uploaded";
+    case UploadEventKind::Ingested: return "ingested";
+    case UploadEventKind::Duplicate: return "duplicate";
+    case UploadEventKind::Reupload: return "reupload";
+    case UploadEventKind::Retry: return "retry";
+    case UploadEventKind::Quarantined: return "quarantined";
+    case UploadEventKind::Discarded: return "discarded";
+    case UploadEventKind::TokenDead: return "token_dead";
+  }
+  return "unknown";
+}
+
+Uploader::Uploader(CaptureQueue& queue, HttpConnection& api, HttpConnection& storage, Clock& clock, Rng& rng,
+                   const ApiEndpoint& endpoint, const UploaderConfig& cfg, UploadObserver* observer)
+    : queue_(queue),
+      storage_conn_(storage),
+      clock_(clock),
+      backoff_(cfg.backoff, rng),
+      cfg_(cfg),
+      observer_(observer),
+      api_(api, endpoint) {
+  if (cfg_.chunk_size == 0 || cfg_.chunk_size > kMaxStreamChunk) cfg_.chunk_size = kMaxStreamChunk;
+}
+
+void Uploader::set_token(const char* token) {
+  cfg_.device_token = token;
+  token_dead_ = false;
+}
+
+void Uploader::emit(UploadEventKind kind, const ManifestRecord& rec, const ApiResult* r, const char* step,
+                    uint32_t delay_ms) {
+  if (!observer_) return;
+  UploadEvent e;
+  e.kind = kind;
+  e.seq = rec.seq;
+  e.frame = rec.frame;
+  e.http_status = r ? r->status : 0;
+  e.code = r ? r->code : "";
+  e.step = step;
+  e.delay_ms = delay_ms;
+  e.bytes = rec.size;
+  observer_->on_upload_event(e);
+}
+
+StepResult Uploader::step() {
+  if (token_dead_) return StepResult::TokenDead;
+  if (clock_.monotonic_ms() < ready_at_ms_) return StepResult::Waiting;
+  uint32_t seq;
+  if (!queue_.peek_oldest(&seq)) return StepResult::Idle;
+  if (seq != current_seq_) {
+    current_seq_ = seq;
+    rejections_ = 0;
+    missing_ = 0;
+  }
+  if (!queue_.load(seq, &rec_)) {
+    rec_ = ManifestRecord();
+    rec_.seq = seq;
+    ApiResult why = local_result(ApiOutcome::Rejected, "unreadable_record");
+    if (!queue_.discard_unreadable(seq)) return StepResult::StorageError;
+    emit(UploadEventKind::Discarded, rec_, &why, "load");
+    return StepResult::Progress;
+  }
+  uint64_t now = clock_.monotonic_ms();
+  if (!rec_.stamp.ntp_synced && rec_.stamp.boot_id == cfg_.boot_id && !clock_.wall_synced() &&
+      now < cfg_.clock_wait_ms) {
+    uint64_t recheck = now + 1000;
+    ready_at_ms_ = recheck < cfg_.clock_wait_ms ? recheck : cfg_.clock_wait_ms;
+    return StepResult::Waiting;
+  }
+  queue_.set_in_flight(seq);
+  StepResult result = process(rec_);
+  queue_.clear_in_flight();
+  return result;
+}
+
+StepResult Uploader::process(ManifestRecord& rec) {
+  if (rec.state == RecordState::Pending) {
+    char stamp[24];
+    char filename[64];
+    CaptureStamp when = resolve_capture_time(rec.stamp, read_clock(clock_, cfg_.boot_id));
+    if (!format_file_stamp(when.wall_s, stamp, sizeof(stamp))) snprintf(stamp, sizeof(stamp), "unknown-time");
+    snprintf(filename, sizeof(filename), "%s_%06lu.jpg", stamp, static_cast<unsigned long>(rec.seq));
+    ApiResult r = api_.request_upload_url(cfg_.device_token, filename, cfg_.content_type, rec.seq, rec.size,
+                                          &target_);
+    if (!r.ok()) return on_failure(rec, r, "upload-url");
+    r = put_photo(rec);
+    if (!r.ok()) return on_failure(rec, r, "put");
+    rec.state = RecordState::Uploaded;
+    snprintf(rec.object_key, sizeof(rec.object_key), "%s", target_.object_key);
+    // If this save is lost, the photo is simply sent again (same seq -> same object key).
+    queue_.save(rec);
+    emit(UploadEventKind::Uploaded, rec, &r, "put");
+  }
+  return ingest(rec);
+}
+
+ApiResult Uploader::put_photo(const ManifestRecord& rec) {
+  char path[kMaxPathLen];
+  if (!photo_path(rec.seq, path, sizeof(path))) return local_result(ApiOutcome::Rejected, "bad_path");
+  FileBodySource source(queue_.file_system(), path);
+  if (!source.ok()) return local_result(ApiOutcome::Rejected, "photo_unreadable");
+  HttpHeader headers[kMaxUploadHeaders];
+  for (size_t i = 0; i < target_.header_count; ++i) {
+    headers[i].name = target_.header_names[i];
+    headers[i].value = target_.header_values[i];
+  }
+  HttpRequest req;
+  req.method = "PUT";
+  req.host = target_.host;
+  req.port = target_.port;
+  req.path = target_.path;
+  req.headers = headers;
+  req.header_count = target_.header_count;
+  req.stream = &source;
+  req.stream_len = rec.size;
+  req.stream_buf = chunk_;
+  req.stream_chunk = cfg_.chunk_size;
+  HttpError err = storage_conn_.exchange(req, put_resp_);
+  if (err == HttpError::Source) return local_result(ApiOutcome::Rejected, "photo_unreadable");
+  return classify_response(err, put_resp_);
+}
+
+StepResult Uploader::ingest(ManifestRecord& rec) {
+  CaptureStamp when = resolve_capture_time(rec.stamp, read_clock(clock_, cfg_.boot_id));
+  char captured_at[24];
+  if (!format_iso8601_utc(when.wall_s, captured_at, sizeof(captured_at))) {
+    format_iso8601_utc(0, captured_at, sizeof(captured_at));
+  }
+  IngestRequest req;
+  req.object_key = rec.object_key;
+  req.captured_at = captured_at;
+  req.seq = rec.seq;
+  req.content_type = cfg_.content_type;
+  req.ntp_synced = when.ntp_synced;
+  req.frame = rec.frame;
+  req.sha256 = rec.sha256;
+  req.size = rec.size;
+  req.time_corrected = when.time_corrected;
+  req.boot_id = rec.stamp.boot_id;
+  IngestReply reply;
+  ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
+  if (r.ok()) {
+    if (!queue_.complete(rec.seq)) return StepResult::StorageError;
+    backoff_.reset();
+    emit(reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, rec, &r, "ingest");
+    return StepResult::Progress;
+  }
+  if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "object_missing") == 0) {
+    rec.state = RecordState::Pending;
+    rec.object_key[0] = '\0';
+    queue_.save(rec);
+    ++missing_;
+    // Send the bytes again right away the first time; after that, pace it like any failure.
+    uint32_t delay = missing_ > 1 ? backoff_.next_delay_ms() : 0;
+    ready_at_ms_ = clock_.monotonic_ms() + delay;
+    emit(UploadEventKind::Reupload, rec, &r, "ingest", delay);
+    return StepResult::Progress;
+  }
+  return on_failure(rec, r, "ingest");
+}
+
+void Uploader::schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step) {
+  ready_at_ms_ = clock_.monotonic_ms() + delay_ms;
+  emit(UploadEventKind::Retry, rec, &r, step, delay_ms);
+}
+
+StepResult Uploader::quarantine(ManifestRecord& rec, const ApiResult& r, const char* step) {
+  char reason[kReasonCap];
+  snprintf(reason, sizeof(reason), "%s:%d:%s", step, r.status, r.code);
+  if (!queue_.quarantine(rec, reason)) return StepResult::StorageError;
+  emit(UploadEventKind::Quarantined, rec, &r, step);
+  return StepResult::Progress;
+}
+
+StepResult Uploader::on_failure(ManifestRecord& rec, const ApiResult& r, const char* step) {
+  switch (r.outcome) {
+    case ApiOutcome::Ok:
+      return StepResult::Progress;
+    case ApiOutcome::Unauthorized:
+      token_dead_ = true;
+      emit(UploadEventKind::TokenDead, rec, &r, step);
+      return StepResult::TokenDead;
+    case ApiOutcome::RateLimited: {
+      uint32_t fallback = backoff_.next_delay_ms();
+      schedule_retry(retry_after_ms(r.retry_after_s, fallback, backoff_.config().cap_ms), rec, r, step);
+      return StepResult::Progress;
+    }
+    case ApiOutcome::Network:
+    case ApiOutcome::ServerError:
+      schedule_retry(backoff_.next_delay_ms(), rec, r, step);
+      return StepResult::Progress;
+    case ApiOutcome::Rejected:
+      break;
+  }
+  bool from_api = strcmp(step, "put") != 0;
+  if (strcmp(r.code, "photo_unreadable") == 0) return quarantine(rec, r, step);
+  // The server says this photo can never be accepted as it is.
+  if (from_api && (r.status == 409 || r.status == 413 || r.status == 415)) return quarantine(rec, r, step);
+  if (++rejections_ >= cfg_.max_rejections) return quarantine(rec, r, step);
+  if (strcmp(step, "ingest") == 0 && rec.state == RecordState::Uploaded) {
+    // Start over with a fresh target next time.
+    rec.state = RecordState::Pending;
+    rec.object_key[0] = '\0';
+    queue_.save(rec);
+  }
+  schedule_retry(backoff_.next_delay_ms(), rec, r, step);
+  return StepResult::Progress;
+}
+
+}  // namespace lifelog

@@ -1,0 +1,396 @@
+// sim-camera: the firmware core running on a PC, with a folder as the SD card, a file as NVS
+// and plain TCP as Wi-Fi. Safe to SIGKILL at any instant and restart with the same card/NVS.
+//
+// Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
+//             5 card or NVS unusable, 6 --max-runtime-ms reached.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "file_kv.h"
+#include "host_cameras.h"
+#include "host_clock.h"
+#include "lifelog/capture_queue.h"
+#include "lifelog/device_api.h"
+#include "lifelog/json.h"
+#include "lifelog/uploader.h"
+#include "posix_fs.h"
+#include "tcp_net.h"
+
+using namespace lifelog;
+
+namespace {
+
+enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
+
+constexpr const char* kTokenKey = "device_token";
+constexpr const char* kDeviceIdKey = "device_id";
+constexpr const char* kFramesKey = "frames_done";
+constexpr const char* kBootKey = "boot_id";
+
+struct Options {
+  std::string api, card, nvs, pairing_code, fixtures, status_file;
+  uint64_t interval_ms = 30000;
+  int64_t photos = -1;  // unlimited
+  bool exit_when_drained = false;
+  uint64_t photo_size = 60000;
+  bool log_json = false;
+  size_t chunk_size = 8192;
+  uint32_t backoff_base_ms = 1000;
+  uint32_t backoff_cap_ms = 60000;
+  uint64_t card_capacity = 0;
+  uint64_t min_free_bytes = 1024 * 1024;
+  int64_t ntp_after_ms = 0;
+  uint32_t seed = 1;
+  int net_timeout_ms = 15000;
+  int64_t max_runtime_ms = -1;
+  uint64_t clock_wait_ms = 120000;
+};
+
+void usage() {
+  fprintf(stderr,
+          "usage: sim-camera --api URL --card DIR --nvs FILE [options]\n"
+          "  --pairing-code CODE      activate with this code if NVS holds no token\n"
+          "  --interval-ms N          time between captures (default 30000)\n"
+          "  --photos N               stop capturing after N photos in total, across restarts\n"
+          "  --exit-when-drained      exit 0 once all N photos are captured and uploaded\n"
+          "  --photo-size BYTES       size of synthetic JPEGs (default 60000)\n"
+          "  --fixtures DIR           replay JPEG files from DIR instead of synthetic ones\n"
+          "  --log-json               one JSON object per line on stdout\n"
+          "  --status-file FILE       write the current state as JSON (atomically)\n"
+          "  --chunk-size N           PUT piece size, at most 8192 (default 8192)\n"
+          "  --backoff-base-ms N      first retry ceiling (default 1000)\n"
+          "  --backoff-cap-ms N       largest retry wait (default 60000)\n"
+          "  --card-capacity BYTES    pretend the card holds only this much\n"
+          "  --min-free-bytes BYTES   evict oldest photos below this free space (default 1 MiB)\n"
+          "  --ntp-after-ms N         clock counts as synced only after N ms (-1: never; default 0)\n"
+          "  --seed N                 seed for jitter and synthetic content (default 1)\n"
+          "  --net-timeout-ms N       socket connect/read/write timeout (default 15000)\n"
+          "  --clock-wait-ms N        hold this boot's unsynced photos until NTP, at most N ms\n"
+          "                           after start (default 120000)\n"
+          "  --max-runtime-ms N       give up after N ms (exit 6)\n");
+}
+
+bool parse_u64(const char* s, uint64_t* out) {
+  if (!s || !*s) return false;
+  char* end = nullptr;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end || s[0] == '-') return false;
+  *out = v;
+  return true;
+}
+
+bool parse_i64(const char* s, int64_t* out) {
+  if (!s || !*s) return false;
+  char* end = nullptr;
+  long long v = strtoll(s, &end, 10);
+  if (*end) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_args(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    uint64_t u = 0;
+    int64_t s = 0;
+    auto need_u = [&](uint64_t max) { return parse_u64(v, &u) && u <= max && (++i, true); };
+    if (a == "--api" && v) { o->api = v; ++i; }
+    else if (a == "--card" && v) { o->card = v; ++i; }
+    else if (a == "--nvs" && v) { o->nvs = v; ++i; }
+    else if (a == "--pairing-code" && v) { o->pairing_code = v; ++i; }
+    else if (a == "--fixtures" && v) { o->fixtures = v; ++i; }
+    else if (a == "--status-file" && v) { o->status_file = v; ++i; }
+    else if (a == "--exit-when-drained") o->exit_when_drained = true;
+    else if (a == "--log-json") o->log_json = true;
+    else if (a == "--interval-ms" && need_u(UINT32_MAX)) o->interval_ms = u;
+    else if (a == "--photos" && need_u(UINT32_MAX)) o->photos = int64_t(u);
+    else if (a == "--photo-size" && need_u(64ull << 20)) o->photo_size = u;
+    else if (a == "--chunk-size" && need_u(kMaxStreamChunk) && u > 0) o->chunk_size = size_t(u);
+    else if (a == "--backoff-base-ms" && need_u(UINT32_MAX)) o->backoff_base_ms = uint32_t(u);
+    else if (a == "--backoff-cap-ms" && need_u(UINT32_MAX)) o->backoff_cap_ms = uint32_t(u);
+    else if (a == "--card-capacity" && need_u(UINT64_MAX)) o->card_capacity = u;
+    else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
+    else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
+    else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
+    else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
+    else if (a == "--ntp-after-ms" && parse_i64(v, &s)) { o->ntp_after_ms = s; ++i; }
+    else if (a == "--max-runtime-ms" && parse_i64(v, &s)) { o->max_runtime_ms = s; ++i; }
+    else if (a == "--help" || a == "-h") return false;
+    else {
+      fprintf(stderr, "sim-camera: bad or incomplete option '%s'\n", a.c_str());
+      return false;
+    }
+  }
+  if (o->api.empty() || o->card.empty() || o->nvs.empty()) {
+    fprintf(stderr, "sim-camera: --api, --card and --nvs are required\n");
+    return false;
+  }
+  return true;
+}
+
+// Progress lines. The token is never passed in here.
+class Log {
+ public:
+  Log(bool json, Clock& clock) : json_(json), clock_(clock) {}
+
+  // fields: alternating key, value; values starting with '#' are numbers, '?' booleans.
+  void event(const char* name, std::initializer_list<std::pair<const char*, std::string>> fields) {
+    if (json_) {
+      JsonDoc doc(cJSON_CreateObject());
+      cJSON_AddStringToObject(doc.get(), "event", name);
+      cJSON_AddNumberToObject(doc.get(), "t_ms", double(clock_.monotonic_ms()));
+      for (const auto& f : fields) {
+        const std::string& v = f.second;
+        if (!v.empty() && v[0] == '#') {
+          cJSON_AddNumberToObject(doc.get(), f.first, strtod(v.c_str() + 1, nullptr));
+        } else if (!v.empty() && v[0] == '?') {
+          cJSON_AddBoolToObject(doc.get(), f.first, v == "?true");
+        } else {
+          cJSON_AddStringToObject(doc.get(), f.first, v.c_str());
+        }
+      }
+      char* text = cJSON_PrintUnformatted(doc.get());
+      if (text) {
+        printf("%s\n", text);
+        cJSON_free(text);
+      }
+    } else {
+      printf("[%8llu ms] %-12s", static_cast<unsigned long long>(clock_.monotonic_ms()), name);
+      for (const auto& f : fields) {
+        const std::string& v = f.second;
+        printf(" %s=%s", f.first, (!v.empty() && (v[0] == '#' || v[0] == '?')) ? v.c_str() + 1 : v.c_str());
+      }
+      printf("\n");
+    }
+    fflush(stdout);
+  }
+
+ private:
+  bool json_;
+  Clock& clock_;
+};
+
+std::string num(uint64_t v) { return "#" + std::to_string(v); }
+std::string boolean(bool v) { return v ? "?true" : "?false"; }
+
+class LoggingObserver : public UploadObserver {
+ public:
+  explicit LoggingObserver(Log& log) : log_(log) {}
+  void on_upload_event(const UploadEvent& e) override {
+    const char* name = upload_event_name(e.kind);
+    if (e.kind == UploadEventKind::Retry) {
+      log_.event(name, {{"seq", num(e.seq)}, {"frame", num(e.frame)}, {"step", e.step},
+                        {"status", num(uint64_t(e.http_status))}, {"code", e.code}, {"delay_ms", num(e.delay_ms)}});
+      log_.event("backoff", {{"seq", num(e.seq)}, {"delay_ms", num(e.delay_ms)}});
+    } else {
+      log_.event(name, {{"seq", num(e.seq)}, {"frame", num(e.frame)}, {"step", e.step},
+                        {"status", num(uint64_t(e.http_status))}, {"code", e.code}, {"bytes", num(e.bytes)}});
+    }
+  }
+
+ private:
+  Log& log_;
+};
+
+void write_status(const Options& o, const char* state, CaptureQueue* q, uint32_t frames) {
+  if (o.status_file.empty()) return;
+  JsonDoc doc(cJSON_CreateObject());
+  cJSON_AddStringToObject(doc.get(), "state", state);
+  cJSON_AddNumberToObject(doc.get(), "frames_captured", frames);
+  if (q) {
+    cJSON_AddNumberToObject(doc.get(), "pending", q->pending_count());
+    cJSON_AddNumberToObject(doc.get(), "failed", q->failed_count());
+    cJSON_AddNumberToObject(doc.get(), "dropped", q->dropped());
+  }
+  char* text = cJSON_PrintUnformatted(doc.get());
+  if (!text) return;
+  std::string tmp = o.status_file + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  if (f) {
+    fprintf(f, "%s\n", text);
+    fclose(f);
+    rename(tmp.c_str(), o.status_file.c_str());
+  }
+  cJSON_free(text);
+}
+
+// Obtains the device token, activating with the pairing code if NVS has none.
+int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, const ApiEndpoint& ep,
+                 Clock& clock, Rng& rng, Log& log, char* token, size_t cap) {
+  if (kv.get_str(kTokenKey, token, cap) && token[0]) return -1;
+  if (o.pairing_code.empty()) {
+    fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
+    return kUsage;
+  }
+  DeviceApi api(conn, ep);
+  BackoffConfig bc;
+  bc.base_ms = o.backoff_base_ms;
+  bc.cap_ms = o.backoff_cap_ms;
+  Backoff backoff(bc, rng);
+  for (;;) {
+    if (o.max_runtime_ms >= 0 && clock.monotonic_ms() >= uint64_t(o.max_runtime_ms)) return kTimeout;
+    Activation a;
+    ApiResult r = api.activate(o.pairing_code.c_str(), &a);
+    if (r.ok()) {
+      if (!kv.put_str(kTokenKey, a.device_token) || !kv.put_str(kDeviceIdKey, a.device_id)) return kCardFailed;
+      snprintf(token, cap, "%s", a.device_token);
+      log.event("activated", {{"device_id", a.device_id}});
+      return -1;
+    }
+    if (r.outcome == ApiOutcome::Rejected || r.outcome == ApiOutcome::Unauthorized) {
+      log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
+      return kActivationRefused;
+    }
+    uint32_t delay = r.outcome == ApiOutcome::RateLimited
+                         ? retry_after_ms(r.retry_after_s, backoff.next_delay_ms(), bc.cap_ms)
+                         : backoff.next_delay_ms();
+    log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
+                        {"delay_ms", num(delay)}});
+    HostClock::sleep_ms(delay);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Options o;
+  if (!parse_args(argc, argv, &o)) {
+    usage();
+    return kUsage;
+  }
+  ApiEndpoint endpoint;
+  if (!parse_base_url(o.api.c_str(), &endpoint)) {
+    fprintf(stderr, "sim-camera: cannot parse --api '%s'\n", o.api.c_str());
+    return kUsage;
+  }
+  if (endpoint.tls) {
+    fprintf(stderr, "sim-camera: https is the device's job; the simulator speaks plain http\n");
+    return kUsage;
+  }
+  mkdir(o.card.c_str(), 0755);
+
+  HostClock clock(o.ntp_after_ms);
+  Log log(o.log_json, clock);
+  FileKeyValueStore kv(o.nvs);
+  if (!kv.load()) {
+    fprintf(stderr, "sim-camera: cannot read NVS file '%s'\n", o.nvs.c_str());
+    return kCardFailed;
+  }
+  uint32_t boot_id = 0;
+  kv.get_u32(kBootKey, &boot_id);
+  ++boot_id;
+  if (!kv.put_u32(kBootKey, boot_id)) return kCardFailed;
+
+  PosixFileSystem fs(o.card, o.card_capacity);
+  SeqAllocator seqs(kv);
+  QueueConfig qcfg;
+  qcfg.min_free_bytes = o.min_free_bytes;
+  CaptureQueue queue(fs, kv, seqs, qcfg);
+  if (!seqs.begin() || !queue.begin()) {
+    fprintf(stderr, "sim-camera: card folder '%s' is unusable\n", o.card.c_str());
+    return kCardFailed;
+  }
+
+  // Resume the frame count exactly: a kill between committing a photo and saving the
+  // counter is covered by the frame index stored in the newest record.
+  uint32_t frames = 0;
+  kv.get_u32(kFramesKey, &frames);
+  uint32_t newest = 0;
+  if (queue.newest_frame(&newest) && newest + 1 > frames) frames = newest + 1;
+  log.event("boot", {{"boot_id", num(boot_id)}, {"frames_done", num(frames)},
+                     {"pending", num(queue.pending_count())}, {"dropped", num(queue.dropped())}});
+
+  TcpNetClient api_net(o.net_timeout_ms), storage_net(o.net_timeout_ms);
+  HttpConnection api_conn(api_net), storage_conn(storage_net);
+  XorShiftRng rng(o.seed * 2654435761u + boot_id);
+
+  static char token[200];
+  int rc = ensure_token(o, kv, api_conn, endpoint, clock, rng, log, token, sizeof(token));
+  if (rc >= 0) {
+    write_status(o, rc == kActivationRefused ? "activation_refused" : "error", &queue, frames);
+    return rc;
+  }
+
+  SyntheticJpegCamera synthetic(o.photo_size, o.seed);
+  FixtureCamera fixtures(o.fixtures.empty() ? std::string("/nonexistent") : o.fixtures);
+  if (!o.fixtures.empty() && !fixtures.ok()) {
+    fprintf(stderr, "sim-camera: no .jpg files in '%s'\n", o.fixtures.c_str());
+    return kUsage;
+  }
+  Camera& camera = o.fixtures.empty() ? static_cast<Camera&>(synthetic) : static_cast<Camera&>(fixtures);
+
+  UploaderConfig ucfg;
+  ucfg.device_token = token;
+  ucfg.chunk_size = o.chunk_size;
+  ucfg.backoff.base_ms = o.backoff_base_ms;
+  ucfg.backoff.cap_ms = o.backoff_cap_ms;
+  ucfg.boot_id = boot_id;
+  ucfg.clock_wait_ms = o.clock_wait_ms;
+  LoggingObserver observer(log);
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &observer);
+
+  bool clock_was_synced = false;
+  uint64_t next_capture = clock.monotonic_ms();
+  auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
+  write_status(o, "running", &queue, frames);
+
+  for (;;) {
+    uint64_t now = clock.monotonic_ms();
+    if (o.max_runtime_ms >= 0 && now >= uint64_t(o.max_runtime_ms)) {
+      log.event("timeout", {{"pending", num(queue.pending_count())}});
+      write_status(o, "timeout", &queue, frames);
+      return kTimeout;
+    }
+    if (!clock_was_synced && clock.wall_synced()) {
+      clock_was_synced = true;
+      uint32_t fixed = queue.apply_time_correction(read_clock(clock, boot_id));
+      log.event("clock_synced", {{"corrected", num(fixed)}});
+    }
+    if (capturing() && now >= next_capture) {
+      ManifestRecord rec;
+      uint32_t dropped_before = queue.dropped();
+      CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
+      if (queue.dropped() != dropped_before) {
+        log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
+      }
+      if (st == CaptureStatus::Ok) {
+        ++frames;
+        kv.put_u32(kFramesKey, frames);
+        log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
+                               {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
+      } else {
+        log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
+      }
+      next_capture += o.interval_ms;
+      if (next_capture < now) next_capture = now + o.interval_ms;
+      continue;
+    }
+    StepResult r = uploader.step();
+    if (r == StepResult::Progress) continue;
+    if (r == StepResult::TokenDead) {
+      log.event("token_dead", {{"pending", num(queue.pending_count())}});
+      write_status(o, "token_dead", &queue, frames);
+      return kTokenDead;
+    }
+    if (r == StepResult::Idle && o.exit_when_drained && !capturing()) {
+      log.event("drained", {{"frames", num(frames)}, {"failed", num(queue.failed_count())},
+                            {"dropped", num(queue.dropped())}});
+      write_status(o, "drained", &queue, frames);
+      return kDrained;
+    }
+    if (r == StepResult::StorageError) log.event("card_error", {});
+    uint64_t wake = capturing() ? next_capture : now + 250;
+    if (r == StepResult::Waiting && uploader.ready_at_ms() < wake) wake = uploader.ready_at_ms();
+    if (r == StepResult::Idle && !capturing()) wake = now + 250;
+    uint64_t nap = wake > now ? wake - now : 0;
+    if (nap > 250) nap = 250;
+    if (nap > 0) HostClock::sleep_ms(nap);
+  }
+}

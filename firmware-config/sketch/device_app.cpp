@@ -1,0 +1,322 @@
+#include "device_app.h"
+
+#include <Arduino.h>
+#include <esp_idf_version.h>
+#if __has_include(<esp_random.h>)
+#include <esp_random.h>  // IDF 5
+#else
+#include <esp_system.h>
+#endif
+#include <esp_task_wdt.h>
+
+#include <cstdio>
+
+#include "arduino_fs.h"
+#include "camera_glue.h"
+#include "clock_glue.h"
+#include "device_settings.h"
+#include "lifelog_config.h"
+#include "nvs_store.h"
+#include "portal.h"
+#include "provisioning.h"
+#include "src/lifelog/backoff.h"
+#include "src/lifelog/capture_queue.h"
+#include "src/lifelog/capture_time.h"
+#include "src/lifelog/device_api.h"
+#include "src/lifelog/http.h"
+#include "src/lifelog/seq_allocator.h"
+#include "src/lifelog/uploader.h"
+#include "status_led.h"
+#include "tls_net.h"
+#include "wifi_glue.h"
+
+// Scheduling choice: one thread. loop() captures when the ~30 s slot is due and otherwise runs
+// Uploader::step(), which sends at most one photo. A step is bounded by the network timeouts
+// (a few seconds on a working link), so a capture is late by at most one step; in exchange the
+// queue on the card has a single owner and needs no mutex, and one frame buffer is never touched
+// by two tasks (the omi capture/upload race). A capture task on the other core would only be
+// worth it if steps routinely took longer than the capture interval.
+
+namespace {
+
+constexpr uint32_t kBootConnectTimeoutMs = 20000;
+constexpr uint32_t kPortalTimeoutMs = 180000;
+constexpr uint32_t kCardRetryMs = 10000;
+constexpr uint32_t kNoCodeRecheckMs = 60000;
+constexpr uint32_t kWatchdogTimeoutS = 120;  // above the longest step; catches a hung fb_get
+constexpr uint32_t kIdleNapMs = 50;
+constexpr uint64_t kNever = UINT64_MAX;
+
+class HardwareRng : public lifelog::Rng {
+ public:
+  uint32_t next_u32() override { return esp_random(); }
+};
+
+// Progress lines on the serial console. The token never reaches this code.
+class SerialUploadLog : public lifelog::UploadObserver {
+ public:
+  void on_upload_event(const lifelog::UploadEvent& e) override {
+    Serial.printf("[upload] %s seq=%u frame=%u step=%s status=%d code=%s delay_ms=%u bytes=%llu\n",
+                  lifelog::upload_event_name(e.kind), unsigned(e.seq), unsigned(e.frame), e.step, e.http_status,
+                  e.code, unsigned(e.delay_ms), static_cast<unsigned long long>(e.bytes));
+  }
+};
+
+// Everything long-lived, allocated once in setup(): the core's objects hold several KB of
+// buffers each, far too much for the loop task's stack.
+struct Device {
+  NvsStore nvs;
+  ArduinoFileSystem fs;
+  DeviceClock clock;
+  XiaoCamera camera;
+  StatusLed led;
+  WifiLink wifi;
+  HardwareRng rng;
+  SerialUploadLog upload_log;
+  device::Settings settings;
+  lifelog::ApiEndpoint endpoint;
+
+  TlsNetClient* net = nullptr;
+  lifelog::HttpConnection* conn = nullptr;  // one connection for API and storage: one TLS session
+  lifelog::DeviceApi* api = nullptr;
+  lifelog::SeqAllocator* seqs = nullptr;
+  lifelog::CaptureQueue* queue = nullptr;
+  lifelog::Uploader* uploader = nullptr;
+  lifelog::Backoff* activation_backoff = nullptr;
+
+  char token[device::kTokenCap] = {};
+  uint32_t boot_id = 0;
+  uint32_t frames = 0;
+  bool card_ready = false;
+  bool clock_was_synced = false;
+  uint64_t next_capture_ms = 0;
+  uint64_t next_card_try_ms = 0;
+  uint64_t next_activation_ms = 0;
+};
+
+Device* g = nullptr;
+const char* g_fatal = nullptr;  // set when the device cannot run at all
+
+void arm_watchdog() {
+#if ESP_IDF_VERSION_MAJOR >= 5
+  esp_task_wdt_config_t cfg = {};
+  cfg.timeout_ms = kWatchdogTimeoutS * 1000;
+  cfg.idle_core_mask = 0;
+  cfg.trigger_panic = true;
+  if (esp_task_wdt_reconfigure(&cfg) != ESP_OK) esp_task_wdt_init(&cfg);
+#else
+  esp_task_wdt_init(kWatchdogTimeoutS, true);
+#endif
+  esp_task_wdt_add(nullptr);
+}
+
+void card_failed(const char* why) {
+  Serial.printf("[card] %s: captures paused, retrying the card every %u s\n", why, unsigned(kCardRetryMs / 1000));
+  g->fs.unmount();
+  g->card_ready = false;
+  g->led.show(LedPattern::CardError);
+  g->next_card_try_ms = g->clock.monotonic_ms() + kCardRetryMs;
+}
+
+bool try_mount_card() {
+  g->led.release_for_card();  // GPIO21 becomes the card's chip-select from here on
+  if (!g->fs.mount()) {
+    card_failed("no usable microSD card");
+    return false;
+  }
+  if (!g->queue->begin()) {
+    card_failed("card folders unusable");
+    return false;
+  }
+  // A cut between committing a photo and saving the counter is covered by the newest record.
+  uint32_t newest = 0;
+  if (g->queue->newest_frame(&newest) && newest + 1 > g->frames) g->frames = newest + 1;
+  g->card_ready = true;
+  Serial.printf("[card] mounted: %u pending, %u failed, %u dropped\n", unsigned(g->queue->pending_count()),
+                unsigned(g->queue->failed_count()), unsigned(g->queue->dropped()));
+  return true;
+}
+
+void capture_once() {
+  if (!g->card_ready) {
+    Serial.println("[capture] skipped: no card");
+    return;
+  }
+  lifelog::ManifestRecord rec;
+  uint32_t dropped_before = g->queue->dropped();
+  lifelog::CaptureStatus st = g->queue->capture(
+      g->camera, g->frames, lifelog::stamp_now(lifelog::read_clock(g->clock, g->boot_id)), &rec);
+  if (g->queue->dropped() != dropped_before) {
+    Serial.printf("[capture] card full: evicted %u oldest photos\n", unsigned(g->queue->dropped() - dropped_before));
+  }
+  switch (st) {
+    case lifelog::CaptureStatus::Ok:
+      ++g->frames;
+      g->nvs.put_u32(device::key::kFramesDone, g->frames);
+      Serial.printf("[capture] seq=%u frame=%u size=%llu ntp_synced=%d\n", unsigned(rec.seq), unsigned(rec.frame),
+                    static_cast<unsigned long long>(rec.size), int(rec.stamp.ntp_synced));
+      break;
+    case lifelog::CaptureStatus::CameraFailed: Serial.println("[capture] camera failed"); break;
+    case lifelog::CaptureStatus::NoSeq: Serial.println("[capture] NVS refused the seq reservation"); break;
+    case lifelog::CaptureStatus::CardFailed: card_failed("write failed"); break;
+  }
+}
+
+void try_activation(uint64_t now) {
+  if (now < g->next_activation_ms) return;
+  lifelog::ApiResult r;
+  device::ActivationOutcome outcome =
+      device::activate_with_pairing_code(g->nvs, *g->api, g->token, sizeof(g->token), &r);
+  switch (outcome) {
+    case device::ActivationOutcome::Activated:
+      Serial.println("[activate] device activated; token stored in NVS");
+      g->uploader->set_token(g->token);
+      g->activation_backoff->reset();
+      break;
+    case device::ActivationOutcome::NoCode:
+      Serial.println("[activate] no token and no pairing code: use the setup portal (opens at boot)");
+      g->next_activation_ms = now + kNoCodeRecheckMs;
+      break;
+    case device::ActivationOutcome::Refused:
+      Serial.printf("[activate] pairing code refused (status %d, %s)\n", r.status, r.code);
+      g->next_activation_ms = kNever;  // until a new code arrives through the portal
+      break;
+    case device::ActivationOutcome::StoreFailed:
+      Serial.println("[activate] NVS refused the token");
+      g->next_activation_ms = now + kNoCodeRecheckMs;
+      break;
+    case device::ActivationOutcome::Retry: {
+      uint32_t delay_ms = g->activation_backoff->next_delay_ms();
+      if (r.outcome == lifelog::ApiOutcome::RateLimited) {
+        delay_ms = lifelog::retry_after_ms(r.retry_after_s, delay_ms, g->activation_backoff->config().cap_ms);
+      }
+      Serial.printf("[activate] retry in %u ms (status %d, %s)\n", unsigned(delay_ms), r.status, r.code);
+      g->next_activation_ms = now + delay_ms;
+      break;
+    }
+  }
+}
+
+void run_upload_step() {
+  lifelog::StepResult r = g->uploader->step();
+  if (r == lifelog::StepResult::TokenDead) {
+    Serial.println("[upload] token refused (401): forgetting it; enter a new pairing code in the portal");
+    device::forget_token(g->nvs);
+    g->token[0] = '\0';
+    g->next_activation_ms = 0;
+  } else if (r == lifelog::StepResult::StorageError) {
+    card_failed("read failed during upload");
+  }
+}
+
+void open_portal_if_needed(bool online, bool has_token) {
+  char code[device::kPairingCodeCap];
+  bool has_code = device::load_pairing_code(g->nvs, code, sizeof(code));
+  if (online && (has_token || has_code)) return;
+  if (!run_setup_portal(g->nvs, g->led, kPortalTimeoutMs)) {
+    Serial.println("[portal] timed out: capturing offline, Wi-Fi retried in the background");
+    return;
+  }
+  device::load_settings(g->nvs, &g->settings);
+  g->wifi.begin(g->settings);
+  g->wifi.connect(kBootConnectTimeoutMs);
+}
+
+void build_core() {
+  TlsNetClient::Options net_options;
+  net_options.use_tls = g->endpoint.tls;
+  net_options.root_ca_pem = LIFELOG_ROOT_CA_PEM;
+  g->net = new TlsNetClient(net_options);
+  g->conn = new lifelog::HttpConnection(*g->net);
+  g->api = new lifelog::DeviceApi(*g->conn, g->endpoint);
+  g->seqs = new lifelog::SeqAllocator(g->nvs);
+  if (!g->seqs->begin()) Serial.println("[nvs] seq reservation unavailable");
+  lifelog::QueueConfig queue_config;
+  g->queue = new lifelog::CaptureQueue(g->fs, g->nvs, *g->seqs, queue_config);
+
+  lifelog::UploaderConfig upload_config;
+  upload_config.device_token = g->token;  // the buffer is filled later by activation if empty
+  upload_config.chunk_size = g->settings.chunk_size;
+  upload_config.boot_id = g->boot_id;
+  g->uploader = new lifelog::Uploader(*g->queue, *g->conn, *g->conn, g->clock, g->rng, g->endpoint, upload_config,
+                                      &g->upload_log);
+  g->activation_backoff = new lifelog::Backoff(lifelog::BackoffConfig(), g->rng);
+}
+
+}  // namespace
+
+void device_setup() {
+  Serial.begin(115200);
+  g = new Device();
+  if (!g->nvs.begin()) {
+    g_fatal = "NVS partition unavailable";
+    return;
+  }
+  device::ProvisionResult provisioned = device::provision_from_config(g->nvs);
+  if (provisioned == device::ProvisionResult::StoreFailed) Serial.println("[setup] provisioning incomplete; retried next boot");
+  if (provisioned == device::ProvisionResult::Provisioned) Serial.println("[setup] config written to NVS");
+  if (!device::load_settings(g->nvs, &g->settings) || !lifelog::parse_base_url(g->settings.api_base_url, &g->endpoint)) {
+    g_fatal = "no usable API URL in NVS";
+    return;
+  }
+  g->boot_id = device::next_boot_id(g->nvs);
+  g->nvs.get_u32(device::key::kFramesDone, &g->frames);
+  g->clock.begin();
+
+  CameraSettings camera_settings;
+  camera_settings.frame_size = g->settings.frame_size;
+  camera_settings.jpeg_quality = int(g->settings.jpeg_quality);
+  if (!g->camera.begin(camera_settings)) Serial.println("[camera] init failed; retried at each capture");
+
+  g->wifi.begin(g->settings);
+  bool has_token = device::load_token(g->nvs, g->token, sizeof(g->token));
+  bool online = g->wifi.connect(kBootConnectTimeoutMs);
+  open_portal_if_needed(online, has_token);
+
+  build_core();
+  try_mount_card();
+  Serial.printf("[setup] boot %u, frame %u, api %s://%s:%u, token %s\n", unsigned(g->boot_id), unsigned(g->frames),
+                g->endpoint.tls ? "https" : "http", g->endpoint.host, unsigned(g->endpoint.port),
+                g->token[0] ? "present" : "missing");
+  arm_watchdog();
+  g->next_capture_ms = g->clock.monotonic_ms();
+}
+
+void device_loop() {
+  if (g_fatal) {
+    Serial.printf("[fatal] %s; restarting in 30 s\n", g_fatal);
+    delay(30000);
+    ESP.restart();
+  }
+  esp_task_wdt_reset();
+  uint64_t now = g->clock.monotonic_ms();
+  g->led.tick(now);
+  if (!g->card_ready && now >= g->next_card_try_ms) try_mount_card();
+
+  g->wifi.maintain(now);
+  bool online = g->wifi.connected();
+  if (online) g->clock.start_sntp(g->settings.time_zone);
+  if (!g->clock_was_synced && g->card_ready && g->clock.wall_synced()) {
+    g->clock_was_synced = true;
+    uint32_t fixed = g->queue->apply_time_correction(lifelog::read_clock(g->clock, g->boot_id));
+    Serial.printf("[clock] NTP synced; %u timestamps corrected\n", unsigned(fixed));
+  }
+
+  if (now >= g->next_capture_ms) {
+    capture_once();
+    uint64_t interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
+    g->next_capture_ms += interval_ms;
+    if (g->next_capture_ms < now) g->next_capture_ms = now + interval_ms;
+    return;
+  }
+  if (online && !g->token[0]) {
+    try_activation(now);
+  } else if (online && g->card_ready) {
+    run_upload_step();
+  }
+  now = g->clock.monotonic_ms();
+  if (now < g->next_capture_ms) {
+    uint64_t nap = g->next_capture_ms - now;
+    delay(uint32_t(nap < kIdleNapMs ? nap : kIdleNapMs));
+  }
+}

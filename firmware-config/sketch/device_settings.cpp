@@ -1,0 +1,109 @@
+#include "device_settings.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace device {
+namespace {
+
+void network_keys(size_t i, char* ssid_key, char* pass_key, size_t cap) {
+  snprintf(ssid_key, cap, "wifi_ssid_%u", unsigned(i));
+  snprintf(pass_key, cap, "wifi_pass_%u", unsigned(i));
+}
+
+bool load_networks(lifelog::KeyValueStore& kv, WifiCredentials* out, size_t* count) {
+  uint32_t stored = 0;
+  *count = 0;
+  if (!kv.get_u32(key::kNetworkCount, &stored)) return true;
+  for (size_t i = 0; i < stored && i < kMaxNetworks; ++i) {
+    char ssid_key[16], pass_key[16];
+    network_keys(i, ssid_key, pass_key, sizeof(ssid_key));
+    WifiCredentials& n = out[*count];
+    if (!kv.get_str(ssid_key, n.ssid, sizeof(n.ssid)) || !n.ssid[0]) continue;
+    if (!kv.get_str(pass_key, n.password, sizeof(n.password))) n.password[0] = '\0';  // open network
+    ++*count;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool load_settings(lifelog::KeyValueStore& kv, Settings* out) {
+  Settings s;
+  load_networks(kv, s.networks, &s.network_count);
+  uint32_t v = 0;
+  if (kv.get_u32(key::kCaptureIntervalS, &v) && v > 0) s.capture_interval_s = v;
+  if (kv.get_u32(key::kJpegQuality, &v) && v >= 4 && v <= 63) s.jpeg_quality = v;
+  if (kv.get_u32(key::kChunkSize, &v) && v > 0 && v <= 8192) s.chunk_size = v;
+  char frame[kFrameSizeCap];
+  if (kv.get_str(key::kFrameSize, frame, sizeof(frame))) memcpy(s.frame_size, frame, sizeof(frame));
+  char tz[kTimeZoneCap];
+  if (kv.get_str(key::kTimeZone, tz, sizeof(tz)) && tz[0]) memcpy(s.time_zone, tz, sizeof(tz));
+  bool has_url = kv.get_str(key::kApiBaseUrl, s.api_base_url, sizeof(s.api_base_url)) && s.api_base_url[0];
+  *out = s;
+  return has_url;
+}
+
+bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, size_t count) {
+  if (count > kMaxNetworks) count = kMaxNetworks;
+  bool ok = true;
+  for (size_t i = 0; i < kMaxNetworks; ++i) {
+    char ssid_key[16], pass_key[16];
+    network_keys(i, ssid_key, pass_key, sizeof(ssid_key));
+    if (i < count) {
+      ok = kv.put_str(ssid_key, networks[i].ssid) && kv.put_str(pass_key, networks[i].password) && ok;
+    } else {
+      kv.erase(ssid_key);
+      kv.erase(pass_key);
+    }
+  }
+  return kv.put_u32(key::kNetworkCount, uint32_t(count)) && ok;
+}
+
+bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password) {
+  if (!ssid || !ssid[0] || strlen(ssid) >= kSsidCap || !password || strlen(password) >= kPasswordCap) return false;
+  WifiCredentials networks[kMaxNetworks];
+  size_t count = 0;
+  load_networks(kv, networks, &count);
+  size_t slot = count;
+  for (size_t i = 0; i < count; ++i) {
+    if (strcmp(networks[i].ssid, ssid) == 0) slot = i;
+  }
+  if (slot == kMaxNetworks) slot = kMaxNetworks - 1;
+  snprintf(networks[slot].ssid, kSsidCap, "%s", ssid);
+  snprintf(networks[slot].password, kPasswordCap, "%s", password);
+  if (slot == count) ++count;
+  return save_networks(kv, networks, count);
+}
+
+bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
+  return kv.get_str(key::kDeviceToken, out, cap) && out[0];
+}
+
+bool store_activation(lifelog::KeyValueStore& kv, const char* device_id, const char* token) {
+  return kv.put_str(key::kDeviceToken, token) && kv.put_str(key::kDeviceId, device_id);
+}
+
+bool forget_token(lifelog::KeyValueStore& kv) {
+  kv.erase(key::kDeviceId);
+  return kv.erase(key::kDeviceToken);
+}
+
+bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap) {
+  return kv.get_str(key::kPairingCode, out, cap) && out[0];
+}
+
+bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code) {
+  if (!code || !code[0]) return kv.erase(key::kPairingCode);
+  return kv.put_str(key::kPairingCode, code);
+}
+
+uint32_t next_boot_id(lifelog::KeyValueStore& kv) {
+  uint32_t boot_id = 0;
+  kv.get_u32(key::kBootId, &boot_id);
+  ++boot_id;
+  if (boot_id == 0) boot_id = 1;
+  return kv.put_u32(key::kBootId, boot_id) ? boot_id : 0;
+}
+
+}  // namespace device

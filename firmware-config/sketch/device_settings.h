@@ -1,0 +1,71 @@
+#pragma once
+// What the device remembers in NVS (never on the card), as typed accessors over the core's
+// KeyValueStore. Portable: no Arduino types, so the same rules hold for every store.
+#include <cstddef>
+#include <cstdint>
+
+#include "src/lifelog/kv_store.h"
+
+namespace device {
+
+constexpr size_t kMaxNetworks = 4;
+constexpr size_t kSsidCap = 33;      // 32 bytes + NUL (802.11 limit)
+constexpr size_t kPasswordCap = 65;  // WPA2 passphrase 63 chars or 64 hex + NUL
+constexpr size_t kUrlCap = 160;
+constexpr size_t kPairingCodeCap = 40;
+constexpr size_t kTokenCap = 160;    // lifelog::Activation::device_token
+constexpr size_t kTimeZoneCap = 64;
+constexpr size_t kFrameSizeCap = 8;
+
+// NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit" and "dropped".
+namespace key {
+constexpr const char* kConfigVersion = "cfg_version";
+constexpr const char* kApiBaseUrl = "api_url";
+constexpr const char* kPairingCode = "pairing_code";
+constexpr const char* kDeviceToken = "device_token";
+constexpr const char* kDeviceId = "device_id";
+constexpr const char* kCaptureIntervalS = "interval_s";
+constexpr const char* kFrameSize = "frame_size";
+constexpr const char* kJpegQuality = "jpeg_quality";
+constexpr const char* kChunkSize = "chunk_size";
+constexpr const char* kTimeZone = "time_zone";
+constexpr const char* kNetworkCount = "wifi_count";
+constexpr const char* kBootId = "boot_id";
+constexpr const char* kFramesDone = "frames_done";
+}  // namespace key
+
+struct WifiCredentials {
+  char ssid[kSsidCap] = {};
+  char password[kPasswordCap] = {};
+};
+
+struct Settings {
+  WifiCredentials networks[kMaxNetworks];
+  size_t network_count = 0;
+  char api_base_url[kUrlCap] = {};
+  uint32_t capture_interval_s = 30;
+  char frame_size[kFrameSizeCap] = "UXGA";
+  uint32_t jpeg_quality = 12;
+  uint32_t chunk_size = 8192;
+  char time_zone[kTimeZoneCap] = "UTC0";
+};
+
+// Missing values keep the defaults above; false only when the API URL is absent.
+bool load_settings(lifelog::KeyValueStore& kv, Settings* out);
+
+bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, size_t count);
+// Portal entry: an SSID already known gets the new password; a new one is appended, or
+// replaces the last slot when all are taken.
+bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password);
+
+bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap);
+bool store_activation(lifelog::KeyValueStore& kv, const char* device_id, const char* token);
+bool forget_token(lifelog::KeyValueStore& kv);
+
+bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap);
+bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code);
+
+// Increments and stores the boot counter; 0 when it could not be stored.
+uint32_t next_boot_id(lifelog::KeyValueStore& kv);
+
+}  // namespace device

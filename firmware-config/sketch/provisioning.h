@@ -1,0 +1,30 @@
+#pragma once
+// First-boot provisioning and activation. The rendered lifelog_config.h supplies defaults that
+// are copied into NVS once per config version; the device token is obtained with the pairing
+// code and then exists only in NVS (it is never compiled into the sketch).
+#include <cstddef>
+#include <cstdint>
+
+#include "src/lifelog/device_api.h"
+#include "src/lifelog/kv_store.h"
+
+namespace device {
+
+enum class ProvisionResult : uint8_t { AlreadyCurrent, Provisioned, StoreFailed };
+
+// Writes the compiled-in defaults to NVS when NVS holds another (or no) config version.
+// A changed API URL drops the stored token: it belongs to another server.
+ProvisionResult provision_from_config(lifelog::KeyValueStore& kv);
+
+enum class ActivationOutcome : uint8_t {
+  Activated,    // token stored in NVS and copied to token_out
+  NoCode,       // nothing to activate with: the portal has to supply a pairing code
+  Retry,        // network/server trouble: try again later (backoff is the caller's)
+  Refused,      // the code was refused for good; it is erased from NVS
+  StoreFailed,  // NVS refused the token
+};
+
+ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::DeviceApi& api,
+                                             char* token_out, size_t cap, lifelog::ApiResult* result);
+
+}  // namespace device

@@ -1,0 +1,144 @@
+#include "support/rig.h"
+
+#include <cstring>
+
+#include "lifelog/json.h"
+
+bool PatternCamera::capture(uint32_t frame, lifelog::FrameSink& sink) {
+  if (fail) return false;
+  uint8_t piece[1000];
+  uint64_t left = size;
+  uint32_t x = frame * 2654435761u + 1;
+  while (left > 0) {
+    size_t n = left < sizeof(piece) ? size_t(left) : sizeof(piece);
+    for (size_t i = 0; i < n; ++i) {
+      x = x * 1103515245u + 12345u;
+      piece[i] = uint8_t(x >> 16);
+    }
+    if (!sink.write(piece, n)) return false;
+    left -= n;
+  }
+  return true;
+}
+
+FakeBackend::FakeBackend() {
+  api.handler = [this](const FakeRequest& r) { return on_api(r); };
+  storage.handler = [this](const FakeRequest& r) { return on_storage(r); };
+}
+
+bool FakeBackend::take_override(const std::string& route, FakeReply* out) {
+  if (overrides.empty() || overrides.front().first != route) return false;
+  *out = overrides.front().second;
+  overrides.pop_front();
+  return true;
+}
+
+static std::string error_json(const char* code) {
+  return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"test\"}}";
+}
+
+FakeReply FakeBackend::on_api(const FakeRequest& r) {
+  const std::string prefix = "/functions/v1/devices/";
+  std::string route = r.path.compare(0, prefix.size(), prefix) == 0 ? r.path.substr(prefix.size()) : r.path;
+  FakeReply reply;
+  reply.close_after = close_every_reply;
+  if (take_override(route, &reply)) return reply;
+  if (route == "activate") {
+    reply.raw = http_reply(200, "{\"device_id\":\"dev-1\",\"device_token\":\"" + token + "\"}");
+    return reply;
+  }
+  auto tok = r.headers.find("x-device-token");
+  if (tok == r.headers.end() || tok->second != token) {
+    reply.raw = http_reply(401, error_json("invalid_token"));
+    return reply;
+  }
+  lifelog::JsonDoc body(cJSON_Parse(r.body.c_str()));
+  double seqd = -1;
+  lifelog::json_number(body.get(), "seq", &seqd);
+  uint32_t seq = uint32_t(seqd);
+  if (route == "upload-url") {
+    const char* filename = lifelog::json_string(body.get(), "filename");
+    if (!keys.count(seq)) keys[seq] = "devices/dev-1/" + std::to_string(seq) + "-" + (filename ? filename : "x");
+    const std::string& key = keys[seq];
+    reply.raw = http_reply(200, "{\"object_key\":\"" + key +
+                                    "\",\"upload_url\":\"http://storage.test:9000/bucket/" + key +
+                                    "?sig=1\",\"upload_host\":\"storage.test\",\"upload_port\":9000,"
+                                    "\"upload_path\":\"/bucket/" + key +
+                                    "?sig=1\",\"upload_headers\":{\"Content-Type\":\"image/jpeg\"},"
+                                    "\"expires_at\":\"2030-01-01T00:00:00Z\"}");
+    return reply;
+  }
+  if (route == "ingest") {
+    ingest_bodies.push_back(r.body);
+    const char* key = lifelog::json_string(body.get(), "object_key");
+    std::string k = key ? key : "";
+    if (!objects.count(k)) {
+      reply.raw = http_reply(409, error_json("object_missing"));
+    } else if (ingested.count(seq) && ingested[seq] != k) {
+      reply.raw = http_reply(409, error_json("seq_conflict"));
+    } else if (ingested.count(seq)) {
+      reply.raw = http_reply(200, "{\"status\":\"duplicate\",\"item_id\":\"item-" + std::to_string(seq) + "\"}");
+    } else {
+      ingested[seq] = k;
+      reply.raw = http_reply(201, "{\"status\":\"queued\",\"item_id\":\"item-" + std::to_string(seq) +
+                                      "\",\"task_id\":\"task\"}");
+    }
+    return reply;
+  }
+  reply.raw = http_reply(404, error_json("not_found"));
+  return reply;
+}
+
+FakeReply FakeBackend::on_storage(const FakeRequest& r) {
+  FakeReply reply;
+  reply.close_after = close_every_reply;
+  if (take_override("PUT", &reply)) return reply;
+  if (r.method != "PUT" || r.headers.count("content-type") == 0 || r.headers.at("content-type") != "image/jpeg") {
+    reply.raw = "HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n";
+    return reply;
+  }
+  std::string key = r.path.substr(std::string("/bucket/").size());
+  key = key.substr(0, key.find('?'));
+  objects[key] = r.body_sha256;
+  object_sizes[key] = r.content_length;
+  reply.raw = "HTTP/1.1 200 OK\r\nETag: \"x\"\r\nContent-Length: 0\r\n\r\n";
+  return reply;
+}
+
+Rig::Rig(uint64_t capacity, uint64_t min_free) {
+  fs.capacity = capacity;
+  qcfg.min_free_bytes = min_free;
+  queue.reset(new lifelog::CaptureQueue(fs, kv, seqs, qcfg));
+  seqs.begin();
+  queue->begin();
+  lifelog::parse_base_url("http://api.test:54321/functions/v1", &endpoint);
+  ucfg.device_token = device_token.c_str();
+  ucfg.backoff.base_ms = 1000;
+  ucfg.backoff.cap_ms = 60000;
+  ucfg.boot_id = 1;
+  make_uploader();
+}
+
+void Rig::make_uploader() {
+  uploader.reset(new lifelog::Uploader(*queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &events));
+}
+
+bool Rig::capture(lifelog::ManifestRecord* out) {
+  lifelog::ClockReading now = lifelog::read_clock(clock, ucfg.boot_id);
+  lifelog::CaptureStatus st = queue->capture(camera, frame, lifelog::stamp_now(now), out);
+  if (st == lifelog::CaptureStatus::Ok) ++frame;
+  return st == lifelog::CaptureStatus::Ok;
+}
+
+lifelog::StepResult Rig::drain(int max_steps) {
+  lifelog::StepResult last = lifelog::StepResult::Idle;
+  for (int i = 0; i < max_steps; ++i) {
+    last = uploader->step();
+    if (last == lifelog::StepResult::Idle || last == lifelog::StepResult::TokenDead ||
+        last == lifelog::StepResult::StorageError) {
+      return last;
+    }
+    if (last == lifelog::StepResult::Waiting) clock.mono = uploader->ready_at_ms();
+  }
+  return last;
+}

@@ -1,0 +1,322 @@
+// Card-side behaviour: atomic replacement, seq reservation, the capture queue and eviction.
+#include <cstring>
+#include <set>
+
+#include "lifelog/atomic_file.h"
+#include "lifelog/capture_queue.h"
+#include "lifelog/manifest.h"
+#include "lifelog/seq_allocator.h"
+#include "lifelog/sha256.h"
+#include "support/rig.h"
+#include "support/test.h"
+
+using namespace lifelog;
+
+namespace {
+
+ManifestRecord sample_record(uint32_t seq) {
+  ManifestRecord r;
+  r.seq = seq;
+  r.frame = seq + 100;
+  r.size = 12345;
+  strcpy(r.sha256, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  r.stamp.wall_s = 1766744130;
+  r.stamp.mono_ms = 5000;
+  r.stamp.boot_id = 3;
+  r.stamp.ntp_synced = true;
+  return r;
+}
+
+bool same_record(const ManifestRecord& a, const ManifestRecord& b) {
+  return a.seq == b.seq && a.frame == b.frame && a.state == b.state && a.size == b.size &&
+         strcmp(a.sha256, b.sha256) == 0 && strcmp(a.object_key, b.object_key) == 0 &&
+         a.stamp.wall_s == b.stamp.wall_s && a.stamp.ntp_synced == b.stamp.ntp_synced;
+}
+
+bool any_tmp(const MemFs& fs) {
+  for (const auto& kv : fs.files) {
+    if (kv.first.size() > 4 && kv.first.compare(kv.first.size() - 4, 4, ".tmp") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(manifest_round_trips_through_json) {
+  ManifestRecord r = sample_record(7);
+  r.state = RecordState::Uploaded;
+  strcpy(r.object_key, "devices/d/7-x.jpg");
+  char buf[kManifestMaxBytes];
+  size_t n = manifest_to_json(r, buf, sizeof(buf));
+  CHECK(n > 0);
+  ManifestRecord back;
+  CHECK(manifest_from_json(buf, n, &back));
+  CHECK(same_record(r, back));
+  // Every strict prefix of a record is rejected: a torn file can never pass as a record.
+  for (size_t k = 0; k + 1 < n; ++k) CHECK(!manifest_text_valid(buf, k));
+}
+
+// Replacing a record PENDING -> UPLOADED with a power cut at every byte/operation.
+TEST(manifest_survives_cut_at_every_offset) {
+  ManifestRecord old_rec = sample_record(42);
+  ManifestRecord new_rec = old_rec;
+  new_rec.state = RecordState::Uploaded;
+  strcpy(new_rec.object_key, "devices/dev-1/42-2025-12-26T10-15-30Z_000042.jpg");
+  size_t saw_old = 0, saw_new = 0;
+  bool completed = false;
+  for (int64_t k = 0; !completed && k < 10000; ++k) {
+    Rig rig;
+    CHECK(rig.queue->save(old_rec));
+    rig.fs.budget = k;
+    rig.queue->save(new_rec);
+    completed = !rig.fs.crashed;
+    rig.fs.reboot();
+    SeqAllocator seqs(rig.kv);
+    CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+    CHECK(q.begin());
+    ManifestRecord got;
+    CHECK(q.load(42, &got));
+    bool is_old = same_record(got, old_rec), is_new = same_record(got, new_rec);
+    CHECK(is_old || is_new);
+    saw_old += is_old;
+    saw_new += is_new;
+    CHECK(!any_tmp(rig.fs));
+  }
+  CHECK(completed);
+  CHECK(saw_old > 50);  // the cut really landed inside the write many times
+  CHECK(saw_new >= 1);
+}
+
+// Creating a record from nothing: after a cut it is absent or complete, never torn.
+TEST(new_manifest_is_absent_or_complete_after_cut) {
+  ManifestRecord rec = sample_record(5);
+  bool completed = false;
+  for (int64_t k = 0; !completed && k < 10000; ++k) {
+    Rig rig;
+    rig.fs.budget = k;
+    rig.queue->save(rec);
+    completed = !rig.fs.crashed;
+    rig.fs.reboot();
+    SeqAllocator seqs(rig.kv);
+    CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+    CHECK(q.begin());
+    ManifestRecord got;
+    if (q.load(5, &got)) {
+      CHECK(same_record(got, rec));
+    } else {
+      CHECK(!rig.fs.exists("/manifests/0000000005.json"));
+    }
+    CHECK(!any_tmp(rig.fs));
+  }
+  CHECK(completed);
+}
+
+TEST(recovery_promotes_tmp_when_target_was_removed) {
+  MemFs fs;
+  fs.dirs.insert("/manifests");
+  ManifestRecord rec = sample_record(9);
+  char buf[kManifestMaxBytes];
+  size_t n = manifest_to_json(rec, buf, sizeof(buf));
+  fs.files["/manifests/0000000009.json.tmp"] = std::vector<uint8_t>(buf, buf + n);
+  char scratch[kManifestMaxBytes + 1];
+  CHECK(recover_file(fs, "/manifests/0000000009.json", manifest_text_valid, scratch, sizeof(scratch)) ==
+        Recovery::PromotedTmp);
+  CHECK(fs.exists("/manifests/0000000009.json"));
+  CHECK(!fs.exists("/manifests/0000000009.json.tmp"));
+  // A torn tmp with no target is dropped.
+  fs.files["/manifests/0000000010.json.tmp"] = std::vector<uint8_t>(buf, buf + n / 2);
+  CHECK(recover_file(fs, "/manifests/0000000010.json", manifest_text_valid, scratch, sizeof(scratch)) ==
+        Recovery::DroppedTmp);
+  CHECK(!fs.exists("/manifests/0000000010.json.tmp"));
+}
+
+TEST(seq_never_repeats_across_power_cuts) {
+  MemKv kv;
+  XorShiftRng rng(20251226);
+  std::set<uint32_t> used;
+  uint32_t last = 0;
+  bool any = false;
+  size_t cuts_landed = 0;
+  for (int boot = 0; boot < 5000; ++boot) {
+    kv.reboot();
+    uint32_t r = rng.next_u32();
+    if (r % 3 != 0) {
+      kv.puts_until_cut = int64_t(rng.next_u32() % 4);
+      kv.cut_lands = (rng.next_u32() & 1) != 0;
+    }
+    SeqAllocator alloc(kv, 1 + rng.next_u32() % 20);
+    alloc.begin();
+    uint32_t wanted = rng.next_u32() % 50;
+    for (uint32_t i = 0; i < wanted; ++i) {
+      uint32_t s;
+      if (!alloc.next(&s)) break;
+      CHECK(used.insert(s).second);  // never handed out twice
+      CHECK(!any || s > last);       // and always increasing
+      last = s;
+      any = true;
+    }
+    if (kv.crashed && kv.cut_lands) ++cuts_landed;
+  }
+  CHECK(used.size() > 10000);
+  CHECK(cuts_landed > 100);
+}
+
+// Whole captures cut at random points (card and NVS): committed photos stay intact and
+// no seq is ever committed twice.
+TEST(capture_survives_random_power_cuts) {
+  XorShiftRng rng(7);
+  MemFs fs;
+  MemKv kv;
+  std::set<uint32_t> committed;
+  uint32_t frame = 0;
+  PatternCamera cam;
+  for (int boot = 0; boot < 400; ++boot) {
+    fs.reboot();
+    kv.reboot();
+    SeqAllocator seqs(kv, 4);
+    QueueConfig cfg;
+    cfg.min_free_bytes = 0;
+    CaptureQueue q(fs, kv, seqs, cfg);
+    seqs.begin();
+    CHECK(q.begin());
+    // After recovery: no tmp files, every record valid, its photo present with matching hash.
+    CHECK(!any_tmp(fs));
+    for (const auto& f : fs.files) {
+      uint32_t seq;
+      if (f.first.compare(0, 11, "/manifests/") != 0) continue;
+      CHECK(parse_record_name(f.first.c_str() + 11, ".json", &seq));
+      ManifestRecord rec;
+      CHECK(q.load(seq, &rec));
+      char photo[64];
+      photo_path(seq, photo, sizeof(photo));
+      CHECK(fs.files.count(photo) == 1);
+      Sha256 h;
+      h.update(fs.files[photo].data(), fs.files[photo].size());
+      char hex[65];
+      h.finish_hex(hex);
+      CHECK_STR(hex, rec.sha256);
+      committed.insert(seq);
+    }
+    for (const auto& f : fs.files) {
+      uint32_t seq;
+      if (f.first.compare(0, 7, "/queue/") == 0) {
+        CHECK(parse_record_name(f.first.c_str() + 7, ".jpg", &seq));
+        char m[64];
+        manifest_path(seq, m, sizeof(m));
+        CHECK(fs.files.count(m) == 1);  // no orphan photos
+      }
+    }
+    // Drain some so the queue does not grow forever, then arm a cut and capture.
+    uint32_t oldest;
+    if (rng.next_u32() % 2 && q.peek_oldest(&oldest)) q.complete(oldest);
+    fs.budget = int64_t(rng.next_u32() % 12000);
+    if (rng.next_u32() % 4 == 0) {
+      kv.puts_until_cut = int64_t(rng.next_u32() % 2);
+      kv.cut_lands = rng.next_u32() & 1;
+    }
+    cam.size = 1000 + rng.next_u32() % 4000;
+    for (int i = 0; i < 3; ++i) {
+      ManifestRecord rec;
+      if (q.capture(cam, frame, CaptureStamp(), &rec) != CaptureStatus::Ok) break;
+      ++frame;
+    }
+  }
+  CHECK(committed.size() > 100);
+}
+
+TEST(oldest_first_and_cache_follows_new_captures) {
+  Rig rig;
+  for (int i = 0; i < 40; ++i) CHECK(rig.capture());
+  for (uint32_t expect = 0; expect < 40; ++expect) {
+    uint32_t seq;
+    CHECK(rig.queue->peek_oldest(&seq));
+    CHECK_EQ(seq, expect);
+    CHECK(rig.queue->complete(seq));
+    if (expect == 20) CHECK(rig.capture());  // a newer photo must not jump the line
+  }
+  uint32_t seq;
+  CHECK(rig.queue->peek_oldest(&seq));
+  CHECK_EQ(seq, 40u);
+  CHECK(rig.queue->complete(seq));
+  CHECK(!rig.queue->peek_oldest(&seq));
+}
+
+TEST(eviction_drops_oldest_first_and_counts) {
+  // 10 photos of 5000 bytes fit in 60000 bytes with room for manifests; keep 12000 free.
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 20; ++i) CHECK(rig.capture());
+  uint32_t oldest;
+  CHECK(rig.queue->peek_oldest(&oldest));
+  uint32_t remaining = rig.queue->pending_count();
+  CHECK(remaining < 20);
+  CHECK_EQ(oldest, 20u - remaining);  // exactly the oldest ones were dropped
+  CHECK_EQ(rig.queue->dropped(), 20u - remaining);
+  uint32_t persisted = 0;
+  CHECK(rig.kv.get_u32(kDroppedKey, &persisted));
+  CHECK_EQ(persisted, rig.queue->dropped());
+  // A fresh queue over the same NVS remembers the count.
+  SeqAllocator seqs(rig.kv);
+  CaptureQueue again(rig.fs, rig.kv, seqs, rig.qcfg);
+  CHECK(again.begin());
+  CHECK_EQ(again.dropped(), rig.queue->dropped());
+}
+
+TEST(eviction_never_takes_the_photo_in_flight) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  rig.queue->set_in_flight(0);
+  for (int i = 0; i < 10; ++i) CHECK(rig.capture());
+  CHECK(rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK(rig.fs.exists("/manifests/0000000000.json"));
+  CHECK(!rig.fs.exists("/queue/0000000001.jpg"));  // the next oldest went instead
+  CHECK(rig.queue->dropped() > 0);
+  rig.queue->clear_in_flight();
+  CHECK(rig.capture());
+  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+}
+
+TEST(eviction_takes_quarantined_records_first) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  ManifestRecord rec;
+  CHECK(rig.queue->load(5, &rec));
+  CHECK(rig.queue->quarantine(rec, "test"));
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  CHECK(!rig.fs.exists("/failed/0000000005.json"));
+  CHECK(!rig.fs.exists("/queue/0000000005.jpg"));
+}
+
+TEST(begin_removes_orphans_and_resolves_double_quarantine) {
+  Rig rig;
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  rig.fs.files["/queue/0000000099.jpg"] = {1, 2, 3};  // photo whose record never got written
+  ManifestRecord rec;
+  CHECK(rig.queue->load(1, &rec));
+  rec.state = RecordState::Failed;
+  char buf[kManifestMaxBytes];
+  size_t n = manifest_to_json(rec, buf, sizeof(buf));
+  rig.fs.files["/failed/0000000001.json"] = std::vector<uint8_t>(buf, buf + n);  // cut mid-quarantine
+  SeqAllocator seqs(rig.kv);
+  CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+  CHECK(q.begin());
+  CHECK(!rig.fs.exists("/queue/0000000099.jpg"));
+  CHECK(!rig.fs.exists("/manifests/0000000001.json"));
+  CHECK(rig.fs.exists("/queue/0000000001.jpg"));
+  CHECK_EQ(q.pending_count(), 2u);
+  CHECK_EQ(q.failed_count(), 1u);
+  uint32_t frame = 0;
+  CHECK(q.newest_frame(&frame));
+  CHECK_EQ(frame, 2u);
+}
+
+TEST(failed_camera_leaves_nothing_behind) {
+  Rig rig;
+  rig.camera.fail = true;
+  ManifestRecord rec;
+  CHECK(rig.queue->capture(rig.camera, 0, CaptureStamp(), &rec) == CaptureStatus::CameraFailed);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+  for (const auto& f : rig.fs.files) CHECK(f.first.compare(0, 7, "/queue/") != 0);
+}

@@ -1,0 +1,254 @@
+// The upload state machine against the fake backend, and its memory use.
+#include <cstring>
+
+#include "lifelog/json.h"
+#include "support/heap_meter.h"
+#include "support/rig.h"
+#include "support/test.h"
+
+using namespace lifelog;
+
+namespace {
+
+std::string err(const char* code) { return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"m\"}}"; }
+
+FakeReply reply(int status, const std::string& body, const std::string& extra = "") {
+  return FakeReply{http_reply(status, body, extra), false};
+}
+
+size_t count_requests(const FakeServer& s, const std::string& suffix) {
+  size_t n = 0;
+  for (const auto& r : s.log) {
+    if (r.path.size() >= suffix.size() && r.path.compare(r.path.size() - suffix.size(), suffix.size(), suffix) == 0) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST(upload_happy_path_streams_and_deletes) {
+  Rig rig;
+  rig.camera.size = 20000;
+  ManifestRecord rec;
+  CHECK(rig.capture(&rec));
+  CHECK(rig.capture());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 2u);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+  CHECK(rig.fs.files.count("/queue/0000000000.jpg") == 0);
+  const std::string& key = rig.backend.ingested[0];
+  CHECK_STR(rig.backend.objects[key], rec.sha256);
+  CHECK_EQ(rig.backend.object_sizes[key], 20000u);
+  // One connection per host for the whole backlog.
+  CHECK_EQ(rig.backend.api.connects, 1u);
+  CHECK_EQ(rig.backend.storage.connects, 1u);
+  // The ingest body carries the contract's fields.
+  JsonDoc body(cJSON_Parse(rig.backend.ingest_bodies[0].c_str()));
+  CHECK(body);
+  CHECK_STR(json_string(body.get(), "object_key"), key);
+  CHECK_STR(json_string(body.get(), "captured_at"), "2025-12-26T10:15:30Z");
+  CHECK_STR(json_string(body.get(), "content_type"), "image/jpeg");
+  bool synced = false;
+  CHECK(json_bool(body.get(), "ntp_synced", &synced) && synced);
+  const cJSON* meta = cJSON_GetObjectItemCaseSensitive(body.get(), "metadata");
+  CHECK_STR(json_string(meta, "sha256"), rec.sha256);
+  double size = 0, frame = -1;
+  CHECK(json_number(meta, "size", &size) && size == 20000);
+  CHECK(json_number(meta, "frame", &frame) && frame == 0);
+  // upload-url got the filename form the server expects.
+  JsonDoc first(cJSON_Parse(rig.backend.api.log[0].body.c_str()));
+  CHECK_STR(json_string(first.get(), "filename"), "2025-12-26T10-15-30Z_000000.jpg");
+  CHECK_EQ(rig.events.count("ingested"), 2u);
+}
+
+TEST(upload_put_uses_chunks_no_bigger_than_configured) {
+  Rig rig;
+  rig.ucfg.chunk_size = 1000;
+  rig.make_uploader();
+  rig.camera.size = 10500;
+  CHECK(rig.capture());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+  CHECK_STR(rig.backend.storage.log[0].headers["content-length"], "10500");
+  CHECK_STR(rig.backend.storage.log[0].headers["content-type"], "image/jpeg");
+}
+
+TEST(upload_duplicate_counts_as_done) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"ingest", reply(200, "{\"status\":\"duplicate\",\"item_id\":\"i\"}")});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("duplicate"), 1u);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+}
+
+TEST(upload_object_missing_sends_bytes_again) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"ingest", reply(409, err("object_missing"))});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("reupload"), 1u);
+  CHECK_EQ(rig.backend.storage.log.size(), 2u);  // PUT twice
+  CHECK_EQ(count_requests(rig.backend.api, "upload-url"), 2u);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+}
+
+TEST(upload_resumes_ingest_after_restart_without_reput) {
+  Rig rig;
+  CHECK(rig.capture());
+  // Ingest fails with 503: the record must remember the object key.
+  rig.backend.overrides.push_back({"ingest", reply(503, err("unavailable"))});
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  ManifestRecord rec;
+  CHECK(rig.queue->load(0, &rec));
+  CHECK(rec.state == RecordState::Uploaded);
+  CHECK(rec.object_key[0] != '\0');
+  // "Reboot": a new uploader continues with ingest only.
+  rig.make_uploader();
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.storage.log.size(), 1u);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_401_stops_and_keeps_photos) {
+  Rig rig;
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  rig.backend.token = "devtok_other";  // revoked
+  CHECK(rig.drain() == StepResult::TokenDead);
+  CHECK(rig.uploader->token_dead());
+  CHECK_EQ(rig.queue->pending_count(), 3u);
+  CHECK_EQ(rig.events.count("token_dead"), 1u);
+  size_t requests = rig.backend.api.log.size();
+  CHECK(rig.uploader->step() == StepResult::TokenDead);
+  CHECK_EQ(rig.backend.api.log.size(), requests);  // no further traffic
+  // A new token resumes uploading.
+  rig.uploader->set_token(rig.backend.token.c_str());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+}
+
+TEST(upload_5xx_backs_off_then_succeeds) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"upload-url", reply(503, err("storage_unavailable"))});
+  rig.backend.overrides.push_back({"upload-url", reply(500, "oops")});
+  uint64_t t0 = rig.clock.mono;
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.events.count("retry"), 1u);
+  uint32_t first_delay = rig.events.events.back().delay_ms;
+  CHECK(first_delay <= 1000);
+  CHECK_EQ(rig.uploader->ready_at_ms(), t0 + first_delay);
+  if (first_delay > 0) CHECK(rig.uploader->step() == StepResult::Waiting);
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("retry"), 2u);
+  CHECK(rig.events.events[1].delay_ms <= 2000);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_429_honours_retry_after) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"upload-url", reply(429, err("rate_limited"), "Retry-After: 7\r\n")});
+  uint64_t t0 = rig.clock.mono;
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.events.events.back().delay_ms, 7000u);
+  CHECK_EQ(rig.uploader->ready_at_ms(), t0 + 7000);
+  rig.clock.mono += 6999;
+  CHECK(rig.uploader->step() == StepResult::Waiting);
+  rig.clock.mono += 1;
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_connection_dropped_mid_body_retries) {
+  Rig rig;
+  rig.camera.size = 30000;
+  CHECK(rig.capture());
+  rig.backend.storage.drop_after_body_bytes = 12000;
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK(rig.events.count("retry") >= 1);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+  CHECK_EQ(rig.backend.storage.connects, 2u);  // reconnected once
+  CHECK_EQ(rig.backend.objects.size(), 1u);
+}
+
+TEST(upload_network_down_then_up) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.api.refuse_connects = 3;
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("retry"), 3u);
+  // Delays grow (ceilings 1 s, 2 s, 4 s) and stay within them.
+  CHECK(rig.events.events[0].delay_ms <= 1000);
+  CHECK(rig.events.events[1].delay_ms <= 2000);
+  CHECK(rig.events.events[2].delay_ms <= 4000);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_seq_conflict_quarantines_once) {
+  Rig rig;
+  CHECK(rig.capture());
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"ingest", reply(409, err("seq_conflict"))});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("quarantined"), 1u);
+  CHECK_EQ(rig.queue->failed_count(), 1u);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);  // the other photo still went through
+  CHECK(rig.fs.exists("/failed/0000000000.json"));
+  CHECK(rig.fs.exists("/queue/0000000000.jpg"));  // kept for inspection
+}
+
+TEST(upload_repeated_4xx_quarantines_after_limit) {
+  Rig rig;
+  CHECK(rig.capture());
+  for (int i = 0; i < 5; ++i) rig.backend.overrides.push_back({"PUT", reply(403, "<Error/>")});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("retry"), 2u);
+  CHECK_EQ(rig.events.count("quarantined"), 1u);
+}
+
+TEST(upload_server_closing_every_connection_still_works) {
+  Rig rig;
+  rig.backend.close_every_reply = true;
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 3u);
+  CHECK_EQ(rig.backend.api.connects, 6u);  // one per request, none leaked (the fake refuses double connects)
+}
+
+TEST(activation_returns_token) {
+  Rig rig;
+  DeviceApi api(rig.api_conn, rig.endpoint);
+  Activation a;
+  ApiResult r = api.activate("ABCD-EFGH", &a);
+  CHECK(r.ok());
+  CHECK_STR(a.device_token, rig.backend.token);
+  CHECK_STR(a.device_id, "dev-1");
+  CHECK_STR(rig.backend.api.log[0].body, "{\"pairing_code\":\"ABCD-EFGH\"}");
+  CHECK(rig.backend.api.log[0].headers.count("x-device-token") == 0);
+}
+
+// Peak heap while uploading a 5 MB photo is no higher than for a 50 KB one.
+static size_t peak_heap_for_upload(uint64_t size, size_t* put_bytes) {
+  std::unique_ptr<Rig> rig(new Rig());
+  rig->camera.size = size;
+  rig->capture();
+  // Warm up connections and caches with a tiny photo so both runs start alike.
+  heap_meter::reset_peak();
+  size_t base = heap_meter::live();
+  rig->drain();
+  *put_bytes = rig->backend.object_sizes.empty() ? 0 : rig->backend.object_sizes.begin()->second;
+  return heap_meter::peak() - base;
+}
+
+TEST(upload_heap_does_not_grow_with_photo_size) {
+  size_t small_bytes = 0, big_bytes = 0;
+  size_t small_peak = peak_heap_for_upload(50 * 1024, &small_bytes);
+  size_t big_peak = peak_heap_for_upload(5 * 1024 * 1024, &big_bytes);
+  CHECK_EQ(small_bytes, size_t(50 * 1024));
+  CHECK_EQ(big_bytes, size_t(5 * 1024 * 1024));
+  if (big_peak > small_peak) fprintf(stderr, "peak heap: 50 KB -> %zu bytes, 5 MB -> %zu bytes\n", small_peak, big_peak);
+  CHECK(big_peak <= small_peak);
+  CHECK(big_peak < 64 * 1024);
+}

@@ -1,0 +1,177 @@
+// The simulated camera (the firmware's portable core built for the host) against the
+// local stack, through proxies that cut connections at random points of requests and
+// responses and answer some requests with 503, while the camera process is killed
+// (SIGKILL) and restarted at random moments. Afterwards every photo is on the server
+// exactly once, byte for byte, and the card's queue is empty.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FaultPlan, type FaultProxyHandle, NO_FAULTS, seededRandom, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
+import { freePort } from "../../scripts/stack/ports.ts";
+import { PROJECT_ROOT, type Stack, startStack } from "../../scripts/stack/stack.ts";
+
+const PHOTOS = 40;
+const MIN_KILLS = 5;
+const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100000);
+// Cut offsets span each message: API requests and answers are under 1.5 KB, a PUT
+// carries a 60 KB photo, storage answers a few hundred bytes.
+const API_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 1_500, maxResponseCut: 1_500 };
+const STORAGE_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 61_000, maxResponseCut: 400 };
+const SIM = join(PROJECT_ROOT, "firmware-config/build/sim-camera");
+
+let stack: Stack;
+let apiProxy: FaultProxyHandle;
+let storageProxy: FaultProxyHandle;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  await promisify(execFile)("make", ["-C", join(PROJECT_ROOT, "firmware-config"), "sim"], { timeout: 300_000 });
+  apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED });
+  storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED + 1 });
+  stack = await startStack({
+    workDir: await mkdtemp(join(tmpdir(), "lifelog-e2e-")),
+    ports: "random",
+    // Upload URLs are signed for the proxy, so the camera's PUTs cross it too.
+    functionEnv: { S3_PUBLIC_ENDPOINT: storageProxy.url },
+  });
+  const gateway = new URL(stack.info.supabase_url);
+  const store = new URL(stack.info.storage.endpoint);
+  apiProxy.setUpstream(gateway.hostname, Number(gateway.port));
+  storageProxy.setUpstream(store.hostname, Number(store.port));
+  sql = postgres(stack.info.db_url, { onnotice: () => {} });
+}, 400_000);
+
+afterAll(async () => {
+  await sql?.end();
+  await stack?.stop();
+  await apiProxy?.stop();
+  await storageProxy?.stop();
+});
+
+interface Run {
+  child: ChildProcess;
+  events: Array<Record<string, unknown>>;
+  exit: Promise<number | null>;
+}
+
+function startCamera(card: string, nvs: string, pairingCode: string): Run {
+  const child = spawn(SIM, [
+    "--api", `${apiProxy.url}/functions/v1`, "--card", card, "--nvs", nvs, "--pairing-code", pairingCode,
+    "--interval-ms", "250", "--photos", String(PHOTOS), "--exit-when-drained", "--photo-size", "60000",
+    "--log-json", "--backoff-base-ms", "50", "--backoff-cap-ms", "800", "--net-timeout-ms", "3000",
+    "--seed", String(SEED), "--max-runtime-ms", "120000",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  const events: Array<Record<string, unknown>> = [];
+  let buffered = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) if (line.startsWith("{")) events.push(JSON.parse(line));
+  });
+  child.stderr!.resume();
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, events, exit };
+}
+
+const waitUntil = async (check: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return check();
+};
+
+describe("simulated camera under faults and power cuts", () => {
+  it(`delivers exactly ${PHOTOS} photos, byte-identical, with an empty card queue`, async () => {
+    const random = seededRandom(SEED + 2);
+    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const card = join(dir, "card");
+    const nvs = join(dir, "nvs.json");
+    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "e2e camera" }),
+    });
+    const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+
+    // Activation happens once, with the owner present; faults start once the camera has its token.
+    const allEvents: Array<Record<string, unknown>> = [];
+    let run = startCamera(card, nvs, pairingCode);
+    expect(await waitUntil(() => run.events.some((e) => e.event === "activated"), 20_000)).toBe(true);
+    apiProxy.setPlan(API_FAULTS);
+    storageProxy.setPlan(STORAGE_FAULTS);
+
+    // Kills land anywhere: mid-capture, mid-PUT, between ingest and delete, mid-NVS write.
+    let kills = 0;
+    const plannedKills = MIN_KILLS + Math.floor(random() * 3);
+    while (kills < plannedKills) {
+      await new Promise((r) => setTimeout(r, 200 + random() * 1000));
+      if (run.child.exitCode !== null) break; // drained before all kills: the assertion on kills says so
+      run.child.kill("SIGKILL");
+      kills++;
+      await run.exit;
+      allEvents.push(...run.events);
+      run = startCamera(card, nvs, pairingCode);
+    }
+    const code = await run.exit;
+    allEvents.push(...run.events);
+    apiProxy.setPlan(NO_FAULTS);
+    storageProxy.setPlan(NO_FAULTS);
+    expect(code, `last run's exit code (seed ${SEED})`).toBe(0);
+
+    const items = await sql<{ device_seq: string; storage_key: string; metadata: { frame: number; sha256: string; size: number } }[]>`
+      select device_seq, storage_key, metadata from public.source_items where device_id = ${deviceId}`;
+    const [{ jobs }] = await sql`select count(*)::int as jobs from public.processing_jobs j
+      join public.source_items i on i.id = j.item_id where i.device_id = ${deviceId}`;
+    const frames = items.map((i) => i.metadata.frame).sort((a, b) => a - b);
+    const capturedSha = new Map<number, Set<string>>();
+    for (const e of allEvents.filter((e) => e.event === "captured")) {
+      const set = capturedSha.get(e.frame as number) ?? new Set();
+      set.add(e.sha256 as string);
+      capturedSha.set(e.frame as number, set);
+    }
+
+    let identical = 0;
+    for (const item of items) {
+      const res = await fetch(`${stack.info.storage.backend_endpoint}/${stack.info.storage.bucket}/${item.storage_key}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const sha = createHash("sha256").update(bytes).digest("hex");
+      if (res.status === 200 && sha === item.metadata.sha256 && bytes.length === item.metadata.size &&
+        capturedSha.get(item.metadata.frame)?.has(sha)) identical++;
+    }
+    const leftOnCard = [
+      ...(await readdir(join(card, "queue")).catch(() => [])),
+      ...(await readdir(join(card, "manifests")).catch(() => [])),
+    ];
+    const count = (name: string) => allEvents.filter((e) => e.event === name).length;
+    const report = {
+      seed: SEED,
+      photos_on_server: items.length,
+      distinct_frames: new Set(frames).size,
+      distinct_seqs: new Set(items.map((i) => i.device_seq)).size,
+      byte_identical: identical,
+      jobs,
+      kills,
+      camera_runs: kills + 1,
+      files_left_on_card: leftOnCard.length,
+      camera: { retries: count("retry"), reuploads: count("reupload"), duplicates: count("duplicate"), quarantined: count("quarantined") },
+      api_proxy: apiProxy.stats,
+      storage_proxy: storageProxy.stats,
+    };
+    console.log(`camera e2e: ${JSON.stringify(report)}`);
+
+    expect(items).toHaveLength(PHOTOS);
+    expect(frames).toEqual(Array.from({ length: PHOTOS }, (_, i) => i));
+    expect(report.distinct_seqs).toBe(PHOTOS);
+    expect(identical).toBe(PHOTOS);
+    expect(jobs).toBe(PHOTOS);
+    expect(leftOnCard).toEqual([]);
+    expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    for (const proxy of [apiProxy, storageProxy]) expect(proxy.stats.cutRequest + proxy.stats.cutResponse).toBeGreaterThan(0);
+    expect(apiProxy.stats.unavailable + storageProxy.stats.unavailable).toBeGreaterThan(0);
+  }, 300_000);
+});
