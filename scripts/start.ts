@@ -1,33 +1,46 @@
-// `npm start`: the local stack up, with the device API walkthrough ready to run.
-//   --once          run the walkthrough against the stack, print it, shut down
-//   --random-ports  use free ports instead of 54321-54324 (for tests and parallel runs)
+// `npm start`: the local stack up, a simulated camera paired to the local user and
+// streaming photos into it, and the curl walkthrough ready to run by hand.
+//   --camera-interval-s N  seconds between photos (default 5; the device's is 30)
+//   --photos N             stop the camera after N photos (default: keep going)
+//   --no-camera            only the stack and the walkthrough
+//   --once                 run the walkthrough and a 5-photo camera session, then stop
+//   --random-ports         free ports instead of 54321-54325 (tests, parallel runs)
+//   --work-dir DIR         where the stack keeps its files (default .local/stack)
 import { execFile } from "node:child_process";
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { makeJpeg } from "./sample-photo.ts";
-import { PROJECT_ROOT, startStack } from "./stack/stack.ts";
+import { buildSimCamera, type CameraEvent, startSimCamera } from "./sim/sim-camera.ts";
+import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
 import { renderWalkthrough } from "./walkthrough.ts";
 
 const { values: flags } = parseArgs({
   options: {
     once: { type: "boolean", default: false },
+    "no-camera": { type: "boolean", default: false },
+    "camera-interval-s": { type: "string", default: "5" },
+    photos: { type: "string" },
     "random-ports": { type: "boolean", default: false },
     "work-dir": { type: "string" },
   },
 });
 
 const say = (line: string) => console.log(line);
+const rel = (p: string) => relative(process.cwd(), p) || p;
+
 const stack = await startStack({
   ports: flags["random-ports"] ? "random" : undefined,
   workDir: flags["work-dir"],
   log: (l) => { if (!l.startsWith("devices: ")) say(`  ${l}`); },
 });
 
+const stopHandlers: Array<() => void> = [];
 let stopping = false;
 const shutdown = async (code = 0) => {
   if (stopping) return;
   stopping = true;
+  for (const stop of stopHandlers) stop();
   say("stopping the local stack…");
   await stack.stop();
   process.exit(code);
@@ -35,17 +48,69 @@ const shutdown = async (code = 0) => {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-const photoPath = join(stack.workDir, "sample.jpg");
-await writeFile(photoPath, makeJpeg(1));
-const walkthroughPath = join(stack.workDir, "walkthrough.sh");
-await writeFile(walkthroughPath, renderWalkthrough({
-  apiBase: stack.info.api_base,
-  stackInfoPath: stack.infoPath,
-  photoPath,
-}));
-await chmod(walkthroughPath, 0o755);
+async function writeWalkthrough(s: Stack): Promise<string> {
+  const photoPath = join(s.workDir, "sample.jpg");
+  await writeFile(photoPath, makeJpeg(1));
+  const path = join(s.workDir, "walkthrough.sh");
+  await writeFile(path, renderWalkthrough({ apiBase: s.info.api_base, stackInfoPath: s.infoPath, photoPath }));
+  await chmod(path, 0o755);
+  return path;
+}
 
-const rel = (p: string) => relative(process.cwd(), p) || p;
+function runWalkthrough(path: string): Promise<number> {
+  // Asynchronously: the gateway answering these requests runs in this process.
+  return new Promise((resolve) => {
+    execFile("bash", [path], { cwd: PROJECT_ROOT }, (err, stdout, stderr) => {
+      say(stdout + stderr);
+      resolve(err ? 1 : 0);
+    });
+  });
+}
+
+function describeEvent(e: CameraEvent): string | undefined {
+  const photo = `#${e.seq}`;
+  switch (e.event) {
+    case "activated": return "camera  activated with its pairing code; its token lives in its NVS file only";
+    case "captured": return `camera  captured  ${photo}  ${((e.size as number) / 1024).toFixed(1)} KB`;
+    case "uploaded": return `camera  uploaded  ${photo}  (PUT to storage)`;
+    case "ingested": return `camera  ingested  ${photo}  → queued for processing`;
+    case "duplicate": return `camera  ingested  ${photo}  (server already had it)`;
+    case "retry": return `camera  retry     ${photo}  ${e.step} answered ${e.status || "nothing"}${e.code ? ` (${e.code})` : ""}, waiting ${e.delay_ms} ms`;
+    case "quarantined": return `camera  set aside ${photo}  (${e.code})`;
+    case "evicted": return `camera  card full: dropped the oldest photo ${photo}`;
+    case "token_dead": return "camera  its token was refused (revoked?): uploads stop, photos stay on the card";
+    case "drained": return "camera  backlog empty";
+    default: return undefined;
+  }
+}
+
+async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: boolean): Promise<number | null> {
+  say("building the simulated camera (firmware core for the host)…");
+  await buildSimCamera();
+  const pair = await fetch(`${s.info.api_base}/devices/pair`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.info.user_access_token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "simulated camera" }),
+  });
+  const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+  const dir = join(s.workDir, "camera");
+  await mkdir(dir, { recursive: true });
+  say(`camera  paired as device ${deviceId}; card folder ${rel(join(dir, "card"))}`);
+  const run = startSimCamera({
+    apiBase: s.info.api_base,
+    card: join(dir, "card"),
+    nvs: join(dir, "nvs.json"),
+    pairingCode,
+    intervalMs: Math.round(Number(flags["camera-interval-s"]) * 1000),
+    photos,
+    exitWhenDrained,
+    onEvent: (e) => { const line = describeEvent(e); if (line) say(line); },
+  });
+  stopHandlers.push(() => run.child.kill("SIGTERM"));
+  return run.exit;
+}
+
+const walkthroughPath = await writeWalkthrough(stack);
 say("");
 say("lifelog-devices local stack is up");
 say(`  API base       ${stack.info.api_base}`);
@@ -58,14 +123,15 @@ say("");
 
 if (flags.once) {
   say("running the walkthrough (pair → activate → upload-url → PUT → ingest → ingest again):");
-  // Asynchronously: the gateway answering these requests runs in this process.
-  const code = await new Promise<number>((resolve) => {
-    execFile("bash", [walkthroughPath], { cwd: PROJECT_ROOT }, (err, stdout, stderr) => {
-      say(stdout + stderr);
-      resolve(err ? 1 : 0);
-    });
-  });
-  await shutdown(code);
+  const walkthrough = await runWalkthrough(walkthroughPath);
+  const camera = flags["no-camera"] ? 0 : await runCamera(stack, Number(flags.photos ?? 5), true);
+  await shutdown(walkthrough === 0 && camera === 0 ? 0 : 1);
+} else if (!flags["no-camera"]) {
+  say("Press Ctrl-C to stop.");
+  const code = await runCamera(stack, flags.photos ? Number(flags.photos) : undefined, false);
+  if (!stopping) {
+    say(`camera  exited (${code})`);
+  }
 } else {
   say("Press Ctrl-C to stop.");
 }

@@ -218,6 +218,8 @@ void open_portal_if_needed(bool online, bool has_token) {
     return;
   }
   device::load_settings(g->nvs, &g->settings);
+  // A pairing code typed into the portal dropped the old token: do not keep using it.
+  if (!device::load_token(g->nvs, g->token, sizeof(g->token))) g->token[0] = '\0';
   g->wifi.begin(g->settings);
   g->wifi.connect(kBootConnectTimeoutMs);
 }

@@ -3,17 +3,16 @@
 // responses and answer some requests with 503, while the camera process is killed
 // (SIGKILL) and restarted at random moments. Afterwards every photo is on the server
 // exactly once, byte for byte, and the card's queue is empty.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FaultPlan, type FaultProxyHandle, NO_FAULTS, seededRandom, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
-import { PROJECT_ROOT, type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera } from "../../scripts/sim/sim-camera.ts";
+import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 
 const PHOTOS = 40;
 const MIN_KILLS = 5;
@@ -22,7 +21,6 @@ const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100000);
 // carries a 60 KB photo, storage answers a few hundred bytes.
 const API_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 1_500, maxResponseCut: 1_500 };
 const STORAGE_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 61_000, maxResponseCut: 400 };
-const SIM = join(PROJECT_ROOT, "firmware-config/build/sim-camera");
 
 let stack: Stack;
 let apiProxy: FaultProxyHandle;
@@ -30,7 +28,7 @@ let storageProxy: FaultProxyHandle;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
-  await promisify(execFile)("make", ["-C", join(PROJECT_ROOT, "firmware-config"), "sim"], { timeout: 300_000 });
+  await buildSimCamera();
   apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED });
   storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED + 1 });
   stack = await startStack({
@@ -53,30 +51,13 @@ afterAll(async () => {
   await storageProxy?.stop();
 });
 
-interface Run {
-  child: ChildProcess;
-  events: Array<Record<string, unknown>>;
-  exit: Promise<number | null>;
-}
-
-function startCamera(card: string, nvs: string, pairingCode: string): Run {
-  const child = spawn(SIM, [
-    "--api", `${apiProxy.url}/functions/v1`, "--card", card, "--nvs", nvs, "--pairing-code", pairingCode,
-    "--interval-ms", "250", "--photos", String(PHOTOS), "--exit-when-drained", "--photo-size", "60000",
-    "--log-json", "--backoff-base-ms", "50", "--backoff-cap-ms", "800", "--net-timeout-ms", "3000",
-    "--seed", String(SEED), "--max-runtime-ms", "120000",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  const events: Array<Record<string, unknown>> = [];
-  let buffered = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) if (line.startsWith("{")) events.push(JSON.parse(line));
+function startCamera(card: string, nvs: string, pairingCode: string): SimCameraRun {
+  return startSimCamera({
+    apiBase: `${apiProxy.url}/functions/v1`, card, nvs, pairingCode, intervalMs: 250, photos: PHOTOS,
+    exitWhenDrained: true, photoSize: 60_000,
+    extraArgs: ["--backoff-base-ms", "50", "--backoff-cap-ms", "800", "--net-timeout-ms", "3000",
+      "--seed", String(SEED), "--max-runtime-ms", "120000"],
   });
-  child.stderr!.resume();
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, events, exit };
 }
 
 const waitUntil = async (check: () => boolean, ms: number) => {
@@ -99,7 +80,7 @@ describe("simulated camera under faults and power cuts", () => {
     const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
 
     // Activation happens once, with the owner present; faults start once the camera has its token.
-    const allEvents: Array<Record<string, unknown>> = [];
+    const allEvents: CameraEvent[] = [];
     let run = startCamera(card, nvs, pairingCode);
     expect(await waitUntil(() => run.events.some((e) => e.event === "activated"), 20_000)).toBe(true);
     apiProxy.setPlan(API_FAULTS);

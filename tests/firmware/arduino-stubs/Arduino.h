@@ -1,0 +1,73 @@
+// DECLARATIONS ONLY for a host syntax/type check of the sketch glue; see README.md.
+// Shapes follow arduino-esp32 cores/esp32 (Arduino.h, WString.h, HardwareSerial.h, Esp.h, IPAddress.h).
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#define PROGMEM
+#define PGM_P const char*
+#define LOW 0x0
+#define HIGH 0x1
+#define INPUT 0x01
+#define OUTPUT 0x03
+
+class String {
+ public:
+  String(const char* s = "");
+  String(const String&);
+  ~String();
+  String& operator=(const String&);
+  const char* c_str() const;
+  unsigned int length() const;
+  void trim();
+  friend String operator+(const String&, const char*);
+  friend String operator+(const String&, const String&);
+};
+
+class Print {
+ public:
+  virtual ~Print() = default;
+  virtual size_t write(uint8_t) = 0;
+  virtual size_t write(const uint8_t* buffer, size_t size);
+  size_t printf(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  size_t println(const char*);
+};
+
+class Stream : public Print {
+ public:
+  virtual int available() = 0;
+  virtual int read() = 0;
+  virtual int peek() = 0;
+};
+
+class HardwareSerial : public Stream {
+ public:
+  void begin(unsigned long baud);
+  size_t write(uint8_t) override;
+  int available() override;
+  int read() override;
+  int peek() override;
+};
+extern HardwareSerial Serial;
+
+class IPAddress {
+ public:
+  String toString() const;
+};
+
+class EspClass {
+ public:
+  uint32_t getFreeHeap();
+  uint64_t getEfuseMac();
+  [[noreturn]] void restart();
+};
+extern EspClass ESP;
+
+unsigned long millis();
+void delay(uint32_t ms);
+void pinMode(uint8_t pin, uint8_t mode);
+void digitalWrite(uint8_t pin, uint8_t val);
+void configTzTime(const char* tz, const char* server1, const char* server2 = nullptr, const char* server3 = nullptr);
