@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 
 #include "file_kv.h"
 #include "host_cameras.h"
 #include "host_clock.h"
+#include "lifelog/activation_key.h"
 #include "lifelog/capture_queue.h"
 #include "lifelog/device_api.h"
 #include "lifelog/json.h"
@@ -24,6 +26,15 @@
 using namespace lifelog;
 
 namespace {
+
+// Entropy for the activation key (the jitter RNG is seeded for reproducible runs).
+class SystemRng : public Rng {
+ public:
+  uint32_t next_u32() override { return device_(); }
+
+ private:
+  std::random_device device_;
+};
 
 enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
 
@@ -233,12 +244,16 @@ int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, 
   bc.base_ms = o.backoff_base_ms;
   bc.cap_ms = o.backoff_cap_ms;
   Backoff backoff(bc, rng);
+  SystemRng entropy;
+  char key[kActivationKeyLength + 1];
+  if (!load_or_create_activation_key(kv, entropy, key, sizeof(key))) return kCardFailed;
   for (;;) {
     if (o.max_runtime_ms >= 0 && clock.monotonic_ms() >= uint64_t(o.max_runtime_ms)) return kTimeout;
     Activation a;
-    ApiResult r = api.activate(o.pairing_code.c_str(), &a);
+    ApiResult r = api.activate(o.pairing_code.c_str(), key, &a);
     if (r.ok()) {
       if (!kv.put_str(kTokenKey, a.device_token) || !kv.put_str(kDeviceIdKey, a.device_id)) return kCardFailed;
+      forget_activation_key(kv);
       snprintf(token, cap, "%s", a.device_token);
       log.event("activated", {{"device_id", a.device_id}});
       return -1;

@@ -166,7 +166,7 @@ void try_activation(uint64_t now) {
   if (now < g->next_activation_ms) return;
   lifelog::ApiResult r;
   device::ActivationOutcome outcome =
-      device::activate_with_pairing_code(g->nvs, *g->api, g->token, sizeof(g->token), &r);
+      device::activate_with_pairing_code(g->nvs, g->rng, *g->api, g->token, sizeof(g->token), &r);
   switch (outcome) {
     case device::ActivationOutcome::Activated:
       Serial.println("[activate] device activated; token stored in NVS");

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "device_settings.h"
+#include "src/lifelog/activation_key.h"
 #include "lifelog_config.h"
 
 namespace device {
@@ -52,15 +53,19 @@ ProvisionResult provision_from_config(lifelog::KeyValueStore& kv) {
   return ProvisionResult::Provisioned;
 }
 
-ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::DeviceApi& api,
-                                             char* token_out, size_t cap, lifelog::ApiResult* result) {
+ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::Rng& entropy,
+                                             lifelog::DeviceApi& api, char* token_out, size_t cap,
+                                             lifelog::ApiResult* result) {
   char code[kPairingCodeCap];
   if (!load_pairing_code(kv, code, sizeof(code))) return ActivationOutcome::NoCode;
+  char key[lifelog::kActivationKeyLength + 1];
+  if (!lifelog::load_or_create_activation_key(kv, entropy, key, sizeof(key))) return ActivationOutcome::StoreFailed;
   lifelog::Activation activation;
-  *result = api.activate(code, &activation);
+  *result = api.activate(code, key, &activation);
   if (result->ok()) {
     if (!store_activation(kv, activation.device_id, activation.device_token)) return ActivationOutcome::StoreFailed;
     store_pairing_code(kv, "");  // single use
+    lifelog::forget_activation_key(kv);
     snprintf(token_out, cap, "%s", activation.device_token);
     memset(activation.device_token, 0, sizeof(activation.device_token));
     return ActivationOutcome::Activated;

@@ -7,6 +7,7 @@
 
 #include "src/lifelog/device_api.h"
 #include "src/lifelog/kv_store.h"
+#include "src/lifelog/rng.h"
 
 namespace device {
 
@@ -24,7 +25,9 @@ enum class ActivationOutcome : uint8_t {
   StoreFailed,  // NVS refused the token
 };
 
-ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::DeviceApi& api,
-                                             char* token_out, size_t cap, lifelog::ApiResult* result);
+// entropy: the hardware RNG, for the activation key that makes a retried activation safe.
+ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::Rng& entropy,
+                                             lifelog::DeviceApi& api, char* token_out, size_t cap,
+                                             lifelog::ApiResult* result);
 
 }  // namespace device

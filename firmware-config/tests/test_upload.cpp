@@ -1,6 +1,7 @@
 // The upload state machine against the fake backend, and its memory use.
 #include <cstring>
 
+#include "lifelog/activation_key.h"
 #include "lifelog/json.h"
 #include "support/heap_meter.h"
 #include "support/rig.h"
@@ -221,11 +222,15 @@ TEST(activation_returns_token) {
   Rig rig;
   DeviceApi api(rig.api_conn, rig.endpoint);
   Activation a;
-  ApiResult r = api.activate("ABCD-EFGH", &a);
+  char key[kActivationKeyLength + 1];
+  XorShiftRng rng(7);
+  CHECK(load_or_create_activation_key(rig.kv, rng, key, sizeof(key)));
+  ApiResult r = api.activate("ABCD-EFGH", key, &a);
   CHECK(r.ok());
   CHECK_STR(a.device_token, rig.backend.token);
   CHECK_STR(a.device_id, "dev-1");
-  CHECK_STR(rig.backend.api.log[0].body, "{\"pairing_code\":\"ABCD-EFGH\"}");
+  CHECK_STR(rig.backend.api.log[0].body,
+            (std::string("{\"pairing_code\":\"ABCD-EFGH\",\"activation_key\":\"") + key + "\"}").c_str());
   CHECK(rig.backend.api.log[0].headers.count("x-device-token") == 0);
 }
 
@@ -251,4 +256,20 @@ TEST(upload_heap_does_not_grow_with_photo_size) {
   if (big_peak > small_peak) fprintf(stderr, "peak heap: 50 KB -> %zu bytes, 5 MB -> %zu bytes\n", small_peak, big_peak);
   CHECK(big_peak <= small_peak);
   CHECK(big_peak < 64 * 1024);
+}
+
+TEST(activation_key_is_made_once_and_kept_until_forgotten) {
+  MemKv kv;
+  XorShiftRng rng(99);
+  char first[kActivationKeyLength + 1], again[kActivationKeyLength + 1];
+  CHECK(load_or_create_activation_key(kv, rng, first, sizeof(first)));
+  CHECK_EQ(strlen(first), kActivationKeyLength);
+  CHECK(strspn(first, "0123456789abcdef") == kActivationKeyLength);
+  CHECK(load_or_create_activation_key(kv, rng, again, sizeof(again)));
+  CHECK_STR(again, first);  // a retry after a lost answer sends the same key
+  forget_activation_key(kv);
+  CHECK(load_or_create_activation_key(kv, rng, again, sizeof(again)));
+  CHECK(strcmp(again, first) != 0);
+  char small[8];
+  CHECK(!load_or_create_activation_key(kv, rng, small, sizeof(small)));
 }

@@ -34,6 +34,9 @@ create table public.device_pairing_codes (
   used_at     timestamptz,
   -- times this code was presented after it stopped being valid (used or expired)
   attempts    integer not null default 0,
+  -- keyed hash of the random key the activating device sent with the code: the same
+  -- device may activate again until the code expires (its first answer may have been lost)
+  activation_key_hash text,
   constraint pairing_code_expires_after_creation check (expires_at > created_at)
 );
 create index device_pairing_codes_device_idx on public.device_pairing_codes (device_id);
@@ -224,9 +227,12 @@ begin
 end $$;
 
 -- POST /devices/activate. Returns jsonb instead of raising so that a failed attempt
--- is committed: failures are what the guessing limit counts.
+-- is committed: failures are what the guessing limit counts. A used code presented
+-- again with the same activation key before it expires is the same device retrying
+-- after a lost answer: it gets a new token, and the one it never received dies.
 create function device_api.activate(p_code_hash text, p_token_hash text, p_client text,
-                                    p_max_failures integer, p_window_seconds integer)
+                                    p_max_failures integer, p_window_seconds integer,
+                                    p_activation_key_hash text default null)
 returns jsonb language plpgsql as $$
 declare
   v_code public.device_pairing_codes;
@@ -243,6 +249,17 @@ begin
   end if;
 
   select * into v_code from public.device_pairing_codes where code_hash = p_code_hash for update;
+  if found and v_code.used_at is not null and v_code.expires_at > now()
+     and p_activation_key_hash is not null and v_code.activation_key_hash = p_activation_key_hash then
+    update public.devices set device_token_hash = p_token_hash, last_seen_at = now()
+     where id = v_code.device_id and revoked_at is null;
+    if not found then
+      return jsonb_build_object('error', jsonb_build_object('status', 409, 'code', 'device_revoked',
+        'message', 'The device for this pairing code has been removed.'));
+    end if;
+    return jsonb_build_object('device_id', v_code.device_id);
+  end if;
+
   if not found then
     v_error := jsonb_build_object('status', 404, 'code', 'pairing_code_invalid',
       'message', 'This pairing code does not exist. Check it and try again.');
@@ -263,7 +280,8 @@ begin
     return jsonb_build_object('error', v_error);
   end if;
 
-  update public.device_pairing_codes set used_at = now() where id = v_code.id;
+  update public.device_pairing_codes set used_at = now(), activation_key_hash = p_activation_key_hash
+   where id = v_code.id;
   update public.devices
      set device_token_hash = p_token_hash, activated_at = now(), last_seen_at = now()
    where id = v_code.device_id and revoked_at is null;

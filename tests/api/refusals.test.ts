@@ -145,3 +145,37 @@ describe("upload-url and ingest refusals", () => {
     expect(await tableCounts()).toEqual(before);
   });
 });
+
+describe("activation retries", () => {
+  const key = "k3y-0f-th1s-dev1ce-a1b2c3d4";
+  it("the same device (same activation key) may activate again after a lost answer; the unseen token dies", async () => {
+    const user = await newUser();
+    const paired = await pairDevice(user.token);
+    const first = await post<{ device_id: string; device_token: string }>("activate", { pairing_code: paired.pairing_code, activation_key: key });
+    expect(first.status).toBe(201);
+    const again = await post<{ device_id: string; device_token: string }>("activate", { pairing_code: paired.pairing_code, activation_key: key });
+    expect(again.status).toBe(201);
+    expect(again.body.device_id).toBe(first.body.device_id);
+    expect(again.body.device_token).not.toBe(first.body.device_token);
+    const photo = { filename: "a.jpg", content_type: "image/jpeg", seq: 1 };
+    expect((await post("upload-url", photo, deviceHeaders(first.body.device_token))).status).toBe(401);
+    expect((await post("upload-url", photo, deviceHeaders(again.body.device_token))).status).toBe(200);
+  });
+  it("another key, no key, or a malformed key cannot reuse the code", async () => {
+    const user = await newUser();
+    const paired = await pairDevice(user.token);
+    expect((await post("activate", { pairing_code: paired.pairing_code, activation_key: key })).status).toBe(201);
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code, activation_key: `${key}-other` }), 409, "pairing_code_used");
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code }), 409, "pairing_code_used");
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code, activation_key: "short" }), 400, "invalid_request");
+  });
+  it("not after the code has expired", async () => {
+    const user = await newUser();
+    const paired = await pairDevice(user.token);
+    expect((await post("activate", { pairing_code: paired.pairing_code, activation_key: key })).status).toBe(201);
+    await sql`update public.device_pairing_codes
+                 set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
+               where device_id = ${paired.device_id}`;
+    await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code, activation_key: key }), 409, "pairing_code_used");
+  });
+});

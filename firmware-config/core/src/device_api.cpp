@@ -143,10 +143,11 @@ static ApiResult local_failure(const char* why) {
   return r;
 }
 
-ApiResult DeviceApi::activate(const char* pairing_code, Activation* out) {
+ApiResult DeviceApi::activate(const char* pairing_code, const char* activation_key, Activation* out) {
   {
     JsonDoc doc(cJSON_CreateObject());
     if (!doc || !cJSON_AddStringToObject(doc.get(), "pairing_code", pairing_code) ||
+        (activation_key && !cJSON_AddStringToObject(doc.get(), "activation_key", activation_key)) ||
         !print_into(doc.get(), body_, sizeof(body_))) {
       return local_failure("request_too_large");
     }

@@ -2,12 +2,17 @@
 import { z } from "zod";
 import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
 import { hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
+import { hmacSha256Hex } from "../../_shared/crypto.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import type { RouteHandler } from "../context.ts";
 
 export const ActivateRequest = z.object({
   pairing_code: z.string().max(32),
+  // Random, made by the device before its first attempt and kept until it has a token:
+  // lets it retry an activation whose answer was lost.
+  activation_key: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, "must be 16 to 128 letters, digits, '-' or '_'")
+    .optional(),
 });
 export type ActivateRequest = z.infer<typeof ActivateRequest>;
 
@@ -22,12 +27,15 @@ export const activate: RouteHandler = async (req, ctx) => {
   const codeHash = await hashPairingCode(normalized ?? `invalid:${body.pairing_code}`, ctx.config.tokenPepper);
   const token = generateDeviceToken();
   const tokenHash = await hashDeviceToken(token, ctx.config.tokenPepper);
+  const keyHash = body.activation_key === undefined
+    ? null
+    : await hmacSha256Hex(ctx.config.tokenPepper, `activation-key:${body.activation_key}`);
 
   // Failed attempts are counted over one pairing code's lifetime (the window).
   const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
     select device_api.activate(${codeHash}, ${tokenHash}, ${clientAddress(req)},
                                ${ctx.config.activationFailuresPerWindow},
-                               ${ctx.config.pairingTtlSeconds}) as result`;
+                               ${ctx.config.pairingTtlSeconds}, ${keyHash}) as result`;
   if ("error" in result) {
     const e = result.error;
     throw new ApiError(e.status, e.code, e.message, { retryAfterSeconds: e.retry_after });

@@ -76,7 +76,8 @@ class DeviceApi {
  public:
   DeviceApi(HttpConnection& conn, const ApiEndpoint& endpoint) : conn_(conn), endpoint_(endpoint) {}
 
-  ApiResult activate(const char* pairing_code, Activation* out);
+  // activation_key: see activation_key.h (may be null: then a lost answer uses up the code).
+  ApiResult activate(const char* pairing_code, const char* activation_key, Activation* out);
   ApiResult request_upload_url(const char* token, const char* filename, const char* content_type,
                                uint32_t seq, uint64_t size, UploadTarget* out);
   ApiResult ingest(const char* token, const IngestRequest& req, IngestReply* out);

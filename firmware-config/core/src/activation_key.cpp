@@ -1,0 +1,21 @@
+#include "lifelog/activation_key.h"
+
+#include <cstring>
+
+namespace lifelog {
+
+bool load_or_create_activation_key(KeyValueStore& kv, Rng& rng, char* out, size_t cap) {
+  if (cap < kActivationKeyLength + 1) return false;
+  if (kv.get_str(kActivationKeyName, out, cap) && strlen(out) == kActivationKeyLength) return true;
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < kActivationKeyLength; i += 8) {
+    uint32_t r = rng.next_u32();
+    for (size_t j = 0; j < 8; ++j, r >>= 4) out[i + j] = kHex[r & 0xF];
+  }
+  out[kActivationKeyLength] = '\0';
+  return kv.put_str(kActivationKeyName, out);
+}
+
+void forget_activation_key(KeyValueStore& kv) { kv.erase(kActivationKeyName); }
+
+}  // namespace lifelog
