@@ -165,25 +165,32 @@ returns integer language sql stable as $$
     and w.hits >= p_max
 $$;
 
+-- Counts one hit in the bucket's current window; returns the window's count. Old
+-- windows are dropped on the way (the table only ever holds a day of them).
 create function device_api.record_hit(p_bucket text, p_window_seconds integer)
-returns void language sql as $$
+returns integer language plpgsql as $$
+declare
+  v_hits integer;
+begin
+  delete from device_api.rate_limit_windows where window_start < now() - interval '1 day';
   insert into device_api.rate_limit_windows as w (bucket, window_start, hits)
   values (p_bucket, device_api.window_start(p_window_seconds), 1)
   on conflict (bucket, window_start) do update set hits = w.hits + 1
-$$;
+  returning hits into v_hits;
+  return v_hits;
+end $$;
 
--- Counts a hit and fails with 429 once the window holds more than p_max.
+-- Counts a hit and fails with 429 when it is over p_max; the failure rolls the count
+-- back. The row lock of the upsert serialises concurrent callers, so none slips past.
 create function device_api.take_rate_limit(p_bucket text, p_max integer, p_window_seconds integer,
                                            p_what text)
 returns void language plpgsql as $$
-declare
-  v_retry integer := device_api.rate_limited_for(p_bucket, p_max, p_window_seconds);
 begin
-  if v_retry is not null then
+  if device_api.record_hit(p_bucket, p_window_seconds) > p_max then
     perform device_api.fail(429, 'rate_limited', 'Too many ' || p_what || '; try again later.',
-                            greatest(v_retry, 1));
+      greatest(1, ceil(extract(epoch from device_api.window_start(p_window_seconds)
+                                 + make_interval(secs => p_window_seconds) - now()))::integer));
   end if;
-  perform device_api.record_hit(p_bucket, p_window_seconds);
 end $$;
 
 -- The device behind a token hash, or 401. Marks it seen (at most once a minute).
@@ -239,6 +246,9 @@ declare
   v_retry integer;
   v_error jsonb;
 begin
+  -- One activation at a time: the failure count checked here cannot be outrun by
+  -- concurrent guesses. Activations are rare; the wait is short.
+  perform pg_advisory_xact_lock(hashtext('device_api.activate'));
   v_retry := greatest(
     device_api.rate_limited_for('activate:failures', p_max_failures, p_window_seconds),
     device_api.rate_limited_for('activate:failures:' || p_client, p_max_failures, p_window_seconds));
