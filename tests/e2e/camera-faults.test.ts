@@ -149,3 +149,34 @@ describe("simulated camera under faults and power cuts", () => {
     expect(apiProxy.stats.unavailable + storageProxy.stats.unavailable).toBeGreaterThan(0);
   }, 300_000);
 });
+
+describe("simulated camera whose token is revoked", () => {
+  it("stops uploading, keeps its photos on the card and says so", async () => {
+    apiProxy.setPlan(NO_FAULTS);
+    storageProxy.setPlan(NO_FAULTS);
+    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+    const run = startSimCamera({
+      apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
+      intervalMs: 200, photos: 10, exitWhenDrained: true, photoSize: 20_000,
+      extraArgs: ["--max-runtime-ms", "60000"],
+      onEvent: (e) => {
+        // postgres.js sends a query only once it is awaited or then()-ed
+        if (e.event === "ingested" && e.seq === 1) sql`update public.devices set revoked_at = now() where id = ${deviceId}`.then(() => {});
+      },
+    });
+    expect(await run.exit).toBe(3);
+    expect(run.events.at(-1)?.event).toBe("token_dead");
+    const [{ n }] = await sql`select count(*)::int as n from public.source_items where device_id = ${deviceId}`;
+    const kept = await readdir(join(dir, "card", "manifests"));
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(n).toBeLessThan(10);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(n + kept.length).toBe(run.events.filter((e) => e.event === "captured").length);
+  }, 120_000);
+});
