@@ -1,5 +1,7 @@
 // Local stand-in for Supabase Auth's token side: an ES256 key pair, its JWKS, a test
-// user in auth.users, and access tokens shaped like the ones Supabase Auth issues.
+// user in auth.users, access tokens shaped like the ones Supabase Auth issues, and the
+// password grant for users given a password.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 
 export interface LocalAuth {
@@ -30,4 +32,50 @@ export async function mintAccessToken(
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
     .sign(key);
+}
+
+/** Supabase Auth's answer to a password grant (the fields a client reads). */
+export interface PasswordGrantResponse {
+  access_token: string;
+  token_type: "bearer";
+  expires_in: number;
+  expires_at: number;
+  refresh_token: string;
+  user: { id: string; aud: "authenticated"; role: "authenticated"; email: string };
+}
+
+/**
+ * Stand-in for `POST /auth/v1/token?grant_type=password`: users registered here with a password
+ * get an access token. Only a SHA-256 of each password is kept; comparisons are constant-time.
+ */
+export interface PasswordSignIn {
+  setPassword(user: { id: string; email: string }, password: string): void;
+  /** null when the email is unknown or the password is wrong. */
+  signIn(email: string, password: string): Promise<PasswordGrantResponse | null>;
+}
+
+export function createPasswordSignIn(auth: Pick<LocalAuth, "privateJwk" | "issuer">, ttlSeconds = 3600): PasswordSignIn {
+  const users = new Map<string, { id: string; email: string; passwordHash: Buffer }>();
+  const hash = (password: string) => createHash("sha256").update(password, "utf8").digest();
+  const unknownUserHash = hash(randomBytes(32).toString("hex"));
+  return {
+    setPassword(user, password) {
+      users.set(user.email.toLowerCase(), { ...user, passwordHash: hash(password) });
+    },
+    async signIn(email, password) {
+      const user = users.get(email.toLowerCase());
+      // Compare even for an unknown email, so timing does not tell which emails exist.
+      const matches = timingSafeEqual(hash(password), user?.passwordHash ?? unknownUserHash);
+      if (!user || !matches) return null;
+      const accessToken = await mintAccessToken(auth, user, ttlSeconds);
+      return {
+        access_token: accessToken,
+        token_type: "bearer",
+        expires_in: ttlSeconds,
+        expires_at: Math.floor(Date.now() / 1000) + ttlSeconds,
+        refresh_token: randomBytes(16).toString("base64url"),
+        user: { id: user.id, aud: "authenticated", role: "authenticated", email: user.email },
+      };
+    },
+  };
 }

@@ -1,19 +1,65 @@
 // The local API gateway at SUPABASE_URL: `/functions/v1/<name>/…` is forwarded to the
 // function as `/<name>/…` (as Supabase's gateway does), and `/auth/v1/.well-known/jwks.json`
-// serves the local signing keys.
-import { createServer, request as httpRequest, type Server } from "node:http";
+// serves the local signing keys; `POST /auth/v1/token?grant_type=password` signs in users that
+// have a local password (Supabase Auth's password grant, nothing else of Auth).
+import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import type { PasswordSignIn } from "./auth.ts";
 
 export interface GatewayHandle {
   url: string;
   stop(): Promise<void>;
 }
 
-export function startGateway(opts: { port: number; functionUrl: string; jwks: unknown }): Promise<GatewayHandle> {
+const MAX_AUTH_BODY_BYTES = 16 * 1024;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+/** GoTrue's error shape for the token endpoint. */
+const INVALID_CREDENTIALS = { error: "invalid_grant", error_description: "Invalid login credentials" };
+
+async function handlePasswordGrant(req: IncomingMessage, res: ServerResponse, signIn: PasswordSignIn): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_AUTH_BODY_BYTES) return sendJson(res, 413, { error: "request_too_large", error_description: "Request body too large" });
+    chunks.push(chunk as Buffer);
+  }
+  let body: { email?: unknown; password?: unknown };
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return sendJson(res, 400, { error: "invalid_request", error_description: "Could not parse request body as JSON" });
+  }
+  if (typeof body?.email !== "string" || typeof body?.password !== "string") return sendJson(res, 400, INVALID_CREDENTIALS);
+  const grant = await signIn.signIn(body.email, body.password);
+  return grant ? sendJson(res, 200, grant) : sendJson(res, 400, INVALID_CREDENTIALS);
+}
+
+export function startGateway(opts: {
+  port: number;
+  functionUrl: string;
+  jwks: unknown;
+  passwordSignIn?: PasswordSignIn;
+}): Promise<GatewayHandle> {
   const upstream = new URL(opts.functionUrl);
   const server: Server = createServer((req, res) => {
     const path = req.url ?? "/";
     if (req.method === "GET" && path === "/auth/v1/.well-known/jwks.json") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(opts.jwks));
+      return;
+    }
+    const token = /^\/auth\/v1\/token\?(.*)$/.exec(path);
+    if (token && opts.passwordSignIn) {
+      if (req.method !== "POST" || new URLSearchParams(token[1]).get("grant_type") !== "password") {
+        sendJson(res, 400, { error: "unsupported_grant_type", error_description: "Only grant_type=password is served locally" });
+        return;
+      }
+      handlePasswordGrant(req, res, opts.passwordSignIn).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: "Sign-in failed" });
+      });
       return;
     }
     const fn = /^\/functions\/v1(\/.*)$/.exec(path);

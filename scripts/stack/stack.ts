@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
-import { createLocalAuth, type LocalAuth, mintAccessToken } from "./auth.ts";
+import { createLocalAuth, createPasswordSignIn, type LocalAuth, mintAccessToken } from "./auth.ts";
 import { startEdgeRuntime } from "./edge-runtime.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_S3_CREDENTIALS, startObjectStore } from "./object-store.ts";
@@ -27,6 +27,8 @@ export interface StackInfo {
   db_url: string;
   user: LocalUser;
   user_access_token: string;
+  /** The user's password for the local password grant (`POST /auth/v1/token?grant_type=password`). */
+  user_password: string;
   /** endpoint: the SigV4-verifying gate clients use; backend_endpoint: s3rver itself */
   storage: { driver: "s3"; endpoint: string; backend_endpoint: string; bucket: string };
 }
@@ -131,7 +133,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     stops.push(fn.stop);
 
-    const gateway = await startGateway({ port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks });
+    const passwordSignIn = createPasswordSignIn(auth);
+    const gateway = await startGateway({ port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks, passwordSignIn });
     stops.push(gateway.stop);
 
     const createUser = async (email = `user-${randomUUID().slice(0, 8)}@lifelog.local`) => {
@@ -140,12 +143,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return { user, accessToken: await mintAccessToken(auth, user) };
     };
     const first = await createUser("camera-owner@lifelog.local");
+    const userPassword = randomBytes(18).toString("base64url");
+    passwordSignIn.setPassword(first.user, userPassword);
     const info: StackInfo = {
       supabase_url: supabaseUrl,
       api_base: `${supabaseUrl}/functions/v1`,
       db_url: pg.url,
       user: first.user,
       user_access_token: first.accessToken,
+      user_password: userPassword,
       storage: { driver: "s3", endpoint: store.endpoint, backend_endpoint: store.backendEndpoint, bucket },
     };
     const infoPath = join(workDir, "stack.json");

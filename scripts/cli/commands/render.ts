@@ -1,0 +1,51 @@
+import { relative } from "node:path";
+
+import { renderSketch } from "../../firmware/render-sketch.ts";
+import type { Command } from "../command.ts";
+import { loadConfigFile } from "../config-file.ts";
+import { CliError, ExitCode, usageError } from "../errors.ts";
+import { firmwareRoot } from "../package-root.ts";
+import { EXPIRED_CODE_MESSAGE, pairingStatus } from "../pairing-record.ts";
+
+export const render: Command = {
+  name: "render",
+  summary: "validate a device config and write the Arduino sketch folder",
+  help: `Usage:
+  lifelog-devices render <config.yaml|config.json> [--out <dir>]
+
+Checks the config and writes <dir>/lifelog_camera/ (default dir: .): the sketch, the firmware
+core and lifelog_config.h, the settings the camera copies into NVS on its first boot (a changed
+config gets a new version and is copied again). The folder holds your Wi-Fi passwords and the
+pairing code: keep it private. It never holds a device token.
+
+Refuses a config whose pairing code has expired (as recorded by \`pair --write-config\`).
+
+Flags:
+  --out <dir>   where to write the sketch folder (default: the current folder)`,
+  options: { out: { type: "string" } },
+  async run(values, positionals, { out }) {
+    if (positionals.length !== 1) throw usageError("render needs exactly one config file");
+    const configPath = positionals[0];
+    const { config } = await loadConfigFile(configPath);
+    const pairing = await pairingStatus(configPath, config.pairing_code);
+    if (pairing.state === "expired") {
+      throw new CliError(`${EXPIRED_CODE_MESSAGE} (it expired at ${pairing.record.expires_at})`, ExitCode.failure, [
+        `or remove pairing_code from ${configPath} and type a fresh code into the camera's setup portal`,
+      ]);
+    }
+    const outDir = (values.out as string | undefined) ?? ".";
+    const result = await out.step("Rendering the sketch", () => renderSketch(config, outDir, { firmwareRoot: firmwareRoot() }));
+    const shownDir = relative(process.cwd(), result.sketchDir) || ".";
+    out.line(`Rendered ${result.files.length} files into ${shownDir} (config version ${result.configVersion}).`);
+    if (pairing.state === "valid") {
+      out.line(`The pairing code expires in ${Math.ceil(pairing.secondsLeft / 60)} minutes: flash the camera and let it go online before then.`);
+    }
+    out.line(`Next: lifelog-devices flash ${shownDir} --port <serial port, e.g. /dev/ttyACM0>`);
+    out.result({
+      sketch_dir: result.sketchDir,
+      config_version: result.configVersion,
+      files: result.files.length,
+      pairing_code_expires_at: "record" in pairing ? pairing.record.expires_at : null,
+    });
+  },
+};

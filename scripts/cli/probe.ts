@@ -1,0 +1,67 @@
+// The doctor's one request: POST <api>/devices/activate with `{}`. The body fails validation
+// (400 invalid_request) before any pairing code is looked at, so it changes nothing and does not
+// count against the activation guessing limit. TLS is checked with the config's root CA, as the
+// camera would check it.
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+
+import { networkFailureReason } from "./api.ts";
+
+export type ProbeResult =
+  | { kind: "answered"; status: number; body: unknown; retryAfter?: string }
+  | { kind: "tls"; reason: string }
+  | { kind: "unreachable"; reason: string };
+
+const TIMEOUT_MS = 10_000;
+
+export function probeActivate(apiBase: string, tls: { ca?: string; insecure: boolean }): Promise<ProbeResult> {
+  const url = new URL(`${apiBase.replace(/\/+$/, "")}/devices/activate`);
+  const body = "{}";
+  const https = url.protocol === "https:";
+  const options = {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+    timeout: TIMEOUT_MS,
+    ...(https ? { ca: tls.ca, rejectUnauthorized: !tls.insecure } : {}),
+  };
+  return new Promise((resolve) => {
+    const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* kept as text */
+        }
+        const retryAfter = res.headers["retry-after"];
+        resolve({ kind: "answered", status: res.statusCode ?? 0, body: parsed, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined });
+      });
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? "";
+      if (/CERT|SELF_SIGNED|UNABLE_TO|SSL|TLS|ERR_TLS/.test(code)) resolve({ kind: "tls", reason: tlsReason(code, err.message) });
+      else resolve({ kind: "unreachable", reason: networkFailureReason(err) });
+    });
+    req.end(body);
+  });
+}
+
+function tlsReason(code: string, message: string): string {
+  switch (code) {
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+      return "its certificate is not signed by the root CA in your config";
+    case "CERT_HAS_EXPIRED":
+      return "its certificate has expired";
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return "its certificate is for another host name";
+    default:
+      return `${message} (${code})`;
+  }
+}

@@ -1,0 +1,196 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+import { readNvsImage } from "../../scripts/cli/nvs/reader.ts";
+import { buildOnce, PROJECT_ROOT, runCli, tempDir } from "./harness.ts";
+
+const GOOD = `# kitchen camera
+wifi_networks:
+  - ssid: home
+    password: "correct horse"
+  - ssid: phone hotspot
+    password: ""
+api_base_url: http://192.168.1.20:54321/functions/v1
+pairing_code: BCDF-GHJK
+capture_interval_s: 60
+frame_size: SVGA
+jpeg_quality: 10
+chunk_size: 4096
+time_zone: CET-1CEST,M3.5.0,M10.5.0/3
+`;
+
+const BAD = `wifi_networks:
+  - ssid: home
+    password: "correct horse"
+  - ssid: phone
+    password: short
+api_base_url: ftp://example.com
+capture_interval_s: "30"
+frame_size: BIG
+jpeg_quality: 2.5
+chunk_size: 100000
+wifi: []
+time_zone: ""
+`;
+
+let dir: string;
+beforeAll(async () => {
+  await buildOnce();
+  dir = await tempDir();
+});
+
+async function writeConfig(name: string, text: string) {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe("render", () => {
+  it("writes the sketch folder with the provisioning header and prints the next command", async () => {
+    const config = await writeConfig("camera.yaml", GOOD);
+    const r = await runCli(["render", config, "--out", join(dir, "build")], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const version = /\(config version ([0-9a-f]{8})\)/.exec(r.stdout)![1];
+    expect(r.stdout).toBe(
+      `Rendered 57 files into build/lifelog_camera (config version ${version}).\n` +
+        "Next: lifelog-devices flash build/lifelog_camera --port <serial port, e.g. /dev/ttyACM0>\n",
+    );
+    const header = await readFile(join(dir, "build/lifelog_camera/lifelog_config.h"), "utf8");
+    expect(header).toContain(`#define LIFELOG_CONFIG_VERSION 0x${version}u`);
+    expect(header).toContain('#define LIFELOG_PAIRING_CODE "BCDF-GHJK"');
+    expect(header).toContain('  {"home", "correct horse"}, \\');
+    expect(existsSync(join(dir, "build/lifelog_camera/lifelog_camera.ino"))).toBe(true);
+    expect(existsSync(join(dir, "build/lifelog_camera/provisioning.cpp"))).toBe(true);
+  });
+
+  it("reports every mistake with file:line:column and a plain message (exit 3)", async () => {
+    const config = await writeConfig("bad.yaml", BAD);
+    const r = await runCli(["render", config, "--out", join(dir, "never")]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      [
+        `error: ${config} is not a valid device config (8 problems):`,
+        "  bad.yaml:5:15: wifi_networks[1].password: must be empty or 8-64 bytes",
+        "  bad.yaml:6:15: api_base_url: must be http(s)://host[:port][/path]",
+        "  bad.yaml:7:21: capture_interval_s: must be a number (write 30 without quotes)",
+        "  bad.yaml:8:13: frame_size: must be one of QXGA, UXGA, SXGA, HD, XGA, SVGA, VGA, CIF, QVGA",
+        "  bad.yaml:9:15: jpeg_quality: must be a whole number",
+        "  bad.yaml:10:13: chunk_size: must be at most 8192",
+        '  bad.yaml:11:1: wifi: unknown setting (did you mean "wifi_networks"?)',
+        "  bad.yaml:12:12: time_zone: must not be empty",
+        "",
+      ].join("\n"),
+    );
+    expect(existsSync(join(dir, "never"))).toBe(false);
+  });
+
+  it("gives positions in JSON configs too, and explains missing and cross-field settings", async () => {
+    const config = await writeConfig("camera.json", `{\n  "wifi_networks": [],\n  "api_base_url": "https://abc.supabase.co/functions/v1",\n  "frame_size": 5\n}\n`);
+    const r = await runCli(["render", config]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("  camera.json:4:17: frame_size: must be one of QXGA, UXGA, SXGA, HD, XGA, SVGA, VGA, CIF, QVGA\n");
+    const https = await writeConfig("https.yaml", "api_base_url: https://abc.supabase.co/functions/v1\n");
+    const r2 = await runCli(["render", https]);
+    expect(r2.stderr).toBe(
+      `error: ${https} is not a valid device config (1 problem):\n` +
+        "  https.yaml:1:1: root_ca_pem: an https API needs root_ca_pem (or dev_insecure_tls for development)\n",
+    );
+    const missing = await writeConfig("missing.yaml", "wifi_networks: []\n");
+    expect((await runCli(["render", missing])).stderr).toContain("  missing.yaml:1:1: api_base_url: is required\n");
+  });
+
+  it("refuses broken YAML, a device token and a missing file", async () => {
+    const yaml = await writeConfig("broken.yaml", "api_base_url: http://x\napi_base_url: http://y\n");
+    const r = await runCli(["render", yaml]);
+    expect(r).toMatchObject({ code: 3 });
+    expect(r.stderr).toContain("  broken.yaml:2:1: this key appears twice\n");
+    const token = await writeConfig("token.yaml", "api_base_url: http://192.168.1.2/functions/v1\npairing_code: devtok_abc\n");
+    expect((await runCli(["render", token])).stderr).toContain("  token.yaml:1:1: a device token (devtok_...) must never be baked into a sketch\n");
+    const none = await runCli(["render", join(dir, "nope.yaml")]);
+    expect(none).toMatchObject({ code: 3, stderr: `error: cannot read config ${join(dir, "nope.yaml")}: no such file\n` });
+  });
+});
+
+/** The firmware's NVS key names, read from device_settings.h itself. */
+async function firmwareKeys(): Promise<Record<string, string>> {
+  const header = await readFile(join(PROJECT_ROOT, "firmware-config/sketch/device_settings.h"), "utf8");
+  return Object.fromEntries([...header.matchAll(/constexpr const char\* (k\w+) = "([^"]+)";/g)].map((m) => [m[1], m[2]]));
+}
+
+describe("nvs", () => {
+  it("writes an image that decodes to exactly the config's settings under the firmware's keys", async () => {
+    const config = await writeConfig("fleet-1.yaml", GOOD);
+    const image = join(dir, "fleet-1.nvs.bin");
+    const r = await runCli(["nvs", config, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toEqual({ image, bytes: 0x5000, offset: "0x9000", config_version: expect.stringMatching(/^[0-9a-f]{8}$/) });
+
+    const k = await firmwareKeys();
+    const { entries } = readNvsImage(new Uint8Array(await readFile(image)));
+    const byKey = Object.fromEntries(entries.map((e) => [e.key, { type: e.type, value: e.value }]));
+    expect(entries.every((e) => e.namespace === "lifelog")).toBe(true); // NvsStore::kNamespace
+    expect(byKey).toEqual({
+      [k.kApiBaseUrl]: { type: "string", value: "http://192.168.1.20:54321/functions/v1" },
+      wifi_ssid_0: { type: "string", value: "home" }, // device_settings.cpp network_keys()
+      wifi_pass_0: { type: "string", value: "correct horse" },
+      wifi_ssid_1: { type: "string", value: "phone hotspot" },
+      wifi_pass_1: { type: "string", value: "" },
+      [k.kNetworkCount]: { type: "u32", value: 2 },
+      [k.kCaptureIntervalS]: { type: "u32", value: 60 },
+      [k.kFrameSize]: { type: "string", value: "SVGA" },
+      [k.kJpegQuality]: { type: "u32", value: 10 },
+      [k.kChunkSize]: { type: "u32", value: 4096 },
+      [k.kTimeZone]: { type: "string", value: "CET-1CEST,M3.5.0,M10.5.0/3" },
+      [k.kPairingCode]: { type: "string", value: "BCDF-GHJK" },
+      [k.kConfigVersion]: { type: "u32", value: parseInt(result.config_version, 16) },
+    });
+    expect(Object.keys(byKey)).not.toContain(k.kDeviceToken);
+  });
+
+  it("takes the config version of the fleet firmware from its sketch folder", async () => {
+    const fleet = await writeConfig("fleet.yaml", "api_base_url: http://192.168.1.20:54321/functions/v1\n");
+    const rendered = await runCli(["render", fleet, "--out", join(dir, "fleet-build"), "--json"]);
+    const firmwareVersion = JSON.parse(rendered.stdout).config_version;
+    const camera = await writeConfig("camera-7.yaml", GOOD);
+    const r = await runCli(["nvs", camera, "--firmware", join(dir, "fleet-build/lifelog_camera"), "--out", join(dir, "camera-7.bin")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`config version ${firmwareVersion} from ${join(dir, "fleet-build/lifelog_camera/lifelog_config.h")}`);
+    const { entries } = readNvsImage(new Uint8Array(await readFile(join(dir, "camera-7.bin"))));
+    expect(entries.find((e) => e.key === "cfg_version")?.value).toBe(parseInt(firmwareVersion, 16));
+  });
+
+  it("--decode prints entries with secrets masked unless --show-secrets", async () => {
+    const image = join(dir, "fleet-1.nvs.bin");
+    const r = await runCli(["nvs", "--decode", image]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("  lifelog/wifi_pass_0   string  (hidden)\n");
+    expect(r.stdout).toContain("  lifelog/wifi_pass_1   string  (empty)\n");
+    expect(r.stdout).toContain("  lifelog/pairing_code  string  (hidden)\n");
+    expect(r.stdout).toContain("  lifelog/jpeg_quality  u32     10\n");
+    expect(r.stdout).not.toContain("correct horse");
+    expect(r.stdout).not.toContain("BCDF-GHJK");
+    const json = await runCli(["nvs", "--decode", image, "--json"]);
+    expect(json.stdout).not.toContain("correct horse");
+    const shown = await runCli(["nvs", "--decode", image, "--show-secrets"]);
+    expect(shown.stdout).toContain("  lifelog/wifi_pass_0   string  correct horse\n");
+    expect(shown.stdout).toContain("  lifelog/pairing_code  string  BCDF-GHJK\n");
+  });
+
+  it("refuses a file that is not an NVS image and a bad --config-version", async () => {
+    const junk = join(dir, "junk.bin");
+    await writeFile(junk, Buffer.alloc(100));
+    expect(await runCli(["nvs", "--decode", junk])).toMatchObject({
+      code: 1,
+      stderr: `error: ${junk} is not a valid NVS image: image size must be a positive multiple of 4096 bytes, got 100\n`,
+    });
+    const config = await writeConfig("v.yaml", GOOD);
+    expect(await runCli(["nvs", config, "--config-version", "xyz"])).toMatchObject({
+      code: 2,
+      stderr: "error: --config-version must be up to 8 hex digits, got xyz\n",
+    });
+  });
+});
