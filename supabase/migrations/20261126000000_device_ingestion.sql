@@ -243,6 +243,7 @@ create function device_api.activate(p_code_hash text, p_token_hash text, p_clien
 returns jsonb language plpgsql as $$
 declare
   v_code public.device_pairing_codes;
+  v_retrying boolean;
   v_retry integer;
   v_error jsonb;
 begin
@@ -259,41 +260,34 @@ begin
   end if;
 
   select * into v_code from public.device_pairing_codes where code_hash = p_code_hash for update;
-  if found and v_code.used_at is not null and v_code.expires_at > now()
-     and p_activation_key_hash is not null and v_code.activation_key_hash = p_activation_key_hash then
-    update public.devices set device_token_hash = p_token_hash, last_seen_at = now()
-     where id = v_code.device_id and revoked_at is null;
-    if not found then
-      return jsonb_build_object('error', jsonb_build_object('status', 409, 'code', 'device_revoked',
-        'message', 'The device for this pairing code has been removed.'));
+  v_retrying := v_code.used_at is not null and v_code.expires_at > now()
+                and v_code.activation_key_hash = p_activation_key_hash;
+
+  if not coalesce(v_retrying, false) then
+    if v_code.id is null then
+      v_error := jsonb_build_object('status', 404, 'code', 'pairing_code_invalid',
+        'message', 'This pairing code does not exist. Check it and try again.');
+    elsif v_code.used_at is not null then
+      v_error := jsonb_build_object('status', 409, 'code', 'pairing_code_used',
+        'message', 'This pairing code has already been used. Pair the device again for a new one.');
+    elsif v_code.expires_at <= now() then
+      v_error := jsonb_build_object('status', 410, 'code', 'pairing_code_expired',
+        'message', 'This pairing code has expired. Pair the device again for a new one.');
     end if;
-    return jsonb_build_object('device_id', v_code.device_id);
-  end if;
-
-  if not found then
-    v_error := jsonb_build_object('status', 404, 'code', 'pairing_code_invalid',
-      'message', 'This pairing code does not exist. Check it and try again.');
-  elsif v_code.used_at is not null then
-    v_error := jsonb_build_object('status', 409, 'code', 'pairing_code_used',
-      'message', 'This pairing code has already been used. Pair the device again for a new one.');
-  elsif v_code.expires_at <= now() then
-    v_error := jsonb_build_object('status', 410, 'code', 'pairing_code_expired',
-      'message', 'This pairing code has expired. Pair the device again for a new one.');
-  end if;
-
-  if v_error is not null then
-    if v_code.id is not null then
-      update public.device_pairing_codes set attempts = attempts + 1 where id = v_code.id;
+    if v_error is not null then
+      if v_code.id is not null then
+        update public.device_pairing_codes set attempts = attempts + 1 where id = v_code.id;
+      end if;
+      perform device_api.record_hit('activate:failures', p_window_seconds);
+      perform device_api.record_hit('activate:failures:' || p_client, p_window_seconds);
+      return jsonb_build_object('error', v_error);
     end if;
-    perform device_api.record_hit('activate:failures', p_window_seconds);
-    perform device_api.record_hit('activate:failures:' || p_client, p_window_seconds);
-    return jsonb_build_object('error', v_error);
+    update public.device_pairing_codes set used_at = now(), activation_key_hash = p_activation_key_hash
+     where id = v_code.id;
   end if;
 
-  update public.device_pairing_codes set used_at = now(), activation_key_hash = p_activation_key_hash
-   where id = v_code.id;
   update public.devices
-     set device_token_hash = p_token_hash, activated_at = now(), last_seen_at = now()
+     set device_token_hash = p_token_hash, activated_at = coalesce(activated_at, now()), last_seen_at = now()
    where id = v_code.device_id and revoked_at is null;
   if not found then
     return jsonb_build_object('error', jsonb_build_object('status', 409, 'code', 'device_revoked',
