@@ -15,6 +15,8 @@ export interface FaultPlan {
   maxRequestCut: number;
   /** a response is cut at a byte offset drawn from [0, maxResponseCut) */
   maxResponseCut: number;
+  /** if set, requests flow upstream no faster than this (a slow uplink) */
+  uplinkBytesPerSecond?: number;
 }
 
 export interface FaultStats {
@@ -115,6 +117,11 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
       }
       sentUp += chunk.length;
       server.write(chunk);
+      const bps = plan.uplinkBytesPerSecond;
+      if (bps) {
+        client.pause();
+        setTimeout(() => client.resume(), (chunk.length * 1000) / bps);
+      }
     });
     server.on("data", (chunk: Buffer) => {
       requestStarts = true;

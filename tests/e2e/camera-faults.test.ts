@@ -180,3 +180,45 @@ describe("simulated camera whose token is revoked", () => {
     expect(n + kept.length).toBe(run.events.filter((e) => e.event === "captured").length);
   }, 120_000);
 });
+
+describe("simulated camera with a backlog", () => {
+  it("keeps its capture rhythm while the backlog uploads", async () => {
+    const interval = 400;
+    // A slow uplink: each 120 KB photo takes ~0.25 s to PUT, so the 8-photo backlog takes
+    // ~2 s, far longer than the interval; only interleaving keeps the rhythm (a capture
+    // may wait for the one PUT in progress).
+    storageProxy.setPlan({ ...NO_FAULTS, uplinkBytesPerSecond: 500_000 });
+    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    const { pairing_code: pairingCode } = await pair.json();
+    // Activate while online, then go offline (every API request gets 503) to queue a backlog.
+    apiProxy.setPlan(NO_FAULTS);
+    let backlogDrainingSince: number | undefined;
+    const run = startSimCamera({
+      apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
+      intervalMs: interval, photos: 16, exitWhenDrained: true, photoSize: 120_000,
+      extraArgs: ["--backoff-base-ms", "100", "--backoff-cap-ms", "300", "--max-runtime-ms", "60000"],
+      onEvent: (e) => {
+        if (e.event === "activated") apiProxy.setPlan({ ...NO_FAULTS, unavailable: 1 });
+        if (e.event === "captured" && e.seq === 7) {
+          apiProxy.setPlan(NO_FAULTS); // back online with 8 photos waiting
+          backlogDrainingSince = e.t_ms;
+        }
+      },
+    });
+    expect(await run.exit).toBe(0);
+    const captures = run.events.filter((e) => e.event === "captured").map((e) => e.t_ms);
+    const ingestedWhileCapturing = run.events.filter((e) =>
+      e.event === "ingested" && backlogDrainingSince !== undefined && e.t_ms > backlogDrainingSince && e.t_ms < captures.at(-1)!);
+    const gaps = captures.slice(1).map((t, i) => t - captures[i]);
+    console.log(`capture gaps (ms) with a backlog: ${gaps.join(" ")}`);
+    expect(captures).toHaveLength(16);
+    expect(ingestedWhileCapturing.length).toBeGreaterThan(0); // uploads and captures interleaved
+    expect(Math.max(...gaps)).toBeLessThan(interval * 2.5);
+    storageProxy.setPlan(NO_FAULTS);
+  }, 120_000);
+});
