@@ -4,7 +4,7 @@
 // (SIGKILL) and restarted at random moments. Afterwards every photo is on the server
 // exactly once, byte for byte, and the card's queue is empty.
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -51,6 +51,11 @@ afterAll(async () => {
   await storageProxy?.stop();
 });
 
+async function cardContents(card: string): Promise<string> {
+  const files = (await readdir(card, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
+  return (await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name), "latin1")))).join("");
+}
+
 function startCamera(card: string, nvs: string, pairingCode: string): SimCameraRun {
   return startSimCamera({
     apiBase: `${apiProxy.url}/functions/v1`, card, nvs, pairingCode, intervalMs: 250, photos: PHOTOS,
@@ -80,6 +85,7 @@ describe("simulated camera under faults and power cuts", () => {
     let run = startCamera(card, nvs, pairingCode);
 
     // Kills land anywhere: mid-capture, mid-PUT, between ingest and delete, mid-NVS write.
+    const cardSnapshots: string[] = [];
     let kills = 0;
     const plannedKills = MIN_KILLS + Math.floor(random() * 3);
     while (kills < plannedKills) {
@@ -88,6 +94,7 @@ describe("simulated camera under faults and power cuts", () => {
       run.child.kill("SIGKILL");
       kills++;
       await run.exit;
+      cardSnapshots.push(await cardContents(card)); // what a thief would find on the card now
       allEvents.push(...run.events);
       run = startCamera(card, nvs, pairingCode);
     }
@@ -117,6 +124,7 @@ describe("simulated camera under faults and power cuts", () => {
       if (res.status === 200 && sha === item.metadata.sha256 && bytes.length === item.metadata.size &&
         capturedSha.get(item.metadata.frame)?.has(sha)) identical++;
     }
+    const nvsText = await readFile(nvs, "utf8");
     const leftOnCard = [
       ...(await readdir(join(card, "queue")).catch(() => [])),
       ...(await readdir(join(card, "manifests")).catch(() => [])),
@@ -144,6 +152,9 @@ describe("simulated camera under faults and power cuts", () => {
     expect(identical).toBe(PHOTOS);
     expect(jobs).toBe(PHOTOS);
     expect(leftOnCard).toEqual([]);
+    expect(nvsText).toMatch(/devtok_[0-9A-Za-z]{38}/); // the token lives in NVS…
+    expect(cardSnapshots.join("")).toContain("\u00ff\u00d8"); // the snapshots did see photos (JPEG SOI)…
+    expect(cardSnapshots.join("")).not.toContain("devtok_"); // …and never the token
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
     for (const proxy of [apiProxy, storageProxy]) expect(proxy.stats.cutRequest + proxy.stats.cutResponse).toBeGreaterThan(0);
     expect(apiProxy.stats.unavailable + storageProxy.stats.unavailable).toBeGreaterThan(0);
