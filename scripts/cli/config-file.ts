@@ -31,15 +31,18 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
     throw new CliError(`cannot read config ${path}: ${reason}`, ExitCode.configInvalid);
   }
   const result = parseConfigText(text);
-  if (!result.ok) {
-    const name = basename(path);
-    throw new CliError(
-      `${path} is not a valid device config (${result.problems.length} ${result.problems.length === 1 ? "problem" : "problems"}):`,
-      ExitCode.configInvalid,
-      result.problems.map((p) => `${name}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ""}${p.message}`),
-    );
-  }
+  if (!result.ok) throw invalidConfigError(path, result.problems);
   return { path, config: result.config };
+}
+
+/** "<path> is not a valid device config (N problems):" with one `file:line:col: path: message` per problem. */
+export function invalidConfigError(path: string, problems: readonly ConfigProblem[]): CliError {
+  const name = basename(path);
+  return new CliError(
+    `${path} is not a valid device config (${problems.length} ${problems.length === 1 ? "problem" : "problems"}):`,
+    ExitCode.configInvalid,
+    problems.map((p) => `${name}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ""}${p.message}`),
+  );
 }
 
 export function parseConfigText(text: string): { ok: true; config: SketchConfig } | { ok: false; problems: ConfigProblem[] } {

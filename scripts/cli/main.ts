@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 
 import { type Command, type CommandContext, COMMON_HELP, COMMON_OPTIONS } from "./command.ts";
+import { ca } from "./commands/ca.ts";
 import { doctor } from "./commands/doctor.ts";
 import { flash } from "./commands/flash.ts";
 import { login, logout } from "./commands/login.ts";
@@ -13,7 +14,7 @@ import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-export const COMMANDS: Command[] = [login, logout, pair, render, nvs, flash, doctor];
+export const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

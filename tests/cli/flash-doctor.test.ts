@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { sql, stack, tableCounts } from "../support/stack.ts";
-import { buildOnce, closedPort, runCli, tempDir } from "./harness.ts";
+import { buildOnce, closedPort, makeTlsFixtures, runCli, tempDir } from "./harness.ts";
 
 const FQBN = "esp32:esp32:XIAO_ESP32S3:PSRAM=opi";
 const INDEX = "https://raw.githubusercontent.com/espressif/arduino-esp32/gh-pages/package_esp32_index.json";
@@ -155,19 +154,11 @@ describe("doctor", () => {
     let otherCa: string;
 
     beforeAll(async () => {
-      const tls = join(dir, "tls");
-      await mkdir(tls, { recursive: true });
-      const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: tls, stdio: "pipe" });
-      for (const name of ["ca", "other"]) {
-        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "2", "-subj", `/CN=Test ${name} CA`);
-      }
-      ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-      await writeFile(join(tls, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-      ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
-      ca = await readFile(join(tls, "ca.pem"), "utf8");
-      otherCa = await readFile(join(tls, "other.pem"), "utf8");
+      const tls = await makeTlsFixtures(join(dir, "tls"));
+      ca = tls.ca;
+      otherCa = tls.otherCa;
       // Answers like the devices API does to an empty activation request.
-      server = createServer({ key: await readFile(join(tls, "server.key")), cert: await readFile(join(tls, "server.pem")) }, (req, res) => {
+      server = createServer({ key: tls.serverKey, cert: tls.serverCert }, (req, res) => {
         const ok = req.method === "POST" && req.url === "/functions/v1/devices/activate";
         res.writeHead(ok ? 400 : 404, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: ok ? { code: "invalid_request", message: "Invalid request body." } : { code: "not_found", message: "No route." } }));

@@ -25,12 +25,12 @@ describe("help and usage", () => {
   it("lists every command and the exit codes", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const name of ["login", "logout", "pair", "render", "nvs", "flash", "doctor"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    for (const name of ["login", "logout", "pair", "ca", "render", "nvs", "flash", "doctor"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
     expect(r.stdout).toContain("  3  the device config file is invalid");
   });
 
   it("has --help on every command", async () => {
-    for (const name of ["login", "logout", "pair", "render", "nvs", "flash", "doctor"]) {
+    for (const name of ["login", "logout", "pair", "ca", "render", "nvs", "flash", "doctor"]) {
       const r = await runCli([name, "--help"]);
       expect(r.code, name).toBe(0);
       expect(r.stdout, name).toContain(`lifelog-devices ${name}:`);

@@ -8,6 +8,8 @@ import { loadConfigFile, updateConfigFile } from "../config-file.ts";
 import { credentialsPath, requireSession } from "../credentials.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { EXPIRED_CODE_MESSAGE, pairingStatus, savePairingRecord } from "../pairing-record.ts";
+import { fetchRootCa, type RootCa } from "../root-ca.ts";
+import { originOf } from "./ca.ts";
 
 const NEW_CONFIG_HEADER = [
   "# Lifelog camera settings, written by `lifelog-devices pair`. Add Wi-Fi networks here",
@@ -27,8 +29,9 @@ The camera exchanges the code for its own token the first time it goes online.
 
 Flags:
   --name <name>             a name for the camera, e.g. "kitchen"
-  --write-config <file>     put the code into this config (created if missing, with api_base_url)
-                            and remember its expiry in <file>.pairing.json
+  --write-config <file>     put the code into this config (created if missing, with api_base_url
+                            and, for an https API, its root certificate as with \`ca\`) and
+                            remember the code's expiry in <file>.pairing.json
   --status                  say whether the pairing code in the given config is still valid
   --api-base <url>          the devices API (default: <SUPABASE_URL>/functions/v1)
   --token <jwt>             use this access token instead of the saved session
@@ -68,9 +71,19 @@ Flags:
 
     const configPath = values["write-config"] as string | undefined;
     let configAction: "created" | "updated" | undefined;
+    let rootCa: RootCa | undefined;
+    let rootCaMissing = false;
     if (configPath) {
-      // A new config gets the API URL too; in an existing one only the code changes.
-      const settings = existsSync(configPath) ? { pairing_code: paired.pairing_code } : { api_base_url: apiBase, pairing_code: paired.pairing_code };
+      // A new config gets the API URL too (and for https its root certificate, best effort);
+      // in an existing one only the code changes.
+      const exists = existsSync(configPath);
+      if (!exists && apiBase.startsWith("https://")) {
+        rootCa = await out.step(`Fetching the root certificate of ${originOf(apiBase)}`, () => fetchRootCa(apiBase)).catch(() => undefined);
+        rootCaMissing = rootCa === undefined;
+      }
+      const settings = exists
+        ? { pairing_code: paired.pairing_code }
+        : { api_base_url: apiBase, pairing_code: paired.pairing_code, ...(rootCa ? { root_ca_pem: rootCa.pem } : {}) };
       configAction = await updateConfigFile(configPath, settings, NEW_CONFIG_HEADER).catch((err) => {
         throw err instanceof CliError ? err : new CliError(`cannot write ${configPath}: ${(err as Error).message}`);
       });
@@ -84,6 +97,8 @@ Flags:
     out.line(await QRCode.toString(paired.pairing_code, { type: "terminal", small: true }));
     if (configPath) {
       out.line(`${configAction === "created" ? "Created" : "Updated"} ${configPath} with the pairing code.`);
+      if (rootCa) out.line(`Added the root certificate of ${originOf(apiBase)} as root_ca_pem: ${rootCa.subject}.`);
+      if (rootCaMissing) out.warn(`could not fetch the API's root certificate; run \`lifelog-devices ca ${configPath}\` to add root_ca_pem (it says why)`);
       out.line(`Next: lifelog-devices render ${configPath} --out build`);
     } else {
       out.line("Type the code into the camera's setup portal, or put it in a config with --write-config.");
