@@ -22,15 +22,18 @@ export interface ConfigProblem {
 
 type PathKey = string | number;
 
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
-  let text: string;
+/** The config file's text, or a CliError that says why it cannot be read. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
     throw new CliError(`cannot read config ${path}: ${reason}`, ExitCode.configInvalid);
   }
-  const result = parseConfigText(text);
+}
+
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  const result = parseConfigText(await readConfigText(path));
   if (!result.ok) throw invalidConfigError(path, result.problems);
   return { path, config: result.config };
 }

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 
 import type { Command } from "../command.ts";
-import { invalidConfigError, parseConfigText, updateConfigFile } from "../config-file.ts";
-import { CliError, ExitCode, usageError } from "../errors.ts";
+import { invalidConfigError, parseConfigText, readConfigText, updateConfigFile } from "../config-file.ts";
+import { usageError } from "../errors.ts";
 import { fetchRootCa, requireHttps, type RootCa } from "../root-ca.ts";
 
 /** Where the root came from, in words. */
@@ -74,13 +74,7 @@ Flags:
  * missing or wrong: that is what this command fixes.
  */
 async function readApiBase(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
-    throw new CliError(`cannot read config ${path}: ${reason}`, ExitCode.configInvalid);
-  }
+  const text = await readConfigText(path);
   const result = parseConfigText(text);
   if (result.ok) return result.config.api_base_url;
   const problems = result.problems.filter((p) => p.path !== "root_ca_pem");
