@@ -15,6 +15,35 @@ export async function buildSimCamera(): Promise<string> {
   return SIM_CAMERA;
 }
 
+/**
+ * The bytes the simulated camera's synthetic sensor (host/host_cameras.cpp) produces for
+ * a frame: a fixed JPEG header naming the frame, xorshift scan data, EOI. Tests use it
+ * to know what each stored photo must be, independently of what the camera reported.
+ */
+export function syntheticFrame(seed: number, frame: number, size: number): Uint8Array {
+  const total = Math.max(size, 128);
+  const comment = new TextEncoder().encode(`lifelog-sim frame=${String(frame).padStart(8, "0")}`);
+  const head = [
+    0xff, 0xd8, // SOI
+    0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, // APP0 "JFIF"
+    0xff, 0xfe, 0x00, comment.length + 2, ...comment, // COM
+    0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0xf0, 0x01, 0x40, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+    0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00, // SOS
+  ];
+  const out = new Uint8Array(total);
+  out.set(head);
+  let x = ((seed ^ Math.imul(frame, 0x9e3779b9)) | 1) >>> 0;
+  for (let i = head.length; i < total - 2; i++) {
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    const b = x >>> 24;
+    out[i] = b === 0xff ? 0xfe : b; // no markers inside the scan
+  }
+  out.set([0xff, 0xd9], total - 2);
+  return out;
+}
+
 export interface SimCameraOptions {
   apiBase: string;
   card: string;
@@ -57,6 +86,7 @@ export function startSimCamera(o: SimCameraOptions): SimCameraRun {
     }
   });
   child.stderr!.resume();
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": only then has every line the camera wrote been read.
+  const exit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   return { child, events, exit };
 }

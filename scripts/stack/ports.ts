@@ -1,16 +1,41 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** A TCP port that was free on loopback a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out by bind(0) come from the kernel's ephemeral range, which outgoing
+// connections share: one of them can take such a port before our server binds it.
+// Ports below that range are used only by listeners, so free ports are picked there.
+const PICK_FLOOR = 10_000;
+
+function ephemeralRangeStart(): number {
+  try {
+    return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768; // Linux's default; other systems start higher
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+const taken = new Set<number>(); // never hand out a port twice from this process
+
+/** A TCP port that is free on loopback now, outside the ephemeral range, not handed out before. */
+export async function freePort(): Promise<number> {
+  const ceiling = ephemeralRangeStart();
+  if (ceiling - PICK_FLOOR < 1_000) throw new Error(`no room for ports below the ephemeral range (${ceiling})`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PICK_FLOOR + Math.floor(Math.random() * (ceiling - PICK_FLOOR));
+    if (taken.has(port) || !(await canListen(port))) continue;
+    taken.add(port);
+    return port;
+  }
+  throw new Error("found no free TCP port on 127.0.0.1");
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

@@ -23,7 +23,9 @@ describe("npm start", () => {
       join(PROJECT_ROOT, "node_modules/.bin/tsx"),
       ["scripts/start.ts", "--once", "--random-ports", "--camera-interval-s", "0.3", "--photos", "3", "--work-dir", workDir],
       { cwd: PROJECT_ROOT, timeout: 240_000 },
-    );
+    ).catch((e: { message: string; stdout?: string; stderr?: string }) => {
+      throw new Error(`${e.message}\n--- stdout\n${e.stdout}\n--- stderr\n${e.stderr}`);
+    });
     expect(stdout).toContain("lifelog-devices local stack is up");
     expect(stdout).toMatch(/\{"status":"queued","item_id":"[0-9a-f-]{36}","task_id":"[0-9a-f-]{36}"\}/);
     expect(stdout).toMatch(/\{"status":"duplicate","item_id":"[0-9a-f-]{36}"\}/);
