@@ -36,6 +36,29 @@ export function networkFailureReason(err: unknown): string {
   }
 }
 
+/**
+ * A failed certificate check in plain words: `subject` names the certificate ("it"),
+ * `anchor` what its chain had to end in ("the root CA in your config").
+ */
+export function certificateFailureReason(code: string, message: string, subject: string, anchor: string): string {
+  switch (code) {
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "UNABLE_TO_GET_ISSUER_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+      return `${subject} is not signed by ${anchor}`;
+    case "CERT_HAS_EXPIRED":
+      return `${subject} has expired`;
+    case "CERT_NOT_YET_VALID":
+      return `${subject} is not valid yet; is this computer's clock right?`;
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `${subject} is for another host name`;
+    default:
+      return `${message} (${code})`;
+  }
+}
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
   let response: Response;
   try {

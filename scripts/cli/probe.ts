@@ -5,7 +5,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 
-import { networkFailureReason } from "./api.ts";
+import { certificateFailureReason, networkFailureReason } from "./api.ts";
 
 export type ProbeResult =
   | { kind: "answered"; status: number; body: unknown; retryAfter?: string }
@@ -43,25 +43,9 @@ export function probeActivate(apiBase: string, tls: { ca?: string; insecure: boo
     req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     req.on("error", (err: NodeJS.ErrnoException) => {
       const code = err.code ?? "";
-      if (/CERT|SELF_SIGNED|UNABLE_TO|SSL|TLS|ERR_TLS/.test(code)) resolve({ kind: "tls", reason: tlsReason(code, err.message) });
+      if (/CERT|SELF_SIGNED|UNABLE_TO|SSL|TLS|ERR_TLS/.test(code)) resolve({ kind: "tls", reason: certificateFailureReason(code, err.message, "its certificate", "the root CA in your config") });
       else resolve({ kind: "unreachable", reason: networkFailureReason(err) });
     });
     req.end(body);
   });
-}
-
-function tlsReason(code: string, message: string): string {
-  switch (code) {
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-      return "its certificate is not signed by the root CA in your config";
-    case "CERT_HAS_EXPIRED":
-      return "its certificate has expired";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return "its certificate is for another host name";
-    default:
-      return `${message} (${code})`;
-  }
 }

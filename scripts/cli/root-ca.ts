@@ -12,7 +12,7 @@ import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { connect, type ConnectionOptions, type DetailedPeerCertificate, rootCertificates, type TLSSocket } from "node:tls";
 
-import { networkFailureReason } from "./api.ts";
+import { certificateFailureReason, networkFailureReason } from "./api.ts";
 import { CliError, ExitCode } from "./errors.ts";
 
 export interface RootCa {
@@ -170,28 +170,12 @@ function walkChain(peer: DetailedPeerCertificate): X509Certificate[] {
 
 function connectionError(origin: string, err: NodeJS.ErrnoException): CliError {
   const code = err.code ?? "";
-  if (/CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return new CliError(untrustedMessage(origin, untrustedReason(code, err.message)), ExitCode.failure);
+  if (/CERT|SELF_SIGNED|UNABLE_TO/.test(code)) {
+    const reason = certificateFailureReason(code, err.message, "it", "any certificate authority this computer knows");
+    return new CliError(untrustedMessage(origin, reason), ExitCode.failure);
+  }
   if (/^ERR_SSL|^EPROTO$/.test(code)) {
     return new CliError(`${origin} did not start a secure connection (${code}); is it really an https address?`, ExitCode.failure);
   }
   return new CliError(`cannot reach ${origin}: ${networkFailureReason(err)}`, ExitCode.unreachable);
-}
-
-function untrustedReason(code: string, message: string): string {
-  switch (code) {
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "UNABLE_TO_GET_ISSUER_CERT":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-      return "it is not signed by any certificate authority this computer knows";
-    case "CERT_HAS_EXPIRED":
-      return "it has expired";
-    case "CERT_NOT_YET_VALID":
-      return "it is not valid yet; is this computer's clock right?";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return "it is for another host name";
-    default:
-      return `${message} (${code})`;
-  }
 }
