@@ -382,7 +382,8 @@ revoke all on all tables in schema device_api from public;
 -- ---------------------------------------------------------------------------
 -- processing: the hand-off to whatever processes items (the Lifelog pipeline or a
 -- worker). Claim a batch under a lease, then complete or fail each job. A job whose
--- lease ran out is claimable again; a job failed max_attempts times is dead.
+-- lease ran out is claimable again; a job failed max_attempts times, or whose lease ran
+-- out on its last attempt, is dead.
 -- Security definer: callers need EXECUTE (service_role), not table privileges.
 -- ---------------------------------------------------------------------------
 
@@ -398,11 +399,28 @@ begin
   if p_limit < 1 or p_lease_seconds < 1 then
     raise exception 'claim_jobs: limit and lease must be positive' using errcode = '22023';
   end if;
+  -- A lease that ran out on the last allowed attempt is a failure nobody reported
+  -- (the worker crashed on this job, perhaps because of it): the job is dead.
+  with lost as (
+    select j.id from public.processing_jobs j
+    where j.status = 'running' and j.lease_until < now() and j.attempts >= j.max_attempts
+    for update skip locked
+  ), dead as (
+    update public.processing_jobs j
+       set status = 'dead', locked_by = null, lease_until = null, updated_at = now(), finished_at = now(),
+           last_error = format('the lease of attempt %s of %s ran out before the worker completed or failed the job',
+                               j.attempts, j.max_attempts)
+      from lost l
+     where j.id = l.id
+    returning j.item_id
+  )
+  update public.source_items i set status = 'failed' from dead d where i.id = d.item_id;
+
   return query
   with claimable as (
     select j.id from public.processing_jobs j
     where (j.status = 'queued' and j.run_after <= now())
-       or (j.status = 'running' and j.lease_until < now())
+       or (j.status = 'running' and j.lease_until < now() and j.attempts < j.max_attempts)
     order by j.run_after, j.created_at
     limit p_limit
     for update skip locked

@@ -84,6 +84,26 @@ describe("processing jobs", () => {
     expect((await claim(workerA, "w", 100)).some((j) => j.id === jobId)).toBe(false);
   });
 
+  it("a job whose worker keeps losing its lease is dead after max_attempts, and says why", async () => {
+    const [jobId] = await queueItems(1, 2);
+    await sql`update public.processing_jobs set run_after = now() - interval '1 day' where id = ${jobId}`;
+    const endLease = () => sql`update public.processing_jobs set lease_until = now() - interval '1 second' where id = ${jobId}`;
+    expect((await claim(workerA, "crashing-worker", 100)).find((j) => j.id === jobId)?.attempts).toBe(1);
+    await endLease();
+    expect((await claim(workerA, "crashing-worker", 100)).find((j) => j.id === jobId)?.attempts).toBe(2);
+    await endLease();
+    expect((await claim(workerB, "other-worker", 100)).some((j) => j.id === jobId)).toBe(false);
+    const [row] = await sql`select j.status, j.attempts, j.locked_by, j.last_error, i.status as item_status
+                              from public.processing_jobs j join public.source_items i on i.id = j.item_id
+                             where j.id = ${jobId}`;
+    expect(row).toEqual({
+      status: "dead", attempts: 2, locked_by: null, item_status: "failed",
+      last_error: "the lease of attempt 2 of 2 ran out before the worker completed or failed the job",
+    });
+    const [{ done }] = await sql`select processing.complete_job(${jobId}, 'crashing-worker') as done`;
+    expect(done).toBe(false);
+  });
+
   it("is callable by service_role and not by the API roles", async () => {
     for (const role of ["anon", "authenticated"]) {
       const err = await sql.begin(async (tx) => {
