@@ -237,9 +237,8 @@ end $$;
 -- is committed: failures are what the guessing limit counts. A used code presented
 -- again with the same activation key before it expires is the same device retrying
 -- after a lost answer: it gets a new token, and the one it never received dies.
-create function device_api.activate(p_code_hash text, p_token_hash text, p_client text,
-                                    p_max_failures integer, p_window_seconds integer,
-                                    p_activation_key_hash text default null)
+create function device_api.activate(p_code_hash text, p_token_hash text, p_max_failures integer,
+                                    p_window_seconds integer, p_activation_key_hash text default null)
 returns jsonb language plpgsql as $$
 declare
   v_code public.device_pairing_codes;
@@ -250,9 +249,7 @@ begin
   -- One activation at a time: the failure count checked here cannot be outrun by
   -- concurrent guesses. Activations are rare; the wait is short.
   perform pg_advisory_xact_lock(hashtext('device_api.activate'));
-  v_retry := greatest(
-    device_api.rate_limited_for('activate:failures', p_max_failures, p_window_seconds),
-    device_api.rate_limited_for('activate:failures:' || p_client, p_max_failures, p_window_seconds));
+  v_retry := device_api.rate_limited_for('activate:failures', p_max_failures, p_window_seconds);
   if v_retry is not null then
     return jsonb_build_object('error', jsonb_build_object(
       'status', 429, 'code', 'rate_limited', 'retry_after', greatest(v_retry, 1),
@@ -279,7 +276,6 @@ begin
         update public.device_pairing_codes set attempts = attempts + 1 where id = v_code.id;
       end if;
       perform device_api.record_hit('activate:failures', p_window_seconds);
-      perform device_api.record_hit('activate:failures:' || p_client, p_window_seconds);
       return jsonb_build_object('error', v_error);
     end if;
     update public.device_pairing_codes set used_at = now(), activation_key_hash = p_activation_key_hash

@@ -16,10 +16,6 @@ export const ActivateRequest = z.object({
 });
 export type ActivateRequest = z.infer<typeof ActivateRequest>;
 
-function clientAddress(req: Request): string {
-  return req.headers.get("x-forwarded-for")?.split(",")[0].trim() || "unknown";
-}
-
 export const activate: RouteHandler = async (req, ctx) => {
   const body = await readJsonBody(req, ActivateRequest);
   const normalized = normalizePairingCode(body.pairing_code);
@@ -31,9 +27,10 @@ export const activate: RouteHandler = async (req, ctx) => {
     ? null
     : await hmacSha256Hex(ctx.config.tokenPepper, `activation-key:${body.activation_key}`);
 
-  // Failed attempts are counted over one pairing code's lifetime (the window).
+  // Failed attempts are counted over one pairing code's lifetime (the window), from all
+  // clients together: a per-address count would let many addresses guess more.
   const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
-    select device_api.activate(${codeHash}, ${tokenHash}, ${clientAddress(req)},
+    select device_api.activate(${codeHash}, ${tokenHash},
                                ${ctx.config.activationFailuresPerWindow},
                                ${ctx.config.pairingTtlSeconds}, ${keyHash}) as result`;
   if ("error" in result) {
