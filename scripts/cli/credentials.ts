@@ -29,13 +29,13 @@ export async function saveSession(session: Session, path = credentialsPath()): P
 }
 
 export async function loadSession(path = credentialsPath()): Promise<Session | undefined> {
-  let text: string;
+  let json: unknown;
   try {
-    text = await readFile(path, "utf8");
+    json = JSON.parse(await readFile(path, "utf8"));
   } catch {
-    return undefined;
+    return undefined; // missing or not JSON: as good as signed out, like a file of the wrong shape
   }
-  const parsed = SessionSchema.safeParse(JSON.parse(text));
+  const parsed = SessionSchema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
 

@@ -138,6 +138,13 @@ describe("pair", () => {
     expect(r).toMatchObject({ code: 5, stderr: "error: you are not signed in; run `lifelog-devices login` first\n" });
   });
 
+  it("treats a damaged credentials file as signed out, not as a crash (exit 5)", async () => {
+    const damaged = await tempDir();
+    await writeFile(join(damaged, "credentials.json"), "{ not json");
+    const r = await runCli(["pair"], { env: { LIFELOG_CONFIG_DIR: damaged } });
+    expect(r).toMatchObject({ code: 5, stderr: "error: you are not signed in; run `lifelog-devices login` first\n" });
+  });
+
   it("shows the code as text and QR, and creates the device for the signed-in user", async () => {
     await login();
     const r = await runCli(["pair", "--name", "kitchen"], { env: env() });
