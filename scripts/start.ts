@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { pairDevice } from "./cli/api.ts";
 import { makeJpeg } from "./sample-photo.ts";
 import { buildSimCamera, type CameraEvent, startSimCamera } from "./sim/sim-camera.ts";
 import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
@@ -87,12 +88,8 @@ function describeEvent(e: CameraEvent): string | undefined {
 async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: boolean): Promise<number | null> {
   say("building the simulated camera (firmware core for the host)…");
   await buildSimCamera();
-  const pair = await fetch(`${s.info.api_base}/devices/pair`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${s.info.user_access_token}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "simulated camera" }),
-  });
-  const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+  const { device_id: deviceId, pairing_code: pairingCode } =
+    await pairDevice(s.info.api_base, s.info.user_access_token, "simulated camera");
   const dir = join(s.workDir, "camera");
   await mkdir(dir, { recursive: true });
   say(`camera  paired as device ${deviceId}; card folder ${rel(join(dir, "card"))}`);
@@ -110,28 +107,34 @@ async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: 
   return run.exit;
 }
 
-const walkthroughPath = await writeWalkthrough(stack);
-say("");
-say("lifelog-devices local stack is up");
-say(`  API base       ${stack.info.api_base}`);
-say(`  Supabase URL   ${stack.info.supabase_url}`);
-say(`  database       ${stack.info.db_url}`);
-say(`  object store   ${stack.info.storage.endpoint}/${stack.info.storage.bucket}`);
-say(`  stack file     ${rel(stack.infoPath)}  (API base, user access token, DB URL)`);
-say(`  walkthrough    bash ${rel(walkthroughPath)}`);
-say("");
+// Whatever fails after the stack is up, the stack goes down with it.
+try {
+  const walkthroughPath = await writeWalkthrough(stack);
+  say("");
+  say("lifelog-devices local stack is up");
+  say(`  API base       ${stack.info.api_base}`);
+  say(`  Supabase URL   ${stack.info.supabase_url}`);
+  say(`  database       ${stack.info.db_url}`);
+  say(`  object store   ${stack.info.storage.endpoint}/${stack.info.storage.bucket}`);
+  say(`  stack file     ${rel(stack.infoPath)}  (API base, user access token, DB URL)`);
+  say(`  walkthrough    bash ${rel(walkthroughPath)}`);
+  say("");
 
-if (flags.once) {
-  say("running the walkthrough (pair → activate → upload-url → PUT → ingest → ingest again):");
-  const walkthrough = await runWalkthrough(walkthroughPath);
-  const camera = flags["no-camera"] ? 0 : await runCamera(stack, Number(flags.photos ?? 5), true);
-  await shutdown(walkthrough === 0 && camera === 0 ? 0 : 1);
-} else if (!flags["no-camera"]) {
-  say("Press Ctrl-C to stop.");
-  const code = await runCamera(stack, flags.photos ? Number(flags.photos) : undefined, false);
-  if (!stopping) {
-    say(`camera  exited (${code})`);
+  if (flags.once) {
+    say("running the walkthrough (pair → activate → upload-url → PUT → ingest → ingest again):");
+    const walkthrough = await runWalkthrough(walkthroughPath);
+    const camera = flags["no-camera"] ? 0 : await runCamera(stack, Number(flags.photos ?? 5), true);
+    await shutdown(walkthrough === 0 && camera === 0 ? 0 : 1);
+  } else if (!flags["no-camera"]) {
+    say("Press Ctrl-C to stop.");
+    const code = await runCamera(stack, flags.photos ? Number(flags.photos) : undefined, false);
+    if (!stopping) {
+      say(`camera  exited (${code})`);
+    }
+  } else {
+    say("Press Ctrl-C to stop.");
   }
-} else {
-  say("Press Ctrl-C to stop.");
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  await shutdown(1);
 }

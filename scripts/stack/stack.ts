@@ -80,7 +80,7 @@ async function choosePorts(ports: StackOptions["ports"]): Promise<typeof DEFAULT
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? (() => {});
-  const workDir = opts.workDir ?? DEFAULT_WORK_DIR;
+  const workDir = resolve(opts.workDir ?? DEFAULT_WORK_DIR); // scripts get its paths from any folder
   const ports = await choosePorts(opts.ports);
   await stopLeftoverPostgres(join(workDir, "pgdata"));
   await rm(workDir, { recursive: true, force: true });
