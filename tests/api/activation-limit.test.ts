@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "../../functions/_shared/auth/pairing-code.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
+import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 
 let own: Stack;
@@ -24,14 +25,12 @@ const activate = (code: string) =>
 
 describe("activation guessing limit", () => {
   it("allows 5 failed guesses per window across all clients, then answers 429 with Retry-After, even for a right code", async () => {
-    const pair = await fetch(`${own.info.api_base}/devices/pair`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${own.info.user_access_token}` },
-      body: "{}",
-    });
-    const { pairing_code } = await pair.json();
+    const { pairing_code } = await pairDevice(own.info.api_base, own.info.user_access_token);
     // The bound the defaults give: failures allowed in a code's life over the codes there are.
-    const defaults = loadConfig({ SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32), DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s" });
+    const defaults = loadConfig({
+      SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32),
+      DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
+    });
     expect(defaults.activationFailuresPerWindow).toBe(5);
     expect(defaults.pairingTtlSeconds).toBe(600);
     expect(defaults.activationFailuresPerWindow / PAIRING_ALPHABET.length ** PAIRING_CODE_LENGTH).toBeLessThan(2 ** -32);

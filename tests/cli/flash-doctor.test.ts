@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { sql, stack, tableCounts } from "../support/stack.ts";
-import { buildOnce, closedPort, makeTlsFixtures, runCli, tempDir } from "./harness.ts";
+import { freePort } from "../../scripts/stack/ports.ts";
+import { buildOnce, makeTlsFixtures, runCli, tempDir } from "./harness.ts";
 
 const FQBN = "esp32:esp32:XIAO_ESP32S3:PSRAM=opi";
 const INDEX = "https://raw.githubusercontent.com/espressif/arduino-esp32/gh-pages/package_esp32_index.json";
@@ -126,7 +127,7 @@ describe("doctor", () => {
   });
 
   it("says the API is unreachable (exit 4) or the URL is wrong (exit 1)", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const down = join(dir, "down.yaml");
     await writeFile(down, `api_base_url: http://127.0.0.1:${port}/functions/v1\n`);
     const r = await runCli(["doctor", down, "--json"]);

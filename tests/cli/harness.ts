@@ -57,16 +57,6 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
 
 export const tempDir = (prefix = "lifelog-cli-") => mkdtemp(join(tmpdir(), prefix));
 
-/** A port nothing listens on: bound, noted, closed. */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 /** Runs the `openssl` binary in `dir`. */
 export const openssl = (dir: string, ...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
 

@@ -5,7 +5,8 @@ import QRCode from "qrcode";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { sql, stack } from "../support/stack.ts";
-import { buildOnce, closedPort, runCli, tempDir } from "./harness.ts";
+import { freePort } from "../../scripts/stack/ports.ts";
+import { buildOnce, runCli, tempDir } from "./harness.ts";
 
 const EMAIL = stack.user.email;
 let home: string;
@@ -81,7 +82,7 @@ describe("login", () => {
   });
 
   it("says when Supabase cannot be reached, with exit 4", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await runCli(["login", "--url", `http://127.0.0.1:${port}`, "--email", EMAIL, "--password-stdin"], { env: { LIFELOG_CONFIG_DIR: await tempDir() }, stdin: "x" });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`error: cannot reach http://127.0.0.1:${port}: the connection was refused (nothing is listening there)\n`);
@@ -222,7 +223,7 @@ describe("pair", () => {
   });
 
   it("says when the API is unreachable (exit 4) or refuses the session (exit 5)", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const down = await runCli(["pair", "--api-base", `http://127.0.0.1:${port}/functions/v1`], { env: env() });
     expect(down.code).toBe(4);
     expect(down.stderr).toBe(`Requesting a pairing code…\nerror: cannot reach http://127.0.0.1:${port}: the connection was refused (nothing is listening there)\n`);

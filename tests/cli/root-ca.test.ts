@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { chooseRoot, fetchRootCa, findIssuer } from "../../scripts/cli/root-ca.ts";
-import { buildOnce, closedPort, issueCert, makeCa, makeTlsFixtures, runCli, tempDir, type TlsFixtures } from "./harness.ts";
+import { freePort } from "../../scripts/stack/ports.ts";
+import { buildOnce, issueCert, makeCa, makeTlsFixtures, runCli, tempDir, type TlsFixtures } from "./harness.ts";
 
 let dir: string;
 let tls: TlsFixtures;
@@ -133,7 +134,7 @@ describe("ca", () => {
   });
 
   it("says when the host is unreachable (exit 4)", async () => {
-    const closed = await closedPort();
+    const closed = await freePort();
     const r = await runCli(["ca", "--print", "--api-base", api(closed)]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`error: cannot reach ${origin(closed)}: the connection was refused (nothing is listening there)\n`);

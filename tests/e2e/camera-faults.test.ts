@@ -10,6 +10,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FaultPlan, type FaultProxyHandle, NO_FAULTS, seededRandom, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
+import { pairDevice } from "../../scripts/cli/api.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
 import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
@@ -79,12 +80,7 @@ describe("simulated camera under faults and power cuts", () => {
     const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
     const card = join(dir, "card");
     const nvs = join(dir, "nvs.json");
-    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "e2e camera" }),
-    });
-    const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+    const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token, "e2e camera");
 
     // Faults from the first request on: activation too must survive lost answers and kills.
     // Storage refuses every PUT until the first power cut, so that cut certainly finds
@@ -177,12 +173,7 @@ describe("simulated camera whose token is revoked", () => {
     apiProxy.setPlan(NO_FAULTS);
     storageProxy.setPlan(NO_FAULTS);
     const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
-    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
-      body: "{}",
-    });
-    const { device_id: deviceId, pairing_code: pairingCode } = await pair.json();
+    const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
     const run = startSimCamera({
       apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
       intervalMs: 200, photos: 10, exitWhenDrained: true, photoSize: 20_000,
@@ -211,12 +202,7 @@ describe("simulated camera with a backlog", () => {
     // may wait for the one PUT in progress).
     storageProxy.setPlan({ ...NO_FAULTS, uplinkBytesPerSecond: 500_000 });
     const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
-    const pair = await fetch(`${stack.info.api_base}/devices/pair`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${stack.info.user_access_token}`, "content-type": "application/json" },
-      body: "{}",
-    });
-    const { pairing_code: pairingCode } = await pair.json();
+    const { pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
     // Activate while online, then go offline (every API request gets 503) to queue a backlog.
     apiProxy.setPlan(NO_FAULTS);
     let backlogDrainingSince: number | undefined;
