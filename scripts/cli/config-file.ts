@@ -195,15 +195,21 @@ function editDistance(a: string, b: string): number {
  * Sets top-level settings in a config file, keeping its comments and order (YAML) or its key
  * order (JSON). Creates the file when it does not exist.
  */
-export async function updateConfigFile(path: string, values: Record<string, unknown>, header?: string): Promise<"created" | "updated"> {
-  let text: string | undefined;
+/** The config's text, or undefined when there is no file or only whitespace (a new config). */
+export async function existingConfigText(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, "utf8");
+    const text = await readFile(path, "utf8");
+    return text.trim() === "" ? undefined : text;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    return undefined;
   }
+}
+
+export async function updateConfigFile(path: string, values: Record<string, unknown>, header?: string): Promise<"created" | "updated"> {
+  const text = await existingConfigText(path);
   const isJson = path.endsWith(".json");
-  if (text === undefined || text.trim() === "") {
+  if (text === undefined) {
     const body = isJson ? JSON.stringify(values, null, 2) + "\n" : new Document(values).toString();
     await writeFile(path, isJson || !header ? body : `${header}\n${body}`, { mode: 0o600 });
     return "created";

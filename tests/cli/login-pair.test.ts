@@ -183,6 +183,12 @@ describe("pair", () => {
     expect(await readFile(config, "utf8")).toBe(
       `# my camera\napi_base_url: http://192.168.1.20:54321/functions/v1 # LAN address\npairing_code: ${second}\n`,
     );
+
+    // An empty file (say, made with `touch`) is a new config: it gets the API URL too.
+    const empty = join(dir, "empty.yaml");
+    await writeFile(empty, "\n");
+    const filled = await runCli(["pair", "--write-config", empty, "--json"], { env: env() });
+    expect(await readFile(empty, "utf8")).toContain(`api_base_url: ${stack.api_base}\npairing_code: ${JSON.parse(filled.stdout).pairing_code}\n`);
   });
 
   it("reports an expired pairing code (pair --status, render, doctor) as the server sees it", async () => {

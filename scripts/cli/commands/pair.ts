@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
 
 import QRCode from "qrcode";
 
 import { apiBaseFor, pairDevice } from "../api.ts";
 import type { Command } from "../command.ts";
-import { loadConfigFile, updateConfigFile } from "../config-file.ts";
+import { existingConfigText, loadConfigFile, updateConfigFile } from "../config-file.ts";
 import { credentialsPath, requireSession } from "../credentials.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { EXPIRED_CODE_MESSAGE, pairingStatus, savePairingRecord } from "../pairing-record.ts";
@@ -76,7 +75,10 @@ Flags:
     if (configPath) {
       // A new config gets the API URL too (and for https its root certificate, best effort);
       // in an existing one only the code changes.
-      const exists = existsSync(configPath);
+      const existing = await existingConfigText(configPath).catch((err: Error) => {
+        throw new CliError(`cannot read ${configPath}: ${err.message}`);
+      });
+      const exists = existing !== undefined;
       if (!exists && apiBase.startsWith("https://")) {
         rootCa = await out.step(`Fetching the root certificate of ${originOf(apiBase)}`, () => fetchRootCa(apiBase)).catch(() => undefined);
         rootCaMissing = rootCa === undefined;
