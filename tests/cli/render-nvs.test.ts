@@ -180,7 +180,7 @@ describe("nvs", () => {
     expect(shown.stdout).toContain("  lifelog/pairing_code  string  BCDF-GHJK\n");
   });
 
-  it("refuses a file that is not an NVS image and a bad --config-version", async () => {
+  it("refuses a file that is not an NVS image, a bad --config-version and a bad --size", async () => {
     const junk = join(dir, "junk.bin");
     await writeFile(junk, Buffer.alloc(100));
     expect(await runCli(["nvs", "--decode", junk])).toMatchObject({
@@ -191,6 +191,14 @@ describe("nvs", () => {
     expect(await runCli(["nvs", config, "--config-version", "xyz"])).toMatchObject({
       code: 2,
       stderr: "error: --config-version must be up to 8 hex digits, got xyz\n",
+    });
+    expect(await runCli(["nvs", config, "--size", "0x1000"])).toMatchObject({
+      code: 2,
+      stderr: "error: --size must be at least 0x3000 bytes (3 pages), got 0x1000 (e.g. 0x5000)\n",
+    });
+    expect(await runCli(["nvs", config, "--size", "5000"])).toMatchObject({
+      code: 2,
+      stderr: "error: --size must be a positive multiple of 4096 bytes, got 5000 (e.g. 0x5000)\n",
     });
   });
 });

@@ -8,6 +8,7 @@ import { CliError, ExitCode, usageError } from "../errors.ts";
 import { maskSecret, type Output } from "../output.ts";
 import { NvsImageError, type NvsEntry } from "../nvs/format.ts";
 import { readNvsImage } from "../nvs/reader.ts";
+import { validatePartitionSize } from "../nvs/validate.ts";
 import { writeNvsImage } from "../nvs/writer.ts";
 import { isSecretKey, NvsKey, NVS_OFFSET, NVS_SIZE, nvsEntriesFor } from "../nvs-settings.ts";
 
@@ -99,8 +100,12 @@ async function firmwareConfigVersion(values: Values, ownVersion: string): Promis
 
 function parseSize(text: string): number {
   const size = Number(text);
-  if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
-    throw usageError(`--size must be a multiple of 4096 bytes (e.g. 0x5000), got ${text}`);
+  if (Number.isNaN(size)) throw usageError(`--size must be a number of bytes (e.g. 0x5000), got ${text}`);
+  try {
+    validatePartitionSize(size);
+  } catch (err) {
+    if (err instanceof NvsImageError) throw usageError(`--${err.message} (e.g. 0x5000)`);
+    throw err;
   }
   return size;
 }
