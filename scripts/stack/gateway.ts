@@ -48,7 +48,7 @@ export function startGateway(opts: {
   const server: Server = createServer((req, res) => {
     const path = req.url ?? "/";
     if (req.method === "GET" && path === "/auth/v1/.well-known/jwks.json") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(opts.jwks));
+      sendJson(res, 200, opts.jwks);
       return;
     }
     const token = /^\/auth\/v1\/token\?(.*)$/.exec(path);
@@ -64,8 +64,7 @@ export function startGateway(opts: {
     }
     const fn = /^\/functions\/v1(\/.*)$/.exec(path);
     if (!fn) {
-      res.writeHead(404, { "content-type": "application/json" })
-        .end(JSON.stringify({ error: { code: "not_found", message: "No such path on the local gateway." } }));
+      sendJson(res, 404, { error: { code: "not_found", message: "No such path on the local gateway." } });
       return;
     }
     const headers = { ...req.headers, "x-forwarded-for": req.socket.remoteAddress ?? "unknown" };
@@ -81,8 +80,7 @@ export function startGateway(opts: {
     });
     proxied.on("error", () => {
       if (!res.headersSent) {
-        res.writeHead(502, { "content-type": "application/json" })
-          .end(JSON.stringify({ error: { code: "function_unavailable", message: "The function is not answering." } }));
+        sendJson(res, 502, { error: { code: "function_unavailable", message: "The function is not answering." } });
       } else res.destroy();
     });
     req.pipe(proxied);
