@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 passed=0 failed=0 status=0
 
 echo "== type checks (tsc, deno check)"
-if npx tsc --noEmit -p . && npx deno check --quiet functions/devices/index.ts scripts/stack/function-host.ts; then
+if npm run -s typecheck; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); status=1
