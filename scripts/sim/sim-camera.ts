@@ -2,6 +2,7 @@
 // (firmware-config/host/sim_camera_main.cpp), with a folder as SD card and a file as NVS.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../stack/stack.ts";
 
@@ -74,16 +75,11 @@ export function startSimCamera(o: SimCameraOptions): SimCameraRun {
 
   const child = spawn(SIM_CAMERA, args, { stdio: ["ignore", "pipe", "pipe"] });
   const events: CameraEvent[] = [];
-  let partial = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) {
-      if (!line.startsWith("{")) continue;
-      const e = JSON.parse(line) as CameraEvent;
-      events.push(e);
-      o.onEvent?.(e);
-    }
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    if (!line.startsWith("{")) return;
+    const e = JSON.parse(line) as CameraEvent;
+    events.push(e);
+    o.onEvent?.(e);
   });
   child.stderr!.resume();
   // "close", not "exit": only then has every line the camera wrote been read.

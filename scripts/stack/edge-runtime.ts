@@ -1,6 +1,7 @@
 // The `devices` Edge Function under real Deno, in its own process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { waitFor } from "./ports.ts";
 
 export interface EdgeRuntimeHandle {
@@ -29,9 +30,8 @@ export async function startEdgeRuntime(opts: {
   });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => { exited = true; resolve(); }));
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding("utf8");
-    stream?.on("data", (chunk: string) => chunk.split("\n").filter(Boolean).forEach((l) => opts.onLog?.(l)));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on("line", (l) => { if (l) opts.onLog?.(l); });
   }
   const url = `http://127.0.0.1:${opts.port}`;
   const stop = async () => {
