@@ -7,15 +7,16 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return Array.from(view, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Imported once per key: the server signs with one pepper, several times per request.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
 export async function hmacSha256Hex(key: string, message: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(key),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return toHex(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
+  let cryptoKey = hmacKeys.get(key);
+  if (!cryptoKey) {
+    cryptoKey = crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(key, cryptoKey);
+  }
+  return toHex(await crypto.subtle.sign("HMAC", await cryptoKey, encoder.encode(message)));
 }
 
 /** Uniformly random characters from `alphabet` (rejection sampling, no modulo bias). */

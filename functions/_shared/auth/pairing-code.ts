@@ -22,3 +22,8 @@ export function normalizePairingCode(input: string): string | null {
 export function hashPairingCode(normalized: string, pepper: string): Promise<string> {
   return hmacSha256Hex(pepper, `pairing-code:${normalized}`);
 }
+
+/** The key a device sends with its code so that it may retry an activation whose answer was lost. */
+export function hashActivationKey(key: string, pepper: string): Promise<string> {
+  return hmacSha256Hex(pepper, `activation-key:${key}`);
+}

@@ -1,8 +1,7 @@
 // POST /devices/activate (pairing code): the device's token, shown this once only.
 import { z } from "zod";
 import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
-import { hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
-import { hmacSha256Hex } from "../../_shared/crypto.ts";
+import { hashActivationKey, hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import type { RouteHandler } from "../context.ts";
@@ -25,7 +24,7 @@ export const activate: RouteHandler = async (req, ctx) => {
   const tokenHash = await hashDeviceToken(token, ctx.config.tokenPepper);
   const keyHash = body.activation_key === undefined
     ? null
-    : await hmacSha256Hex(ctx.config.tokenPepper, `activation-key:${body.activation_key}`);
+    : await hashActivationKey(body.activation_key, ctx.config.tokenPepper);
 
   // Failed attempts are counted over one pairing code's lifetime (the window), from all
   // clients together: a per-address count would let many addresses guess more.
