@@ -155,10 +155,17 @@ returns timestamptz language sql stable as $$
   select to_timestamp(floor(extract(epoch from now()) / p_window_seconds) * p_window_seconds)
 $$;
 
+-- Seconds until the current window closes (at least 1: a Retry-After of 0 means nothing).
+create function device_api.window_seconds_left(p_window_seconds integer)
+returns integer language sql stable as $$
+  select greatest(1, ceil(extract(epoch from device_api.window_start(p_window_seconds)
+                                             + make_interval(secs => p_window_seconds) - now()))::integer)
+$$;
+
 -- Seconds until the bucket's window closes when it already holds p_max hits, else null.
 create function device_api.rate_limited_for(p_bucket text, p_max integer, p_window_seconds integer)
 returns integer language sql stable as $$
-  select ceil(extract(epoch from (w.window_start + make_interval(secs => p_window_seconds) - now())))::integer
+  select device_api.window_seconds_left(p_window_seconds)
   from device_api.rate_limit_windows w
   where w.bucket = p_bucket
     and w.window_start = device_api.window_start(p_window_seconds)
@@ -188,8 +195,7 @@ returns void language plpgsql as $$
 begin
   if device_api.record_hit(p_bucket, p_window_seconds) > p_max then
     perform device_api.fail(429, 'rate_limited', 'Too many ' || p_what || '; try again later.',
-      greatest(1, ceil(extract(epoch from device_api.window_start(p_window_seconds)
-                                 + make_interval(secs => p_window_seconds) - now()))::integer));
+                            device_api.window_seconds_left(p_window_seconds));
   end if;
 end $$;
 
@@ -252,7 +258,7 @@ begin
   v_retry := device_api.rate_limited_for('activate:failures', p_max_failures, p_window_seconds);
   if v_retry is not null then
     return jsonb_build_object('error', jsonb_build_object(
-      'status', 429, 'code', 'rate_limited', 'retry_after', greatest(v_retry, 1),
+      'status', 429, 'code', 'rate_limited', 'retry_after', v_retry,
       'message', 'Too many failed activation attempts; try again later.'));
   end if;
 
