@@ -32,12 +32,11 @@ const EnvSchema = z.object({
 export interface Config {
   supabaseUrl: string;
   dbUrl: string;
-  serviceRoleKey?: string;
   jwks?: string;
   legacyJwtSecret?: string;
   tokenPepper: string;
   storage:
-    | { driver: "supabase"; bucket: string }
+    | { driver: "supabase"; bucket: string; serviceRoleKey: string }
     | {
       driver: "s3";
       bucket: string;
@@ -81,12 +80,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.SUPABASE_SERVICE_ROLE_KEY) {
       throw new ConfigError("The supabase storage driver needs SUPABASE_SERVICE_ROLE_KEY");
     }
-    storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET };
+    storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY };
   }
   return {
     supabaseUrl: e.SUPABASE_URL,
     dbUrl: e.SUPABASE_DB_URL,
-    serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
     jwks: e.SUPABASE_JWKS,
     legacyJwtSecret: e.SUPABASE_JWT_SECRET,
     tokenPepper: e.DEVICE_TOKEN_PEPPER,

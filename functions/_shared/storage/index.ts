@@ -8,9 +8,5 @@ export function createStorageDriver(config: Config): StorageDriver {
   if (s.driver === "s3") {
     return createS3Driver({ ...s, uploadTtlSeconds: config.uploadTtlSeconds });
   }
-  return createSupabaseStorageDriver({
-    supabaseUrl: config.supabaseUrl,
-    serviceRoleKey: config.serviceRoleKey!,
-    bucket: s.bucket,
-  });
+  return createSupabaseStorageDriver({ supabaseUrl: config.supabaseUrl, serviceRoleKey: s.serviceRoleKey, bucket: s.bucket });
 }
