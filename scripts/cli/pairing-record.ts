@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { normalizePairingCode } from "../../functions/_shared/auth/pairing-code.ts";
 
 const PairingRecordSchema = z.object({
   device_id: z.string(),
@@ -21,7 +22,8 @@ export type PairingStatus =
 
 export const pairingRecordPath = (configPath: string) => `${configPath}.pairing.json`;
 
-const normalize = (code: string) => code.toUpperCase().replace(/-/g, "");
+// A string that is no pairing code can match no record, whatever it hashes to.
+const normalize = (code: string) => normalizePairingCode(code) ?? code;
 const codeHash = (code: string) => createHash("sha256").update(normalize(code)).digest("hex");
 
 export async function savePairingRecord(

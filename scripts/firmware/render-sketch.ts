@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { DEVICE_TOKEN_PREFIX } from "../../functions/_shared/auth/device-token.ts";
 import { cMultilineLiteral, cStringLiteral } from "./c-literal.ts";
 import { type SketchConfig, type SketchConfigInput, SketchConfigSchema } from "./sketch-config.ts";
 
@@ -130,7 +131,7 @@ async function collectFiles(config: SketchConfig, firmwareRoot: string): Promise
 
 function assertNoDeviceToken(files: Map<string, Buffer>): void {
   for (const [path, content] of files) {
-    if (content.includes("devtok_")) throw new SketchRenderError(`refusing to write ${path}: it contains a device token`);
+    if (content.includes(DEVICE_TOKEN_PREFIX)) throw new SketchRenderError(`refusing to write ${path}: it contains a device token`);
   }
 }
 

@@ -1,12 +1,13 @@
 // What a user may bake into a camera sketch. Wi-Fi passwords and the pairing code are the only
 // secrets allowed in here; a device token never is (the device obtains it at activation).
 import { z } from "zod";
+import { DEVICE_TOKEN_PREFIX } from "../../functions/_shared/auth/device-token.ts";
 
 /** esp32-camera frame sizes the sketch knows by name (camera_glue.cpp keeps the same table). */
 export const FRAME_SIZES = ["QXGA", "UXGA", "SXGA", "HD", "XGA", "SVGA", "VGA", "CIF", "QVGA"] as const;
 
 const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
-const looksLikeDeviceToken = (s: string) => s.includes("devtok_");
+const looksLikeDeviceToken = (s: string) => s.includes(DEVICE_TOKEN_PREFIX);
 
 const WifiNetworkSchema = z
   .object({
