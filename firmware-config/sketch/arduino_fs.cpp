@@ -51,8 +51,8 @@ int ArduinoFileSystem::open(const char* path, lifelog::OpenMode mode) {
 int32_t ArduinoFileSystem::read(int fd, uint8_t* buf, size_t len) {
   File* f = slot(fd);
   if (!f) return -1;
-  // File::read gives 0 both at the end and on error; the SHA-256 and size in the
-  // manifest catch a short read before anything is sent.
+  // File::read gives 0 both at the end and on error: read_small_file checks the length
+  // against file_size(), and a photo's PUT stops when it comes up short of its size.
   return int32_t(f->read(buf, len));
 }
 

@@ -320,3 +320,58 @@ TEST(failed_camera_leaves_nothing_behind) {
   CHECK_EQ(rig.queue->pending_count(), 0u);
   for (const auto& f : rig.fs.files) CHECK(f.first.compare(0, 7, "/queue/") != 0);
 }
+
+// NVS lost seq_limit (reflash, card moved to another device): seqs must still not restart at 0
+// and overwrite what is queued on the card.
+TEST(seq_stays_above_the_card_when_nvs_forgets_it) {
+  Rig rig;
+  for (int i = 0; i < 4; ++i) CHECK(rig.capture());
+  ManifestRecord rec;
+  CHECK(rig.queue->load(3, &rec));
+  CHECK(rig.queue->quarantine(rec, "test"));  // the newest seq now lives in /failed
+  std::map<std::string, std::vector<uint8_t>> before = rig.fs.files;
+  MemKv wiped;
+  SeqAllocator seqs(wiped);
+  CaptureQueue q(rig.fs, wiped, seqs, rig.qcfg);
+  CHECK(seqs.begin());
+  CHECK(q.begin());
+  uint32_t stored = 0;
+  CHECK(wiped.get_u32(SeqAllocator::kKey, &stored));  // persisted before any seq above is used
+  CHECK(stored > 3);
+  CHECK(q.capture(rig.camera, 99, CaptureStamp(), &rec) == CaptureStatus::Ok);
+  CHECK(rec.seq > 3);
+  for (const auto& f : before) CHECK(rig.fs.files[f.first] == f.second);
+}
+
+TEST(capture_never_overwrites_a_photo_on_the_card) {
+  Rig rig;
+  rig.fs.files["/queue/0000000000.jpg"] = {1, 2, 3};  // appeared after begin(), e.g. a swapped card
+  ManifestRecord rec;
+  CHECK(rig.queue->capture(rig.camera, 0, CaptureStamp(), &rec) == CaptureStatus::CardFailed);
+  CHECK(rig.fs.files["/queue/0000000000.jpg"] == std::vector<uint8_t>({1, 2, 3}));
+  CHECK(rig.capture(&rec));
+  CHECK_EQ(rec.seq, 1u);
+}
+
+// A card that will not delete files must not hang boot. begin() returns true: the queue is
+// usable and the leftovers are settled again at the next begin().
+TEST(begin_terminates_when_card_cannot_remove_files) {
+  Rig rig;
+  for (int i = 0; i < 21; ++i) CHECK(rig.capture());
+  for (int i = 0; i < 20; ++i) {  // stale tmps beside valid records: recovery removes each tmp
+    char m[64];
+    manifest_path(uint32_t(i), m, sizeof(m));
+    rig.fs.files[std::string(m) + ".tmp"] = rig.fs.files[m];
+  }
+  // A cut between removing the record and renaming its tmp: this one only needs a rename.
+  rig.fs.files["/manifests/0000000020.json.tmp"] = rig.fs.files["/manifests/0000000020.json"];
+  rig.fs.files.erase("/manifests/0000000020.json");
+  rig.fs.removes_fail = true;
+  rig.fs.budget = 5000;  // a loop that never settles runs into this cut instead of spinning forever
+  SeqAllocator seqs(rig.kv);
+  CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+  CHECK(q.begin());
+  CHECK(!rig.fs.crashed);
+  CHECK(rig.fs.exists("/manifests/0000000020.json"));  // not starved by the stuck ones
+  CHECK_EQ(q.pending_count(), 21u);
+}

@@ -234,6 +234,37 @@ TEST(activation_returns_token) {
   CHECK(rig.backend.api.log[0].headers.count("x-device-token") == 0);
 }
 
+// A read error is not a corrupt record: the photo stays and goes out once the card reads again.
+TEST(upload_keeps_record_when_card_read_fails) {
+  Rig rig;
+  CHECK(rig.capture());
+  std::vector<uint8_t> photo = rig.fs.files["/queue/0000000000.jpg"];
+  std::vector<uint8_t> manifest = rig.fs.files["/manifests/0000000000.json"];
+  rig.fs.reads_fail = true;
+  CHECK(rig.uploader->step() == StepResult::StorageError);
+  CHECK(rig.fs.files["/queue/0000000000.jpg"] == photo);
+  CHECK(rig.fs.files["/manifests/0000000000.json"] == manifest);
+  CHECK_EQ(rig.events.count("discarded"), 0u);
+  CHECK_EQ(rig.queue->dropped(), 0u);
+  rig.fs.reads_fail = false;
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+  CHECK_EQ(rig.events.count("ingested"), 1u);
+}
+
+TEST(upload_discards_record_that_does_not_parse) {
+  Rig rig;
+  CHECK(rig.capture());
+  CHECK(rig.capture());
+  std::string junk = "{\"seq\":0,";  // read completely, but not a record
+  rig.fs.files["/manifests/0000000000.json"].assign(junk.begin(), junk.end());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("discarded"), 1u);
+  CHECK_EQ(rig.queue->dropped(), 1u);
+  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK_EQ(rig.backend.ingested.size(), 1u);  // the next photo still went out
+}
+
 // Peak heap while uploading a 5 MB photo is no higher than for a 50 KB one.
 static size_t peak_heap_for_upload(uint64_t size, size_t* put_bytes) {
   std::unique_ptr<Rig> rig(new Rig());

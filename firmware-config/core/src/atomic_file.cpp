@@ -63,7 +63,9 @@ ReadStatus read_small_file(FileSystem& fs, const char* path, char* buf, size_t c
   }
   buf[used] = '\0';
   *len = used;
-  return ReadStatus::Ok;
+  // Some cards report a read error as the end of the file: only the whole file counts.
+  f.close();
+  return fs.file_size(path) == int64_t(used) ? ReadStatus::Ok : ReadStatus::IoError;
 }
 
 static bool file_is_valid(FileSystem& fs, const char* path, ContentValidator valid, char* scratch,

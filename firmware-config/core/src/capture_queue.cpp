@@ -77,20 +77,6 @@ class CountRecords : public DirVisitor {
   const char* ext_;
 };
 
-// Names ending in ".tmp", collected in small batches (a folder is not edited while listed).
-class TmpNames : public DirVisitor {
- public:
-  static constexpr size_t kBatch = 8;
-  bool on_entry(const char* name) override {
-    size_t n = strlen(name);
-    if (n < 5 || n >= sizeof(names[0]) || strcmp(name + n - 4, ".tmp") != 0) return true;
-    memcpy(names[count], name, n + 1);
-    return ++count < kBatch;
-  }
-  char names[kBatch][48];
-  size_t count = 0;
-};
-
 class HashingFileSink : public FrameSink {
  public:
   HashingFileSink(FileSystem& fs, int fd) : fs_(fs), fd_(fd) {}
@@ -139,20 +125,19 @@ bool parse_record_name(const char* name, const char* ext, uint32_t* seq) {
 }
 
 void CaptureQueue::recover_tmp_files(const char* dir) {
+  // Walks by seq (a folder is not edited while listed), so a tmp the card refuses to remove
+  // is passed over once instead of being listed again forever.
   char target[kMaxPathLen];
-  for (;;) {
-    TmpNames tmps;
+  for (uint32_t after = kNoSeq;;) {
+    uint32_t batch[kOldestCache];
+    SmallestSeqs tmps(batch, kOldestCache, ".json.tmp", after, kNoSeq);
     fs_.list_dir(dir, tmps);
-    if (tmps.count == 0) return;
-    size_t settled = 0;
-    for (size_t i = 0; i < tmps.count; ++i) {
-      size_t n = strlen(tmps.names[i]) - 4;  // drop ".tmp"
-      int w = snprintf(target, sizeof(target), "%s/%.*s", dir, int(n), tmps.names[i]);
-      if (w <= 0 || size_t(w) >= sizeof(target)) continue;
+    for (size_t i = 0; i < tmps.len(); ++i) {
+      if (!format_path(target, sizeof(target), dir, batch[i], ".json")) continue;
       recover_file(fs_, target, manifest_text_valid, scratch_, sizeof(scratch_));
-      ++settled;
     }
-    if (settled == 0) return;  // nothing we can act on; avoid spinning
+    if (tmps.len() < kOldestCache) return;
+    after = batch[tmps.len() - 1];
   }
 }
 
@@ -218,6 +203,18 @@ bool CaptureQueue::begin() {
     if (failed.len() < kOldestCache) break;
     after = batch[failed.len() - 1];
   }
+  // Seqs must never repeat, even if NVS lost its limit: stay above every seq on the card,
+  // orphan photos included (one may be a record the server already has).
+  uint32_t largest = 0;
+  bool any = false;
+  const char* dirs[3] = {kQueueDir, kManifestDir, kFailedDir};
+  for (const char* dir : dirs) {
+    LargestSeq in_dir(dir == kQueueDir ? ".jpg" : ".json");
+    if (!fs_.list_dir(dir, in_dir)) return false;
+    if (in_dir.found && (!any || in_dir.best > largest)) largest = in_dir.best;
+    any = any || in_dir.found;
+  }
+  if (any && !seqs_.ensure_above(largest)) return false;
   remove_orphan_photos();
   oldest_valid_ = false;
   return true;
@@ -233,6 +230,8 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
   if (!photo_path(seq, photo, sizeof(photo)) || !manifest_path(seq, manifest, sizeof(manifest))) {
     return CaptureStatus::CardFailed;
   }
+  // Never clobber a record already on the card (begin() keeps seqs above them; this is the backstop).
+  if (fs_.exists(photo) || fs_.exists(manifest)) return CaptureStatus::CardFailed;
   ManifestRecord rec;
   rec.seq = seq;
   rec.frame = frame;
@@ -289,12 +288,17 @@ void CaptureQueue::forget_cached(uint32_t seq) {
   }
 }
 
-bool CaptureQueue::load(uint32_t seq, ManifestRecord* out) {
+LoadStatus CaptureQueue::load_record(uint32_t seq, ManifestRecord* out) {
   char path[kMaxPathLen];
   size_t len = 0;
-  if (!manifest_path(seq, path, sizeof(path))) return false;
-  if (read_small_file(fs_, path, scratch_, sizeof(scratch_), &len) != ReadStatus::Ok) return false;
-  return manifest_from_json(scratch_, len, out) && out->seq == seq;
+  if (!manifest_path(seq, path, sizeof(path))) return LoadStatus::Corrupt;
+  ReadStatus read = read_small_file(fs_, path, scratch_, sizeof(scratch_), &len);
+  if (read == ReadStatus::TooLarge) return LoadStatus::Corrupt;  // no record is that big
+  if (read != ReadStatus::Ok) {
+    oldest_valid_ = false;  // list again next time: a record that really vanished drops out
+    return LoadStatus::IoError;
+  }
+  return manifest_from_json(scratch_, len, out) && out->seq == seq ? LoadStatus::Ok : LoadStatus::Corrupt;
 }
 
 bool CaptureQueue::save(const ManifestRecord& rec) {

@@ -24,4 +24,16 @@ bool SeqAllocator::next(uint32_t* out) {
   return true;
 }
 
+bool SeqAllocator::ensure_above(uint32_t seq) {
+  if (!ready_ && !begin()) return false;
+  if (seq < next_) return true;
+  if (seq + 1 == 0) return false;  // nothing above it
+  if (seq >= limit_) {
+    if (!kv_.put_u32(kKey, seq + 1)) return false;
+    limit_ = seq + 1;
+  }
+  next_ = seq + 1;
+  return true;
+}
+
 }  // namespace lifelog

@@ -95,7 +95,10 @@ StepResult Uploader::step() {
     rejections_ = 0;
     missing_ = 0;
   }
-  if (!queue_.load(seq, &rec_)) {
+  LoadStatus loaded = queue_.load_record(seq, &rec_);
+  // A read that failed says nothing about the record: keep it and let the caller retry the card.
+  if (loaded == LoadStatus::IoError) return StepResult::StorageError;
+  if (loaded == LoadStatus::Corrupt) {
     rec_ = ManifestRecord();
     rec_.seq = seq;
     ApiResult why = local_result(ApiOutcome::Rejected, "unreadable_record");

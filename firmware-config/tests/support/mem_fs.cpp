@@ -45,6 +45,7 @@ int32_t MemFs::read(int fd, uint8_t* buf, size_t len) {
   if (h == open_.end()) return -1;
   auto f = files.find(h->second.path);
   if (f == files.end()) return -1;
+  if (reads_fail) return 0;
   size_t avail = f->second.size() - h->second.pos;
   size_t n = len < avail ? len : avail;
   if (n > 0) memcpy(buf, f->second.data() + h->second.pos, n);
@@ -99,7 +100,7 @@ int64_t MemFs::file_size(const char* path) {
 bool MemFs::remove(const char* path) {
   heap_meter::Untracked untracked;
   if (crashed || !files.count(path)) return false;
-  if (!spend_metadata()) return false;
+  if (!spend_metadata() || removes_fail) return false;
   files.erase(path);
   return true;
 }

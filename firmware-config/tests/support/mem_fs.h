@@ -18,6 +18,10 @@ class MemFs : public lifelog::FileSystem {
   int64_t budget = -1;
   bool crashed = false;
   uint64_t capacity = UINT64_MAX;  // free_bytes() = capacity - bytes stored
+  // A failing card: reads end early with 0, as Arduino's File::read reports an error.
+  bool reads_fail = false;
+  // remove() fails (after spending its unit, so a loop that retries it runs into an armed cut).
+  bool removes_fail = false;
   uint32_t ops = 0;
 
   void reboot() {

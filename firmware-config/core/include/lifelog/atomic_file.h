@@ -18,6 +18,7 @@ bool write_file_replacing(FileSystem& fs, const char* path, const char* data, si
 
 enum class ReadStatus : uint8_t { Ok, Missing, TooLarge, IoError };
 // Reads a whole small file into buf (NUL-terminated, so cap must exceed the file size).
+// Fewer bytes than file_size() reports is an IoError, never a shorter file.
 ReadStatus read_small_file(FileSystem& fs, const char* path, char* buf, size_t cap, size_t* len);
 
 enum class Recovery : uint8_t { Clean, DroppedTmp, PromotedTmp, DroppedCorrupt };

@@ -28,6 +28,9 @@ bool failed_path(uint32_t seq, char* out, size_t cap);
 bool parse_record_name(const char* name, const char* ext, uint32_t* seq);
 
 enum class CaptureStatus : uint8_t { Ok, NoSeq, CameraFailed, CardFailed };
+// IoError: the card did not give the whole file (read error, short read, missing): keep it.
+// Corrupt: the whole file was read and is not a record for that seq.
+enum class LoadStatus : uint8_t { Ok, IoError, Corrupt };
 
 struct QueueConfig {
   // Before each capture the oldest photos are evicted until this much space is free.
@@ -41,17 +44,20 @@ class CaptureQueue {
   CaptureQueue(FileSystem& fs, KeyValueStore& kv, SeqAllocator& seqs, const QueueConfig& cfg)
       : fs_(fs), kv_(kv), seqs_(seqs), cfg_(cfg) {}
 
-  // Creates folders and settles whatever a power cut left behind.
+  // Creates folders, settles whatever a power cut left behind and moves the seq allocator
+  // above every seq on the card. Leftovers the card refuses to remove stay until the next
+  // begin() (still true); false when a folder is unusable or the seq limit cannot be persisted.
   bool begin();
 
   CaptureStatus capture(Camera& camera, uint32_t frame, const CaptureStamp& stamp, ManifestRecord* out);
 
   bool peek_oldest(uint32_t* seq);  // oldest record waiting in /manifests
-  bool load(uint32_t seq, ManifestRecord* out);
+  LoadStatus load_record(uint32_t seq, ManifestRecord* out);
+  bool load(uint32_t seq, ManifestRecord* out) { return load_record(seq, out) == LoadStatus::Ok; }
   bool save(const ManifestRecord& rec);
   bool complete(uint32_t seq);  // the photo is ingested: forget it
   bool quarantine(ManifestRecord& rec, const char* reason);
-  // A record that cannot be read is moved aside rather than retried forever.
+  // A record that reads back Corrupt is dropped rather than retried forever.
   bool discard_unreadable(uint32_t seq);
 
   // The photo being uploaded is never evicted.

@@ -15,6 +15,9 @@ class SeqAllocator {
   bool begin();
   // False when the reservation could not be persisted; no number is handed out then.
   bool next(uint32_t* out);
+  // Every later number will be greater than seq (one found on the card). The raised limit is
+  // persisted before returning true, so a lost or reset store cannot bring seq back.
+  bool ensure_above(uint32_t seq);
   uint32_t peek_next() const { return next_; }
 
  private:
