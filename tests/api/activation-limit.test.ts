@@ -1,18 +1,16 @@
 // The guessing bound: with the default settings a pairing code survives at most 5
 // failed activations during its 10-minute life (5 / 20^8 < 2^-32). Runs its own
 // stack so that the default limit is in force.
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "../../functions/_shared/auth/pairing-code.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { tempDir } from "../support/temp.ts";
 
 let own: Stack;
 beforeAll(async () => {
-  own = await startStack({ workDir: await mkdtemp(join(tmpdir(), "lifelog-limit-")), ports: "random" });
+  own = await startStack({ workDir: await tempDir("lifelog-limit-"), ports: "random" });
 });
 afterAll(() => own?.stop());
 

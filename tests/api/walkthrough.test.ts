@@ -2,20 +2,20 @@
 // HTTP against the running stack.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { makeJpeg } from "../../scripts/sample-photo.ts";
 import { parseWalkthroughOutput, renderWalkthrough } from "../../scripts/walkthrough.ts";
 import { getObject, sql, stack } from "../support/stack.ts";
+import { tempDir } from "../support/temp.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 describe("curl walkthrough", () => {
   it("pairs, activates, uploads, ingests once and recognises the retry", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "walkthrough-"));
+    const dir = await tempDir("walkthrough-");
     const photo = makeJpeg(42, 320, 240);
     await writeFile(join(dir, "photo.jpg"), photo);
     await writeFile(join(dir, "walkthrough.sh"), renderWalkthrough({

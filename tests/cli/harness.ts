@@ -1,11 +1,12 @@
 // Runs the bundled CLI (dist/lifelog-devices.mjs) as a user would: a child process with its own
 // environment, stdin and working folder.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { buildCli, DEFAULT_OUTFILE } from "../../scripts/cli/build.ts";
+
+export { tempDir } from "../support/temp.ts";
 
 export const CLI = DEFAULT_OUTFILE;
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
@@ -55,7 +56,6 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
   });
 }
 
-export const tempDir = (prefix = "lifelog-cli-") => mkdtemp(join(tmpdir(), prefix));
 
 /** Runs the `openssl` binary in `dir`. */
 export const openssl = (dir: string, ...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });

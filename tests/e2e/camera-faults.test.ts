@@ -4,8 +4,7 @@
 // (SIGKILL) and restarted at random moments. Afterwards every photo is on the server
 // exactly once, byte for byte, and the card's queue is empty.
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { pairDevice } from "../../scripts/cli/api.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
 import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { tempDir } from "../support/temp.ts";
 
 const PHOTOS = 40;
 const MIN_KILLS = 5;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED });
   storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED + 1 });
   stack = await startStack({
-    workDir: await mkdtemp(join(tmpdir(), "lifelog-e2e-")),
+    workDir: await tempDir("lifelog-e2e-"),
     ports: "random",
     // Upload URLs are signed for the proxy, so the camera's PUTs cross it too.
     functionEnv: { S3_PUBLIC_ENDPOINT: storageProxy.url },
@@ -77,7 +77,7 @@ function startCamera(card: string, nvs: string, pairingCode: string): SimCameraR
 describe("simulated camera under faults and power cuts", () => {
   it(`delivers exactly ${PHOTOS} photos, byte-identical, with an empty card queue`, async () => {
     const random = seededRandom(SEED + 2);
-    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const dir = await tempDir("lifelog-camera-");
     const card = join(dir, "card");
     const nvs = join(dir, "nvs.json");
     const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token, "e2e camera");
@@ -172,7 +172,7 @@ describe("simulated camera whose token is revoked", () => {
   it("stops uploading, keeps its photos on the card and says so", async () => {
     apiProxy.setPlan(NO_FAULTS);
     storageProxy.setPlan(NO_FAULTS);
-    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const dir = await tempDir("lifelog-camera-");
     const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
     const run = startSimCamera({
       apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
@@ -201,7 +201,7 @@ describe("simulated camera with a backlog", () => {
     // ~2 s, far longer than the interval; only interleaving keeps the rhythm (a capture
     // may wait for the one PUT in progress).
     storageProxy.setPlan({ ...NO_FAULTS, uplinkBytesPerSecond: 500_000 });
-    const dir = await mkdtemp(join(tmpdir(), "lifelog-camera-"));
+    const dir = await tempDir("lifelog-camera-");
     const { pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
     // Activate while online, then go offline (every API request gets 503) to queue a backlog.
     apiProxy.setPlan(NO_FAULTS);

@@ -2,12 +2,12 @@
 // its own, the curl walkthrough runs, a simulated camera pairs, captures and uploads,
 // and everything stops again, leaving no process behind.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/stack/stack.ts";
+import { tempDir } from "../support/temp.ts";
 
 describe("npm start", () => {
   it("is what the README's first lines tell a newcomer to run", async () => {
@@ -18,7 +18,7 @@ describe("npm start", () => {
   });
 
   it("--once runs the walkthrough and a camera session against its own stack, then stops cleanly", async () => {
-    const workDir = await mkdtemp(join(tmpdir(), "lifelog-start-"));
+    const workDir = await tempDir("lifelog-start-");
     const { stdout } = await promisify(execFile)(
       join(PROJECT_ROOT, "node_modules/.bin/tsx"),
       ["scripts/start.ts", "--once", "--random-ports", "--camera-interval-s", "0.3", "--photos", "3", "--work-dir", workDir],

@@ -2,14 +2,14 @@
 // compiled in the Arduino include layout with g++, and the glue only against declaration stubs
 // (tests/firmware/arduino-stubs), which checks syntax and types, not behaviour on the device.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { renderSketch, type SketchConfigInput, SketchRenderError } from "../../scripts/firmware/render-sketch.ts";
+import { tempDir } from "../support/temp.ts";
 
 const run = promisify(execFile);
 const STUBS = join(import.meta.dirname, "arduino-stubs");
@@ -29,16 +29,6 @@ const BASE: SketchConfigInput = {
   root_ca_pem: PEM,
   time_zone: "CET-1CEST,M3.5.0,M10.5.0/3",
 };
-
-const temps: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "sketch-test-"));
-  temps.push(dir);
-  return dir;
-}
-afterAll(async () => {
-  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 async function readTree(root: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();

@@ -1,6 +1,6 @@
 // Starts one local stack (real Postgres + Supabase CLI migrations, s3rver, the devices
 // function under Deno) for the whole test run, on free ports, and stops it afterwards.
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -27,6 +27,7 @@ export default async function setup(project: TestProject) {
   project.provide("stack", { ...stack.info, workDir, authKey });
   return async () => {
     await stack?.stop();
+    await rm(workDir, { recursive: true, force: true });
   };
 }
 
