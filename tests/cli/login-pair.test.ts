@@ -132,10 +132,11 @@ describe("login", () => {
 describe("pair", () => {
   beforeAll(async () => {
     home = await tempDir();
+    await login(); // every test here but the next two runs signed in
   });
 
   it("requires a session (exit 5)", async () => {
-    const r = await runCli(["pair"], { env: env() });
+    const r = await runCli(["pair"], { env: { LIFELOG_CONFIG_DIR: await tempDir() } });
     expect(r).toMatchObject({ code: 5, stderr: "error: you are not signed in; run `lifelog-devices login` first\n" });
   });
 
@@ -147,7 +148,6 @@ describe("pair", () => {
   });
 
   it("shows the code as text and QR, and creates the device for the signed-in user", async () => {
-    await login();
     const r = await runCli(["pair", "--name", "kitchen"], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     const code = /^Pairing code: ([A-Z]{4}-[A-Z]{4})$/m.exec(r.stdout)?.[1];

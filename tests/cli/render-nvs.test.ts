@@ -164,7 +164,8 @@ describe("nvs", () => {
   });
 
   it("--decode prints entries with secrets masked unless --show-secrets", async () => {
-    const image = join(dir, "fleet-1.nvs.bin");
+    const image = join(dir, "decode.nvs.bin");
+    expect((await runCli(["nvs", await writeConfig("decode.yaml", GOOD), "--out", image])).code).toBe(0);
     const r = await runCli(["nvs", "--decode", image]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("  lifelog/wifi_pass_0   string  (hidden)\n");
