@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
 import {
-  activatedDevice, type ApiResult, deviceHeaders, fakeJpeg, ingestBody, newUser, pairDevice, post, sql,
-  tableCounts, uploadPhoto,
+  activatedDevice, type ApiResult, deviceHeaders, expirePairingCode, fakeJpeg, ingestBody, newUser, pairDevice, post,
+  sql, stack, tableCounts, type UploadTargetBody, uploadPhoto,
 } from "../support/stack.ts";
 
 async function expectRefusal(call: () => Promise<ApiResult>, status: number, code: string) {
@@ -58,9 +58,7 @@ describe("pairing refusals", () => {
   it("an expired code → 410 pairing_code_expired", async () => {
     const user = await newUser();
     const paired = await pairDevice(user.token);
-    await sql`update public.device_pairing_codes
-                 set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
-               where device_id = ${paired.device_id}`;
+    await expirePairingCode(paired.device_id);
     await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code }), 410, "pairing_code_expired");
   });
   it("a used code → 409 pairing_code_used, also spelled differently", async () => {
@@ -121,8 +119,7 @@ describe("upload-url and ingest refusals", () => {
   });
   it("an object that is not in storage → 409 object_missing, and the ingest works once it is", async () => {
     const device = await activatedDevice();
-    const target = await post<{ object_key: string; upload_url: string; upload_headers: Record<string, string> }>(
-      "upload-url", photoRequest(3), deviceHeaders(device.token));
+    const target = await post<UploadTargetBody>("upload-url", photoRequest(3), deviceHeaders(device.token));
     await expectRefusal(() => post("ingest", ingestBody(target.body.object_key, 3), deviceHeaders(device.token)),
       409, "object_missing");
     const put = await fetch(target.body.upload_url, { method: "PUT", headers: target.body.upload_headers, body: fakeJpeg() });
@@ -139,7 +136,7 @@ describe("upload-url and ingest refusals", () => {
   it("unknown routes and methods → 404 not_found / 405 method_not_allowed", async () => {
     await expectRefusal(() => post("nope", {}), 404, "not_found");
     const before = await tableCounts();
-    const r = await fetch(`${(await import("../support/stack.ts")).stack.api_base}/devices/pair`);
+    const r = await fetch(`${stack.api_base}/devices/pair`);
     expect(r.status).toBe(405);
     expect(await r.json()).toMatchObject({ error: { code: "method_not_allowed" } });
     expect(await tableCounts()).toEqual(before);
@@ -173,9 +170,7 @@ describe("activation retries", () => {
     const user = await newUser();
     const paired = await pairDevice(user.token);
     expect((await post("activate", { pairing_code: paired.pairing_code, activation_key: key })).status).toBe(201);
-    await sql`update public.device_pairing_codes
-                 set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
-               where device_id = ${paired.device_id}`;
+    await expirePairingCode(paired.device_id);
     await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code, activation_key: key }), 409, "pairing_code_used");
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import QRCode from "qrcode";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { sql, stack } from "../support/stack.ts";
+import { expirePairingCode, sql, stack } from "../support/stack.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
 import { buildOnce, runCli, tempDir } from "./harness.ts";
 
@@ -201,13 +201,11 @@ describe("pair", () => {
 
     // Expire it in the database, then let the record `pair` saved catch up with that clock:
     // the CLI never asks the server (that would use the code up or count as a wrong guess).
-    const [row] = await sql<{ expires_at: Date }[]>`
-      update public.device_pairing_codes set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
-      where device_id = ${paired.device_id} returning expires_at`;
+    const expiresAt = await expirePairingCode(paired.device_id);
     const recordPath = `${config}.pairing.json`;
     const record = JSON.parse(await readFile(recordPath, "utf8"));
-    await writeFile(recordPath, JSON.stringify({ ...record, expires_at: row.expires_at.toISOString() }));
-    const expiredAt = row.expires_at.toISOString();
+    await writeFile(recordPath, JSON.stringify({ ...record, expires_at: expiresAt.toISOString() }));
+    const expiredAt = expiresAt.toISOString();
     const message = `the pairing code has expired; run \`lifelog-devices pair\` again (it expired at ${expiredAt})`;
 
     const status = await runCli(["pair", "--status", config], { env: env() });

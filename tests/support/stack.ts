@@ -47,6 +47,14 @@ export async function pairDevice(userToken: string, name = "test-cam") {
 }
 
 /** A user with an activated device: the usual starting point of device-route tests. */
+/** Ends the device's pairing code in the database, as if its ten minutes had passed. */
+export async function expirePairingCode(deviceId: string): Promise<Date> {
+  const [row] = await sql<{ expires_at: Date }[]>`
+    update public.device_pairing_codes set created_at = now() - interval '1 hour', expires_at = now() - interval '1 second'
+     where device_id = ${deviceId} returning expires_at`;
+  return row.expires_at;
+}
+
 export async function activatedDevice() {
   const user = await newUser();
   const paired = await pairDevice(user.token);
