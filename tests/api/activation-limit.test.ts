@@ -1,6 +1,7 @@
 // The guessing bound: with the default settings a pairing code survives at most 5
 // failed activations during its 10-minute life (5 / 20^8 < 2^-32). Runs its own
 // stack so that the default limit is in force.
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "../../functions/_shared/auth/pairing-code.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
@@ -9,10 +10,18 @@ import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 import { tempDir } from "../support/temp.ts";
 
 let own: Stack;
+let sql: postgres.Sql;
 beforeAll(async () => {
   own = await startStack({ workDir: await tempDir("lifelog-limit-"), ports: "random" });
+  sql = postgres(own.info.db_url, { onnotice: () => {} });
 });
-afterAll(() => own?.stop());
+afterAll(async () => {
+  await sql?.end();
+  await own?.stop();
+});
+
+/** Moves every rate-limit window an hour back: the next request starts a fresh one. */
+const startNewWindow = () => sql`update device_api.rate_limit_windows set window_start = window_start - interval '1 hour'`;
 
 const activate = (code: string) =>
   fetch(`${own.info.api_base}/devices/activate`, {
@@ -44,18 +53,12 @@ describe("activation guessing limit", () => {
     expect(await limited.json()).toMatchObject({ error: { code: "rate_limited" } });
 
     // A new window opens: the code (still valid) works again.
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(own.info.db_url, { onnotice: () => {} });
-    await sql`update device_api.rate_limit_windows set window_start = window_start - interval '1 hour'`;
-    await sql.end();
+    await startNewWindow();
     expect((await activate(pairing_code)).status).toBe(201);
   });
 
   it("holds under concurrent guessing: of 30 simultaneous wrong codes, 5 are looked up and 25 refused", async () => {
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(own.info.db_url, { onnotice: () => {} });
-    await sql`update device_api.rate_limit_windows set window_start = window_start - interval '1 hour'`;
-    await sql.end();
+    await startNewWindow();
     const statuses = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
       const r = await activate("ZZZZ-ZZZZ");
       await r.body?.cancel();
@@ -78,10 +81,7 @@ describe("activation guessing limit", () => {
     }));
     expect(statuses.filter((s) => s === 201)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(6);
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(own.info.db_url, { onnotice: () => {} });
     const [{ n }] = await sql`select count(*)::int as n from public.devices where user_id = ${user.id}`;
-    await sql.end();
     expect(n).toBe(20);
   });
 });
