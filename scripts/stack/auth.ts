@@ -10,6 +10,9 @@ export interface LocalAuth {
   issuer: string;
 }
 
+/** Signing keys as the token command and tests need them (no JWKS). */
+export type AuthKey = Pick<LocalAuth, "privateJwk" | "issuer">;
+
 export async function createLocalAuth(supabaseUrl: string): Promise<LocalAuth> {
   const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = crypto.randomUUID();
@@ -19,7 +22,7 @@ export async function createLocalAuth(supabaseUrl: string): Promise<LocalAuth> {
 }
 
 export async function mintAccessToken(
-  auth: Pick<LocalAuth, "privateJwk" | "issuer">,
+  auth: AuthKey,
   user: { id: string; email: string },
   ttlSeconds = 3600,
 ): Promise<string> {
@@ -32,6 +35,17 @@ export async function mintAccessToken(
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
     .sign(key);
+}
+
+/** A new row in auth.users and an access token for it, as if the user had signed up. */
+export async function createLocalUser(
+  sql: (strings: TemplateStringsArray, ...values: string[]) => PromiseLike<unknown>,
+  auth: AuthKey,
+  email: string,
+): Promise<{ user: { id: string; email: string }; accessToken: string }> {
+  const user = { id: crypto.randomUUID(), email };
+  await sql`insert into auth.users (id, email) values (${user.id}, ${user.email})`;
+  return { user, accessToken: await mintAccessToken(auth, user) };
 }
 
 /** Supabase Auth's answer to a password grant (the fields a client reads). */

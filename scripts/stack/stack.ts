@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
-import { createLocalAuth, createPasswordSignIn, type LocalAuth, mintAccessToken } from "./auth.ts";
+import { type AuthKey, createLocalAuth, createLocalUser, createPasswordSignIn, type LocalAuth } from "./auth.ts";
 import { startEdgeRuntime } from "./edge-runtime.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_S3_CREDENTIALS, startObjectStore } from "./object-store.ts";
@@ -39,7 +39,8 @@ export interface Stack {
   workDir: string;
   /** A new user in auth.users with an access token, as if they had signed up. */
   createUser(email?: string): Promise<{ user: LocalUser; accessToken: string }>;
-  mintAccessToken(user: LocalUser, ttlSeconds?: number): Promise<string>;
+  /** The key the local Auth signs access tokens with (also in <workDir>/auth-key.json). */
+  authKey: AuthKey;
   stop(): Promise<void>;
 }
 
@@ -137,11 +138,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const gateway = await startGateway({ port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks, passwordSignIn });
     stops.push(gateway.stop);
 
-    const createUser = async (email = `user-${randomUUID().slice(0, 8)}@lifelog.local`) => {
-      const user = { id: randomUUID(), email };
-      await sql`insert into auth.users (id, email) values (${user.id}, ${user.email})`;
-      return { user, accessToken: await mintAccessToken(auth, user) };
-    };
+    const authKey: AuthKey = { privateJwk: auth.privateJwk, issuer: auth.issuer };
+    const createUser = (email = `user-${randomUUID().slice(0, 8)}@lifelog.local`) => createLocalUser(sql, authKey, email);
     const first = await createUser("camera-owner@lifelog.local");
     const userPassword = randomBytes(18).toString("base64url");
     passwordSignIn.setPassword(first.user, userPassword);
@@ -156,14 +154,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     const infoPath = join(workDir, "stack.json");
     await writeFile(infoPath, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
-    await writeFile(join(workDir, "auth-key.json"), JSON.stringify({ privateJwk: auth.privateJwk, issuer: auth.issuer }), { mode: 0o600 });
+    await writeFile(join(workDir, "auth-key.json"), JSON.stringify(authKey), { mode: 0o600 }); // for `npm run token`
 
     return {
       info,
       infoPath,
       workDir,
       createUser,
-      mintAccessToken: (user, ttl) => mintAccessToken(auth, user, ttl),
+      authKey,
       stop: stopAll,
     };
   } catch (err) {

@@ -1,6 +1,6 @@
 // Starts one local stack (real Postgres + Supabase CLI migrations, s3rver, the devices
 // function under Deno) for the whole test run, on free ports, and stops it afterwards.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -23,8 +23,7 @@ export default async function setup(project: TestProject) {
     console.error(log.join("\n"));
     throw err;
   }
-  const authKey = JSON.parse(await readFile(join(workDir, "auth-key.json"), "utf8"));
-  project.provide("stack", { ...stack.info, workDir, authKey });
+  project.provide("stack", { ...stack.info, workDir, authKey: stack.authKey });
   return async () => {
     await stack?.stop();
     await rm(workDir, { recursive: true, force: true });
@@ -35,7 +34,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     stack: import("../../scripts/stack/stack.ts").StackInfo & {
       workDir: string;
-      authKey: { privateJwk: import("jose").JWK; issuer: string };
+      authKey: import("../../scripts/stack/auth.ts").AuthKey;
     };
   }
 }

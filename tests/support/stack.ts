@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
-import { mintAccessToken } from "../../scripts/stack/auth.ts";
+import { createLocalUser } from "../../scripts/stack/auth.ts";
 
 export const stack = inject("stack");
 export const sql = postgres(stack.db_url, { max: 4, onnotice: () => {} });
@@ -34,9 +34,8 @@ export async function post<T = Record<string, unknown>>(
 }
 
 export async function newUser(): Promise<{ id: string; token: string }> {
-  const user = { id: randomUUID(), email: `u-${randomUUID().slice(0, 8)}@test.local` };
-  await sql`insert into auth.users (id, email) values (${user.id}, ${user.email})`;
-  return { id: user.id, token: await mintAccessToken(stack.authKey, user) };
+  const { user, accessToken } = await createLocalUser(sql, stack.authKey, `u-${randomUUID().slice(0, 8)}@test.local`);
+  return { id: user.id, token: accessToken };
 }
 
 export async function pairDevice(userToken: string, name = "test-cam") {
