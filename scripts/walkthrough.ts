@@ -1,6 +1,9 @@
 // The seed's curl walkthrough (pair → activate → upload-url → PUT → ingest → ingest
-// again) as a bash script with the running stack's values filled in. Credentials are
-// read from the stack file at run time, never printed.
+// again) as a bash script with the running stack's values filled in. The user's access
+// token is minted from the stack's files at run time, never printed.
+
+import { dirname, join } from "node:path";
+import { PROJECT_ROOT } from "./stack/stack.ts";
 
 export interface WalkthroughInput {
   apiBase: string;
@@ -18,7 +21,8 @@ export function renderWalkthrough({ apiBase, stackInfoPath, photoPath, seq = 1 }
 set -euo pipefail
 API_BASE=${q(apiBase)}
 PHOTO=${q(photoPath)}
-USER_TOKEN=$(node -p 'require(process.argv[1]).user_access_token' ${q(stackInfoPath)})
+# A fresh access token for the stack's user (the one in the stack file expires after an hour).
+USER_TOKEN=$(${q(join(PROJECT_ROOT, "node_modules/.bin/tsx"))} ${q(join(PROJECT_ROOT, "scripts/token.ts"))} --work-dir ${q(dirname(stackInfoPath))})
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$1"; }
 
 echo "## 1 pair (user-authenticated)"
