@@ -2,13 +2,11 @@
 // function as `/<name>/…` (as Supabase's gateway does), and `/auth/v1/.well-known/jwks.json`
 // serves the local signing keys; `POST /auth/v1/token?grant_type=password` signs in users that
 // have a local password (Supabase Auth's password grant, nothing else of Auth).
-import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { PasswordSignIn } from "./auth.ts";
+import { forward, listenLocal, type LocalServer } from "./http-server.ts";
 
-export interface GatewayHandle {
-  url: string;
-  stop(): Promise<void>;
-}
+export type GatewayHandle = LocalServer;
 
 const MAX_AUTH_BODY_BYTES = 16 * 1024;
 
@@ -68,29 +66,12 @@ export function startGateway(opts: {
       return;
     }
     const headers = { ...req.headers, "x-forwarded-for": req.socket.remoteAddress ?? "unknown" };
-    const proxied = httpRequest({
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: fn[1],
-      headers,
-    }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    proxied.on("error", () => {
+    forward(req, res, { url: upstream, path: fn[1], headers }, () => {
       if (!res.headersSent) {
         sendJson(res, 502, { error: { code: "function_unavailable", message: "The function is not answering." } });
       } else res.destroy();
     });
-    req.pipe(proxied);
   });
   server.keepAliveTimeout = 30_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, "127.0.0.1", () => resolve({
-      url: `http://127.0.0.1:${opts.port}`,
-      stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-    }));
-  });
+  return listenLocal(server, opts.port);
 }

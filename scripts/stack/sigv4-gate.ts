@@ -3,7 +3,8 @@
 // Written independently of the signer (node:crypto here, aws4fetch there); both are
 // checked against AWS's published presigned-URL example.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import { forward, listenLocal } from "./http-server.ts";
 
 export interface PresignedRequest {
   method: string;
@@ -93,25 +94,7 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
       );
       return;
     }
-    const proxied = httpRequest({
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-    }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    proxied.on("error", () => res.destroy());
-    req.on("aborted", () => proxied.destroy());
-    req.pipe(proxied);
+    forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, "127.0.0.1", () => resolve({
-      endpoint: `http://127.0.0.1:${opts.port}`,
-      stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-    }));
-  });
+  return listenLocal(server, opts.port).then(({ url, stop }) => ({ endpoint: url, stop }));
 }
