@@ -18,7 +18,7 @@ export function apiBaseFor(supabaseUrl: string): string {
 export function networkFailureReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (err as { code?: string }).code;
-  if ((err as Error).name === "TimeoutError") return "it did not answer within 15 seconds";
+  if ((err as Error).name === "TimeoutError") return `it did not answer within ${TIMEOUT_MS / 1000} seconds`;
   switch (code) {
     case "ECONNREFUSED":
       return "the connection was refused (nothing is listening there)";
@@ -59,7 +59,7 @@ export function certificateFailureReason(code: string, message: string, subject:
   }
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -71,14 +71,16 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   } catch (err) {
     throw new CliError(`cannot reach ${new URL(url).origin}: ${networkFailureReason(err)}`, ExitCode.unreachable);
   }
-  const text = await response.text();
-  let parsed: unknown = text;
+  return { status: response.status, body: parseBody(await response.text()), headers: response.headers };
+}
+
+/** A response body: parsed JSON, or the text itself when it is not JSON. */
+export function parseBody(text: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    /* not JSON: kept as text */
+    return text;
   }
-  return { status: response.status, body: parsed, headers: response.headers };
 }
 
 /** The devices API's refusal shape: {"error":{"code","message"}}. */

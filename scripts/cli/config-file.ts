@@ -80,7 +80,7 @@ function yamlErrorMessage(code: string, message: string): string {
   return `not valid YAML: ${message.split("\n")[0]}`;
 }
 
-export function formatPath(path: readonly PathKey[]): string {
+function formatPath(path: readonly PathKey[]): string {
   return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
 }
 

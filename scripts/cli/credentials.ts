@@ -7,7 +7,7 @@ import { z } from "zod";
 
 import { CliError, ExitCode } from "./errors.ts";
 
-export const SessionSchema = z.object({
+const SessionSchema = z.object({
   supabase_url: z.string().url(),
   access_token: z.string().min(1),
   refresh_token: z.string().optional(),
@@ -28,7 +28,7 @@ export async function saveSession(session: Session, path = credentialsPath()): P
   await chmod(path, 0o600); // writeFile keeps the mode of an existing file
 }
 
-export async function loadSession(path = credentialsPath()): Promise<Session | undefined> {
+async function loadSession(path = credentialsPath()): Promise<Session | undefined> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, "utf8"));
@@ -60,7 +60,7 @@ export function jwtClaims(token: string): { sub?: string; email?: string; exp?: 
   }
 }
 
-export function isExpired(session: Pick<Session, "expires_at">, now = new Date()): boolean {
+function isExpired(session: Pick<Session, "expires_at">, now = new Date()): boolean {
   return session.expires_at !== undefined && new Date(session.expires_at).getTime() <= now.getTime();
 }
 

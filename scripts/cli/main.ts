@@ -14,9 +14,9 @@ import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-export const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor];
+const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor];
 
-export function mainHelp(): string {
+function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     "lifelog-devices: provision Lifelog cameras (Seeed XIAO ESP32S3 Sense)",
@@ -36,7 +36,7 @@ export function mainHelp(): string {
   ].join("\n");
 }
 
-export function commandHelp(command: Command): string {
+function commandHelp(command: Command): string {
   return [`lifelog-devices ${command.name}: ${command.summary}`, "", command.help, "", COMMON_HELP, "", EXIT_CODES_HELP].join("\n");
 }
 
@@ -44,7 +44,7 @@ function isParseArgsError(err: unknown): boolean {
   return typeof (err as { code?: unknown }).code === "string" && (err as { code: string }).code.startsWith("ERR_PARSE_ARGS");
 }
 
-export async function main(argv: string[], ctx: Omit<CommandContext, "out"> = { env: process.env, stdin: process.stdin }): Promise<number> {
+async function main(argv: string[], ctx: Omit<CommandContext, "out"> = { env: process.env, stdin: process.stdin }): Promise<number> {
   const [name, ...rest] = argv;
   const json = rest.includes("--json");
   const out = new Output(json);

@@ -4,7 +4,7 @@
 import type { SketchConfig } from "../firmware/sketch-config.ts";
 import type { NvsEntry } from "./nvs/format.ts";
 
-export const NVS_NAMESPACE = "lifelog";
+const NVS_NAMESPACE = "lifelog";
 /** Arduino-ESP32 default 8 MB partition table (default_8MB.csv). */
 export const NVS_OFFSET = 0x9000;
 export const NVS_SIZE = 0x5000;

@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PACKAGE_NAME = "lifelog-devices";
+const PACKAGE_NAME = "lifelog-devices";
 
-export function findPackageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+function findPackageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest) && existsSync(join(dir, "firmware-config"))) {

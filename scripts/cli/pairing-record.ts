@@ -20,7 +20,7 @@ export type PairingStatus =
   | { state: "unknown" }
   | { state: "valid" | "expired"; record: PairingRecord; secondsLeft: number };
 
-export const pairingRecordPath = (configPath: string) => `${configPath}.pairing.json`;
+const pairingRecordPath = (configPath: string) => `${configPath}.pairing.json`;
 
 // A string that is no pairing code can match no record, whatever it hashes to.
 const normalize = (code: string) => normalizePairingCode(code) ?? code;
@@ -53,4 +53,17 @@ export async function pairingStatus(configPath: string, pairingCode: string | un
   return { state: secondsLeft > 0 ? "valid" : "expired", record, secondsLeft };
 }
 
-export const EXPIRED_CODE_MESSAGE = "the pairing code has expired; run `lifelog-devices pair` again";
+type RecordedPairing = Extract<PairingStatus, { record: PairingRecord }>;
+
+/** Whole minutes until a valid code expires, rounded up. */
+export const minutesLeft = (status: RecordedPairing) => Math.ceil(status.secondsLeft / 60);
+
+/**
+ * A recorded code in words: "valid until <time> (N minutes left)", or that it has expired, when,
+ * and what to do (the message doctor, `pair --status` and render fail with).
+ */
+export function describePairing(status: RecordedPairing): string {
+  return status.state === "valid"
+    ? `valid until ${status.record.expires_at} (${minutesLeft(status)} minutes left)`
+    : `the pairing code has expired; run \`lifelog-devices pair\` again (it expired at ${status.record.expires_at})`;
+}

@@ -5,7 +5,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 
-import { certificateFailureReason, networkFailureReason } from "./api.ts";
+import { certificateFailureReason, networkFailureReason, parseBody } from "./api.ts";
 
 export type ProbeResult =
   | { kind: "answered"; status: number; body: unknown; retryAfter?: string }
@@ -29,13 +29,7 @@ export function probeActivate(apiBase: string, tls: { ca?: string; insecure: boo
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          /* kept as text */
-        }
+        const parsed = parseBody(Buffer.concat(chunks).toString("utf8"));
         const retryAfter = res.headers["retry-after"];
         resolve({ kind: "answered", status: res.statusCode ?? 0, body: parsed, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined });
       });

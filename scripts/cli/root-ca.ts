@@ -33,22 +33,22 @@ export interface FetchRootCaOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-export const noCaNeededMessage = (url: string) =>
+const noCaNeededMessage = (url: string) =>
   `${url} is plain http: the camera needs no root certificate for it (root_ca_pem is only for https addresses)`;
 
-export const untrustedMessage = (origin: string, reason: string) =>
+const untrustedMessage = (origin: string, reason: string) =>
   `${origin} answered, but this computer does not trust its certificate (${reason}). ` +
   "This tool only copies a root certificate from a server it can trust; if the server uses its own certificate authority, " +
   "put that authority's certificate in root_ca_pem yourself";
 
-export const noIssuingRootMessage = (origin: string, issuer: string) =>
+const noIssuingRootMessage = (origin: string, issuer: string) =>
   `${origin} does not send its root certificate, and none of the root certificates built into Node.js issued its chain ` +
   `(last issuer: ${issuer}); ask whoever runs the server for its root CA certificate and put it in root_ca_pem yourself`;
 
 /** "CN=x\nO=y" → "CN=x, O=y". */
-export const describeName = (name: string) => name.split("\n").filter(Boolean).join(", ");
+const describeName = (name: string) => name.split("\n").filter(Boolean).join(", ");
 
-export const isSelfSigned = (cert: X509Certificate) => cert.checkIssued(cert) && cert.verify(cert.publicKey);
+const isSelfSigned = (cert: X509Certificate) => cert.checkIssued(cert) && cert.verify(cert.publicKey);
 
 /** The candidate (PEM) that issued `cert`: names match and its key verifies cert's signature. */
 export function findIssuer(cert: X509Certificate | string, candidates: readonly string[]): X509Certificate | undefined {

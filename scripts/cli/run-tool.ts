@@ -21,7 +21,7 @@ export function findOnPath(names: readonly string[], env: NodeJS.ProcessEnv): st
 }
 
 /** Quotes an argument for a POSIX shell only when it needs it. */
-export function shellQuote(arg: string): string {
+function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { DEVICE_TOKEN_PREFIX } from "../../functions/_shared/auth/device-token.ts";
 
 /** esp32-camera frame sizes the sketch knows by name (camera_glue.cpp keeps the same table). */
-export const FRAME_SIZES = ["QXGA", "UXGA", "SXGA", "HD", "XGA", "SVGA", "VGA", "CIF", "QVGA"] as const;
+const FRAME_SIZES = ["QXGA", "UXGA", "SXGA", "HD", "XGA", "SVGA", "VGA", "CIF", "QVGA"] as const;
 
 const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
 const looksLikeDeviceToken = (s: string) => s.includes(DEVICE_TOKEN_PREFIX);

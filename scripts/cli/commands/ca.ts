@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 
 import type { Command } from "../command.ts";
@@ -7,7 +6,7 @@ import { usageError } from "../errors.ts";
 import { fetchRootCa, requireHttps, type RootCa } from "../root-ca.ts";
 
 /** Where the root came from, in words. */
-export function describeRootSource(source: RootCa["source"]): string {
+function describeRootSource(source: RootCa["source"]): string {
   return source === "chain"
     ? "the server sends it at the end of its certificate chain"
     : "it is one of the root certificates built into Node.js, and it issued the server's certificates";
@@ -39,14 +38,14 @@ Flags:
     const configPath = positionals[0] as string | undefined;
     if (configPath === undefined && !(print && apiBaseFlag)) throw usageError("ca needs a config file (or --api-base <url> --print)");
 
-    const configApiBase = configPath === undefined ? undefined : await readApiBase(configPath);
-    const apiBase = (apiBaseFlag ?? configApiBase)!;
+    const current = configPath === undefined ? undefined : await readConfig(configPath);
+    const apiBase = (apiBaseFlag ?? current?.apiBase)!;
     const origin = requireHttps(apiBase).origin;
     const root = await out.step(`Asking ${origin} for its certificates`, () => fetchRootCa(apiBase));
 
     let written: "created" | "updated" | "unchanged" | null = null;
     if (!print && configPath !== undefined) {
-      written = (await sameCertificate(configPath, root.pem)) ? "unchanged" : await updateConfigFile(configPath, { root_ca_pem: root.pem });
+      written = sameCertificate(current?.rootCaPem, root.pem) ? "unchanged" : await updateConfigFile(configPath, { root_ca_pem: root.pem });
     }
     out.result({
       api_base_url: apiBase,
@@ -70,21 +69,21 @@ Flags:
 };
 
 /**
- * The config's api_base_url. The config must be valid except for root_ca_pem, which may be
- * missing or wrong: that is what this command fixes.
+ * The config's api_base_url and root_ca_pem (undefined unless the whole config is valid), from one
+ * read. The config must be valid except for root_ca_pem, which may be missing or wrong: that is
+ * what this command fixes.
  */
-async function readApiBase(path: string): Promise<string> {
+async function readConfig(path: string): Promise<{ apiBase: string; rootCaPem: string | undefined }> {
   const text = await readConfigText(path);
   const result = parseConfigText(text);
-  if (result.ok) return result.config.api_base_url;
+  if (result.ok) return { apiBase: result.config.api_base_url, rootCaPem: result.config.root_ca_pem };
   const problems = result.problems.filter((p) => p.path !== "root_ca_pem");
   if (problems.length > 0) throw invalidConfigError(path, problems);
-  return (parse(text) as { api_base_url: string }).api_base_url;
+  // Only root_ca_pem is wrong, so the YAML itself is fine. parse() also prints YAML warnings (e.g. an unresolved tag).
+  return { apiBase: (parse(text) as { api_base_url: string }).api_base_url, rootCaPem: undefined };
 }
 
-async function sameCertificate(path: string, pem: string): Promise<boolean> {
-  const result = parseConfigText(await readFile(path, "utf8"));
-  const current = result.ok ? result.config.root_ca_pem : undefined;
+function sameCertificate(current: string | undefined, pem: string): boolean {
   return current !== undefined && current.replace(/\r\n/g, "\n").trim() === pem.trim();
 }
 

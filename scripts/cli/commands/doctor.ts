@@ -3,7 +3,7 @@ import type { Command } from "../command.ts";
 import { loadConfigFile } from "../config-file.ts";
 import { configVersion } from "../../firmware/render-sketch.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
-import { EXPIRED_CODE_MESSAGE, pairingStatus } from "../pairing-record.ts";
+import { describePairing, pairingStatus } from "../pairing-record.ts";
 import { probeActivate } from "../probe.ts";
 import type { SketchConfig } from "../../firmware/sketch-config.ts";
 
@@ -124,8 +124,8 @@ async function pairingCheck(configPath: string, config: SketchConfig): Promise<C
     case "unknown":
       return { check: "pairing code", status: "warn", message: "present, but not written by `pair --write-config`, so its expiry is unknown" };
     case "valid":
-      return { check: "pairing code", status: "ok", message: `valid until ${status.record.expires_at} (${Math.ceil(status.secondsLeft / 60)} minutes left)` };
+      return { check: "pairing code", status: "ok", message: describePairing(status) };
     case "expired":
-      return { check: "pairing code", status: "fail", message: `${EXPIRED_CODE_MESSAGE} (it expired at ${status.record.expires_at})` };
+      return { check: "pairing code", status: "fail", message: describePairing(status) };
   }
 }

@@ -1,24 +1,22 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 
 import { FQBN, SKETCH_NAME } from "../../firmware/render-sketch.ts";
 import type { Command, CommandContext, Values } from "../command.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
-import { NvsImageError } from "../nvs/format.ts";
-import { readNvsImage } from "../nvs/reader.ts";
 import { NVS_OFFSET, NVS_SIZE } from "../nvs-settings.ts";
 import { commandLine, findOnPath, runStreaming } from "../run-tool.ts";
+import { loadNvsImage } from "./nvs.ts";
 
-export const ESP32_BOARDS_URL = "https://raw.githubusercontent.com/espressif/arduino-esp32/gh-pages/package_esp32_index.json";
-export const ESP32_CORE = "esp32:esp32";
+const ESP32_BOARDS_URL = "https://raw.githubusercontent.com/espressif/arduino-esp32/gh-pages/package_esp32_index.json";
+const ESP32_CORE = "esp32:esp32";
 const ESPTOOL_NAMES = ["esptool", "esptool.py"];
 
 // The sketch needs no `arduino-cli lib install`: WiFi, Preferences, SD, WebServer, DNSServer and
 // esp32-camera all ship with the esp32 core.
 
 /** The arduino-cli invocations, in order: board index, core, compile, upload. */
-export function arduinoCliSteps(sketchDir: string, port: string, fqbn = FQBN): string[][] {
+function arduinoCliSteps(sketchDir: string, port: string, fqbn = FQBN): string[][] {
   return [
     ["core", "update-index", "--additional-urls", ESP32_BOARDS_URL],
     ["core", "install", ESP32_CORE, "--additional-urls", ESP32_BOARDS_URL],
@@ -27,7 +25,7 @@ export function arduinoCliSteps(sketchDir: string, port: string, fqbn = FQBN): s
   ];
 }
 
-export function esptoolArgs(image: string, port: string): string[] {
+function esptoolArgs(image: string, port: string): string[] {
   return ["--chip", "esp32s3", "--port", port, "write_flash", `0x${NVS_OFFSET.toString(16)}`, image];
 }
 
@@ -76,21 +74,7 @@ async function flashSketch(sketchDir: string, values: Values, ctx: CommandContex
 }
 
 async function flashNvs(image: string, values: Values, ctx: CommandContext): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(image));
-  } catch (err) {
-    throw usageError(`cannot read ${image}: ${(err as Error).message}`);
-  }
-  if (bytes.length > NVS_SIZE) {
-    throw new CliError(`${image} is ${bytes.length} bytes; the NVS partition holds 0x${NVS_SIZE.toString(16)} (${NVS_SIZE}) bytes`, ExitCode.failure);
-  }
-  try {
-    readNvsImage(bytes);
-  } catch (err) {
-    if (err instanceof NvsImageError) throw new CliError(`${image} is not a valid NVS image: ${err.message}`, ExitCode.failure);
-    throw err;
-  }
+  await loadNvsImage(image, NVS_SIZE);
   await runOrPrint("esptool", ESPTOOL_NAMES, [esptoolArgs(image, String(values.port))], values, ctx, "https://docs.espressif.com/projects/esptool/ (pip install esptool)");
   ctx.out.line("The camera keeps its firmware and reads the new settings on its next boot.");
 }

@@ -117,20 +117,33 @@ function displayValue(entry: NvsEntry, showSecrets: boolean): string | number {
   return typeof entry.value === "bigint" ? entry.value.toString() : entry.value;
 }
 
-async function decode(imagePath: string, showSecrets: boolean, out: Output): Promise<void> {
+/**
+ * Reads and decodes an NVS image file. Unreadable is a usage error; larger than `partitionSize`
+ * (when given, checked before decoding) or not an NVS image fails with 1.
+ */
+export async function loadNvsImage(imagePath: string, partitionSize?: number) {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(imagePath));
   } catch (err) {
-    throw new CliError(`cannot read ${imagePath}: ${(err as Error).message}`, ExitCode.usage);
+    throw usageError(`cannot read ${imagePath}: ${(err as Error).message}`);
   }
-  let contents;
+  if (partitionSize !== undefined && bytes.length > partitionSize) {
+    throw new CliError(
+      `${imagePath} is ${bytes.length} bytes; the NVS partition holds 0x${partitionSize.toString(16)} (${partitionSize}) bytes`,
+      ExitCode.failure,
+    );
+  }
   try {
-    contents = readNvsImage(bytes);
+    return { bytes, contents: readNvsImage(bytes) };
   } catch (err) {
     if (err instanceof NvsImageError) throw new CliError(`${imagePath} is not a valid NVS image: ${err.message}`, ExitCode.failure);
     throw err;
   }
+}
+
+async function decode(imagePath: string, showSecrets: boolean, out: Output): Promise<void> {
+  const { bytes, contents } = await loadNvsImage(imagePath);
   const entries = contents.entries.map((e) => ({ namespace: e.namespace, key: e.key, type: e.type, value: displayValue(e, showSecrets) }));
   const used = contents.pages.filter((p) => p.state !== "uninitialized").length;
   out.line(`${imagePath}: ${contents.pages.length} pages (${bytes.length} bytes), ${used} in use, ${entries.length} entries`);

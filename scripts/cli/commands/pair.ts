@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { existingConfigText, loadConfigFile, updateConfigFile } from "../config-file.ts";
 import { credentialsPath, requireSession } from "../credentials.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
-import { EXPIRED_CODE_MESSAGE, pairingStatus, savePairingRecord } from "../pairing-record.ts";
+import { describePairing, pairingStatus, savePairingRecord } from "../pairing-record.ts";
 import { fetchRootCa, type RootCa } from "../root-ca.ts";
 import { originOf } from "./ca.ts";
 
@@ -126,9 +126,9 @@ async function showStatus(configPath: string, { out }: Parameters<Command["run"]
       out.line(`${configPath} has a pairing code this tool did not write, so its expiry is unknown.`);
       return;
     case "valid":
-      out.line(`The pairing code is valid until ${status.record.expires_at} (${Math.ceil(status.secondsLeft / 60)} minutes left).`);
+      out.line(`The pairing code is ${describePairing(status)}.`);
       return;
     case "expired":
-      throw new CliError(`${EXPIRED_CODE_MESSAGE} (it expired at ${status.record.expires_at})`, ExitCode.failure);
+      throw new CliError(describePairing(status), ExitCode.failure);
   }
 }

@@ -5,7 +5,7 @@ import type { Command } from "../command.ts";
 import { loadConfigFile } from "../config-file.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { firmwareRoot } from "../package-root.ts";
-import { EXPIRED_CODE_MESSAGE, pairingStatus } from "../pairing-record.ts";
+import { describePairing, minutesLeft, pairingStatus } from "../pairing-record.ts";
 
 export const render: Command = {
   name: "render",
@@ -29,7 +29,7 @@ Flags:
     const { config } = await loadConfigFile(configPath);
     const pairing = await pairingStatus(configPath, config.pairing_code);
     if (pairing.state === "expired") {
-      throw new CliError(`${EXPIRED_CODE_MESSAGE} (it expired at ${pairing.record.expires_at})`, ExitCode.failure, [
+      throw new CliError(describePairing(pairing), ExitCode.failure, [
         `or remove pairing_code from ${configPath} and type a fresh code into the camera's setup portal`,
       ]);
     }
@@ -38,7 +38,7 @@ Flags:
     const shownDir = relative(process.cwd(), result.sketchDir) || ".";
     out.line(`Rendered ${result.files.length} files into ${shownDir} (config version ${result.configVersion}).`);
     if (pairing.state === "valid") {
-      out.line(`The pairing code expires in ${Math.ceil(pairing.secondsLeft / 60)} minutes: flash the camera and let it go online before then.`);
+      out.line(`The pairing code expires in ${minutesLeft(pairing)} minutes: flash the camera and let it go online before then.`);
     }
     out.line(`Next: lifelog-devices flash ${shownDir} --port <serial port, e.g. /dev/ttyACM0>`);
     out.result({

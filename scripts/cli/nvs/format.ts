@@ -5,7 +5,7 @@ import { nvsCrc32 } from "./crc32.ts";
 export const PAGE_SIZE = 4096;
 export const ENTRY_SIZE = 32;
 export const ENTRIES_PER_PAGE = 126;
-export const HEADER_SIZE = 32;
+const HEADER_SIZE = 32;
 export const BITMAP_OFFSET = 32;
 export const BITMAP_SIZE = 32;
 export const FIRST_ENTRY_OFFSET = 64;

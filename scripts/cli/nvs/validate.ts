@@ -29,7 +29,7 @@ export function validatePartitionSize(size: number): number {
 }
 
 /** The limit nvs_set_blob enforces on the chip: one chunk per page, all pages but one, at most 127 chunks. */
-export function maxBlobBytes(pageCount: number): number {
+function maxBlobBytes(pageCount: number): number {
   return Math.min(pageCount - 1, MAX_BLOB_CHUNKS) * MAX_CHUNK_DATA;
 }
 
@@ -90,7 +90,7 @@ function validateEntry(entry: NvsEntry, pageCount: number): ValidItem {
 }
 
 function isValidName(name: unknown): name is string {
-  return typeof name === "string" && /^[\x20-\x7e]{1,15}$/.test(name);
+  return typeof name === "string" && name.length <= MAX_KEY_LENGTH && /^[\x20-\x7e]+$/.test(name);
 }
 
 function toBigInt(value: unknown): bigint | undefined {

@@ -27,8 +27,6 @@ import {
 } from "./format.ts";
 import { type ValidItem, validateEntries, validatePartitionSize } from "./validate.ts";
 
-export type { NvsEntry } from "./format.ts";
-
 export interface NvsImageOptions {
   /** Partition size in bytes, e.g. 0x5000 for the Arduino-ESP32 default 8 MB table. */
   size: number;
@@ -131,7 +129,7 @@ class ImageBuilder {
 
   /** Writes a header entry and the payload in the entries after it, marking each entry written. */
   private append(header: Uint8Array, payload: Uint8Array = new Uint8Array(0)): void {
-    const span = 1 + Math.ceil(payload.length / ENTRY_SIZE);
+    const span = spanFor(payload.length);
     const start = this.page * PAGE_SIZE + FIRST_ENTRY_OFFSET + this.nextEntry * ENTRY_SIZE;
     this.bytes.set(header, start);
     this.bytes.set(payload, start + ENTRY_SIZE); // padding of the last payload entry stays 0xFF
