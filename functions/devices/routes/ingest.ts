@@ -6,7 +6,7 @@ import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import type { RouteHandler } from "../context.ts";
-import { assertPhotoContentType, Seq } from "./upload-url.ts";
+import { assertPhotoContentType, Seq } from "../photo.ts";
 
 const MAX_METADATA_BYTES = 4096;
 

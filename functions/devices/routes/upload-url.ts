@@ -6,9 +6,7 @@ import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { RouteHandler } from "../context.ts";
-
-export const PHOTO_CONTENT_TYPES = ["image/jpeg"] as const;
-export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+import { assertPhotoContentType, Seq } from "../photo.ts";
 
 // A plain file name, never a path: it becomes the last segment of the object key.
 export const Filename = z.string()
@@ -24,13 +22,6 @@ export const UploadUrlRequest = z.object({
   size: z.number().int().positive().optional(),
 });
 export type UploadUrlRequest = z.infer<typeof UploadUrlRequest>;
-
-export function assertPhotoContentType(contentType: string): void {
-  if (!(PHOTO_CONTENT_TYPES as readonly string[]).includes(contentType)) {
-    throw new ApiError(415, "unsupported_content_type",
-      `Photos must be one of: ${PHOTO_CONTENT_TYPES.join(", ")}.`);
-  }
-}
 
 export const uploadUrl: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
