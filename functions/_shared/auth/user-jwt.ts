@@ -1,6 +1,6 @@
 // Signed-in users: a Supabase access token verified against the project's JWKS
 // (asymmetric keys) or, for projects still on it, the legacy HS256 secret.
-import { createLocalJWKSet, createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { ApiError } from "../errors.ts";
 
 export interface UserJwtSettings {
@@ -36,8 +36,7 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
     const token = match[1];
     let payload: JWTPayload;
     try {
-      const alg = JSON.parse(atob(token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/"))).alg;
-      payload = alg === "HS256" && legacyKey
+      payload = decodeProtectedHeader(token).alg === "HS256" && legacyKey
         ? (await jwtVerify(token, legacyKey, { ...options, algorithms: ["HS256"] })).payload
         : (await jwtVerify(token, keySet, options)).payload;
     } catch {
