@@ -38,10 +38,7 @@ class SystemRng : public Rng {
 
 enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
 
-constexpr const char* kTokenKey = "device_token";
-constexpr const char* kDeviceIdKey = "device_id";
 constexpr const char* kFramesKey = "frames_done";
-constexpr const char* kBootKey = "boot_id";
 
 struct Options {
   std::string api, card, nvs, pairing_code, fixtures, status_file;
@@ -234,7 +231,7 @@ void write_status(const Options& o, const char* state, CaptureQueue* q, uint32_t
 // Obtains the device token, activating with the pairing code if NVS has none.
 int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, const ApiEndpoint& ep,
                  Clock& clock, Rng& rng, Log& log, char* token, size_t cap) {
-  if (kv.get_str(kTokenKey, token, cap) && token[0]) return -1;
+  if (kv.get_str(kDeviceTokenKey, token, cap) && token[0]) return -1;
   if (o.pairing_code.empty()) {
     fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
     return kUsage;
@@ -245,26 +242,22 @@ int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, 
   bc.cap_ms = o.backoff_cap_ms;
   Backoff backoff(bc, rng);
   SystemRng entropy;
-  char key[kActivationKeyLength + 1];
-  if (!load_or_create_activation_key(kv, entropy, key, sizeof(key))) return kCardFailed;
   for (;;) {
     if (o.max_runtime_ms >= 0 && clock.monotonic_ms() >= uint64_t(o.max_runtime_ms)) return kTimeout;
     Activation a;
-    ApiResult r = api.activate(o.pairing_code.c_str(), key, &a);
-    if (r.ok()) {
-      if (!kv.put_str(kTokenKey, a.device_token) || !kv.put_str(kDeviceIdKey, a.device_id)) return kCardFailed;
-      forget_activation_key(kv);
+    ApiResult r;
+    ActivationOutcome outcome = activate_device(kv, entropy, api, o.pairing_code.c_str(), &a, &r);
+    if (outcome == ActivationOutcome::Activated) {
       snprintf(token, cap, "%s", a.device_token);
       log.event("activated", {{"device_id", a.device_id}});
       return -1;
     }
-    if (r.outcome == ApiOutcome::Rejected || r.outcome == ApiOutcome::Unauthorized) {
+    if (outcome == ActivationOutcome::StoreFailed) return kCardFailed;
+    if (outcome == ActivationOutcome::Refused) {
       log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
       return kActivationRefused;
     }
-    uint32_t delay = r.outcome == ApiOutcome::RateLimited
-                         ? retry_after_ms(r.retry_after_s, backoff.next_delay_ms(), bc.cap_ms)
-                         : backoff.next_delay_ms();
+    uint32_t delay = retry_delay_ms(backoff, r);
     log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
                         {"delay_ms", num(delay)}});
     HostClock::sleep_ms(delay);
@@ -298,17 +291,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sim-camera: cannot read NVS file '%s'\n", o.nvs.c_str());
     return kCardFailed;
   }
-  uint32_t boot_id = 0;
-  kv.get_u32(kBootKey, &boot_id);
-  ++boot_id;
-  if (!kv.put_u32(kBootKey, boot_id)) return kCardFailed;
+  uint32_t boot_id = next_boot_id(kv);
+  if (boot_id == 0) return kCardFailed;
 
   PosixFileSystem fs(o.card, o.card_capacity);
   SeqAllocator seqs(kv);
   QueueConfig qcfg;
   qcfg.min_free_bytes = o.min_free_bytes;
   CaptureQueue queue(fs, kv, seqs, qcfg);
-  if (!seqs.begin() || !queue.begin()) {
+  seqs.begin();
+  if (!queue.begin()) {
     fprintf(stderr, "sim-camera: card folder '%s' is unusable\n", o.card.c_str());
     return kCardFailed;
   }
@@ -317,8 +309,7 @@ int main(int argc, char** argv) {
   // counter is covered by the frame index stored in the newest record.
   uint32_t frames = 0;
   kv.get_u32(kFramesKey, &frames);
-  uint32_t newest = 0;
-  if (queue.newest_frame(&newest) && newest + 1 > frames) frames = newest + 1;
+  frames = queue.resume_frame_count(frames);
   log.event("boot", {{"boot_id", num(boot_id)}, {"frames_done", num(frames)},
                      {"pending", num(queue.pending_count())}, {"dropped", num(queue.dropped())}});
 
@@ -351,7 +342,6 @@ int main(int argc, char** argv) {
   LoggingObserver observer(log);
   Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &observer);
 
-  bool clock_was_synced = false;
   uint64_t next_capture = clock.monotonic_ms();
   auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
   write_status(o, "running", &queue, frames);
@@ -363,11 +353,8 @@ int main(int argc, char** argv) {
       write_status(o, "timeout", &queue, frames);
       return kTimeout;
     }
-    if (!clock_was_synced && clock.wall_synced()) {
-      clock_was_synced = true;
-      uint32_t fixed = queue.apply_time_correction(read_clock(clock, boot_id));
-      log.event("clock_synced", {{"corrected", num(fixed)}});
-    }
+    uint32_t fixed = 0;
+    if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
     if (capturing() && now >= next_capture) {
       ManifestRecord rec;
       uint32_t dropped_before = queue.dropped();

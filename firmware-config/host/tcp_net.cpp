@@ -29,7 +29,6 @@ static bool connect_with_timeout(int fd, const sockaddr* addr, socklen_t len, in
 
 bool TcpNetClient::connect(const char* host, uint16_t port) {
   close();
-  ++connects_;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

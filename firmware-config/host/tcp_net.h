@@ -11,10 +11,8 @@ class TcpNetClient : public lifelog::NetClient {
   int32_t read(uint8_t* buf, size_t len) override;
   void close() override;
   bool connected() override { return fd_ >= 0; }
-  unsigned connects() const { return connects_; }
 
  private:
   int fd_ = -1;
   int timeout_ms_;
-  unsigned connects_ = 0;
 };

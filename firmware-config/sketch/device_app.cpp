@@ -88,7 +88,6 @@ struct Device {
   uint32_t boot_id = 0;
   uint32_t frames = 0;
   bool card_ready = false;
-  bool clock_was_synced = false;
   uint64_t next_capture_ms = 0;
   uint64_t next_card_try_ms = 0;
   uint64_t next_activation_ms = 0;
@@ -128,9 +127,7 @@ bool try_mount_card() {
     card_failed("card folders unusable");
     return false;
   }
-  // A cut between committing a photo and saving the counter is covered by the newest record.
-  uint32_t newest = 0;
-  if (g->queue->newest_frame(&newest) && newest + 1 > g->frames) g->frames = newest + 1;
+  g->frames = g->queue->resume_frame_count(g->frames);
   g->card_ready = true;
   Serial.printf("[card] mounted: %u pending, %u failed, %u dropped\n", unsigned(g->queue->pending_count()),
                 unsigned(g->queue->failed_count()), unsigned(g->queue->dropped()));
@@ -186,10 +183,7 @@ void try_activation(uint64_t now) {
       g->next_activation_ms = now + kNoCodeRecheckMs;
       break;
     case device::ActivationOutcome::Retry: {
-      uint32_t delay_ms = g->activation_backoff->next_delay_ms();
-      if (r.outcome == lifelog::ApiOutcome::RateLimited) {
-        delay_ms = lifelog::retry_after_ms(r.retry_after_s, delay_ms, g->activation_backoff->config().cap_ms);
-      }
+      uint32_t delay_ms = lifelog::retry_delay_ms(*g->activation_backoff, r);
       Serial.printf("[activate] retry in %u ms (status %d, %s)\n", unsigned(delay_ms), r.status, r.code);
       g->next_activation_ms = now + delay_ms;
       break;
@@ -232,7 +226,7 @@ void build_core() {
   g->conn = new lifelog::HttpConnection(*g->net);
   g->api = new lifelog::DeviceApi(*g->conn, g->endpoint);
   g->seqs = new lifelog::SeqAllocator(g->nvs);
-  if (!g->seqs->begin()) Serial.println("[nvs] seq reservation unavailable");
+  g->seqs->begin();
   lifelog::QueueConfig queue_config;
   g->queue = new lifelog::CaptureQueue(g->fs, g->nvs, *g->seqs, queue_config);
 
@@ -261,7 +255,7 @@ void device_setup() {
     g_fatal = "no usable API URL in NVS";
     return;
   }
-  g->boot_id = device::next_boot_id(g->nvs);
+  g->boot_id = lifelog::next_boot_id(g->nvs);
   g->nvs.get_u32(device::key::kFramesDone, &g->frames);
   g->clock.begin();
 
@@ -298,9 +292,8 @@ void device_loop() {
   g->wifi.maintain(now);
   bool online = g->wifi.connected();
   if (online) g->clock.start_sntp(g->settings.time_zone);
-  if (!g->clock_was_synced && g->card_ready && g->clock.wall_synced()) {
-    g->clock_was_synced = true;
-    uint32_t fixed = g->queue->apply_time_correction(lifelog::read_clock(g->clock, g->boot_id));
+  uint32_t fixed = 0;
+  if (g->card_ready && g->queue->correct_times_after_sync(g->clock, g->boot_id, &fixed)) {
     Serial.printf("[clock] NTP synced; %u timestamps corrected\n", unsigned(fixed));
   }
 

@@ -80,10 +80,6 @@ bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
   return kv.get_str(key::kDeviceToken, out, cap) && out[0];
 }
 
-bool store_activation(lifelog::KeyValueStore& kv, const char* device_id, const char* token) {
-  return kv.put_str(key::kDeviceToken, token) && kv.put_str(key::kDeviceId, device_id);
-}
-
 bool forget_token(lifelog::KeyValueStore& kv) {
   kv.erase(key::kDeviceId);
   return kv.erase(key::kDeviceToken);
@@ -96,14 +92,6 @@ bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap) {
 bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code) {
   if (!code || !code[0]) return kv.erase(key::kPairingCode);
   return kv.put_str(key::kPairingCode, code);
-}
-
-uint32_t next_boot_id(lifelog::KeyValueStore& kv) {
-  uint32_t boot_id = 0;
-  kv.get_u32(key::kBootId, &boot_id);
-  ++boot_id;
-  if (boot_id == 0) boot_id = 1;
-  return kv.put_u32(key::kBootId, boot_id) ? boot_id : 0;
 }
 
 }  // namespace device

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "src/lifelog/activation_key.h"
 #include "src/lifelog/kv_store.h"
 
 namespace device {
@@ -17,20 +18,20 @@ constexpr size_t kTokenCap = 160;    // lifelog::Activation::device_token
 constexpr size_t kTimeZoneCap = 64;
 constexpr size_t kFrameSizeCap = 8;
 
-// NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit" and "dropped".
+// NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit", "dropped",
+// "act_key" and "boot_id", and stores the token and device id at activation.
 namespace key {
 constexpr const char* kConfigVersion = "cfg_version";
 constexpr const char* kApiBaseUrl = "api_url";
 constexpr const char* kPairingCode = "pairing_code";
-constexpr const char* kDeviceToken = "device_token";
-constexpr const char* kDeviceId = "device_id";
+constexpr const char* kDeviceToken = lifelog::kDeviceTokenKey;
+constexpr const char* kDeviceId = lifelog::kDeviceIdKey;
 constexpr const char* kCaptureIntervalS = "interval_s";
 constexpr const char* kFrameSize = "frame_size";
 constexpr const char* kJpegQuality = "jpeg_quality";
 constexpr const char* kChunkSize = "chunk_size";
 constexpr const char* kTimeZone = "time_zone";
 constexpr const char* kNetworkCount = "wifi_count";
-constexpr const char* kBootId = "boot_id";
 constexpr const char* kFramesDone = "frames_done";
 }  // namespace key
 
@@ -59,13 +60,9 @@ bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, 
 bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password);
 
 bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap);
-bool store_activation(lifelog::KeyValueStore& kv, const char* device_id, const char* token);
 bool forget_token(lifelog::KeyValueStore& kv);
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap);
 bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code);
-
-// Increments and stores the boot counter; 0 when it could not be stored.
-uint32_t next_boot_id(lifelog::KeyValueStore& kv);
 
 }  // namespace device

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "device_settings.h"
-#include "src/lifelog/activation_key.h"
 #include "lifelog_config.h"
 
 namespace device {
@@ -58,23 +57,14 @@ ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog
                                              lifelog::ApiResult* result) {
   char code[kPairingCodeCap];
   if (!load_pairing_code(kv, code, sizeof(code))) return ActivationOutcome::NoCode;
-  char key[lifelog::kActivationKeyLength + 1];
-  if (!lifelog::load_or_create_activation_key(kv, entropy, key, sizeof(key))) return ActivationOutcome::StoreFailed;
   lifelog::Activation activation;
-  *result = api.activate(code, key, &activation);
-  if (result->ok()) {
-    if (!store_activation(kv, activation.device_id, activation.device_token)) return ActivationOutcome::StoreFailed;
+  ActivationOutcome outcome = lifelog::activate_device(kv, entropy, api, code, &activation, result);
+  if (outcome == ActivationOutcome::Activated || outcome == ActivationOutcome::Refused) {
     store_pairing_code(kv, "");  // single use
-    lifelog::forget_activation_key(kv);
-    snprintf(token_out, cap, "%s", activation.device_token);
-    memset(activation.device_token, 0, sizeof(activation.device_token));
-    return ActivationOutcome::Activated;
   }
-  if (result->outcome == lifelog::ApiOutcome::Rejected || result->outcome == lifelog::ApiOutcome::Unauthorized) {
-    store_pairing_code(kv, "");
-    return ActivationOutcome::Refused;
-  }
-  return ActivationOutcome::Retry;
+  if (outcome == ActivationOutcome::Activated) snprintf(token_out, cap, "%s", activation.device_token);
+  memset(activation.device_token, 0, sizeof(activation.device_token));
+  return outcome;
 }
 
 }  // namespace device

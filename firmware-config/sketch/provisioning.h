@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "src/lifelog/activation_key.h"
 #include "src/lifelog/device_api.h"
 #include "src/lifelog/kv_store.h"
 #include "src/lifelog/rng.h"
@@ -17,13 +18,10 @@ enum class ProvisionResult : uint8_t { AlreadyCurrent, Provisioned, StoreFailed 
 // A changed API URL drops the stored token: it belongs to another server.
 ProvisionResult provision_from_config(lifelog::KeyValueStore& kv);
 
-enum class ActivationOutcome : uint8_t {
-  Activated,    // token stored in NVS and copied to token_out
-  NoCode,       // nothing to activate with: the portal has to supply a pairing code
-  Retry,        // network/server trouble: try again later (backoff is the caller's)
-  Refused,      // the code was refused for good; it is erased from NVS
-  StoreFailed,  // NVS refused the token
-};
+// lifelog::activate_device() with the pairing code stored in NVS. NoCode: the portal has to
+// supply one. The code is single use: it is erased once Activated or Refused. Activated copies
+// the token to token_out. Retry: the backoff is the caller's.
+using ActivationOutcome = lifelog::ActivationOutcome;
 
 // entropy: the hardware RNG, for the activation key that makes a retried activation safe.
 ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::Rng& entropy,

@@ -18,7 +18,6 @@ TlsNetClient::TlsNetClient(const Options& options) : options_(options) {
 bool TlsNetClient::connect(const char* host, uint16_t port) {
   close();
   if (options_.use_tls && ESP.getFreeHeap() < options_.min_free_heap) return false;  // retry later
-  ++connects_;
   int ok = options_.use_tls ? secure_.connect(host, port, int32_t(options_.timeout_ms))
                             : plain_.connect(host, port, int32_t(options_.timeout_ms));
   if (!ok) close();

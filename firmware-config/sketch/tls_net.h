@@ -28,11 +28,9 @@ class TlsNetClient : public lifelog::NetClient {
   int32_t read(uint8_t* buf, size_t len) override;
   void close() override;
   bool connected() override;
-  uint32_t connects() const { return connects_; }
 
  private:
   Options options_;
   WiFiClientSecure secure_;
   WiFiClient plain_;
-  uint32_t connects_ = 0;
 };

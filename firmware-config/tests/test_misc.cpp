@@ -4,6 +4,7 @@
 
 #include "lifelog/backoff.h"
 #include "lifelog/capture_time.h"
+#include "lifelog/device_api.h"
 #include "lifelog/json.h"
 #include "lifelog/sha256.h"
 #include "lifelog/utc_time.h"
@@ -106,6 +107,62 @@ TEST(retry_after_values) {
   CHECK_EQ(retry_after_ms(0, 1234, 60000), 0u);
   CHECK_EQ(retry_after_ms(100000, 1234, 60000), 60000u);
   CHECK_EQ(retry_after_ms(-1, 1234, 60000), 1234u);
+}
+
+// One backoff draw per failure; only a 429 swaps it for its Retry-After.
+TEST(retry_delay_follows_backoff_unless_rate_limited) {
+  BackoffConfig cfg;
+  cfg.base_ms = 1000;
+  cfg.cap_ms = 10000;
+  ScriptedRng rng({500, 1500, 3000, 100, 7777});
+  Backoff b(cfg, rng);
+  ApiResult r;
+  r.outcome = ApiOutcome::Network;
+  CHECK_EQ(retry_delay_ms(b, r), 500u);
+  r.outcome = ApiOutcome::ServerError;
+  r.retry_after_s = 5;  // a 503 with Retry-After still backs off
+  CHECK_EQ(retry_delay_ms(b, r), 1500u);
+  r.outcome = ApiOutcome::RateLimited;
+  r.retry_after_s = 7;
+  CHECK_EQ(retry_delay_ms(b, r), 7000u);
+  r.retry_after_s = 100;
+  CHECK_EQ(retry_delay_ms(b, r), 10000u);  // clamped to the cap
+  r.retry_after_s = -1;
+  CHECK_EQ(retry_delay_ms(b, r), 7777u);  // no Retry-After: the backoff (ceiling 10000)
+  CHECK_EQ(b.attempt(), 5u);
+}
+
+TEST(boot_id_counts_up_skips_zero_and_reports_a_store_failure) {
+  MemKv kv;
+  CHECK_EQ(next_boot_id(kv), 1u);
+  CHECK_EQ(next_boot_id(kv), 2u);
+  uint32_t stored = 0;
+  CHECK(kv.get_u32(kBootIdKey, &stored));
+  CHECK_EQ(stored, 2u);
+  CHECK(kv.put_u32(kBootIdKey, UINT32_MAX));
+  CHECK_EQ(next_boot_id(kv), 1u);
+  kv.puts_until_cut = 0;
+  CHECK_EQ(next_boot_id(kv), 0u);
+}
+
+TEST(time_correction_runs_once_after_the_first_sync) {
+  Rig rig;
+  rig.clock.synced = false;
+  rig.clock.wall = 0;
+  rig.clock.mono = 10000;
+  CHECK(rig.capture());
+  uint32_t fixed = 99;
+  CHECK(!rig.queue->correct_times_after_sync(rig.clock, rig.ucfg.boot_id, &fixed));
+  CHECK_EQ(fixed, 99u);
+  rig.clock.mono = 70000;
+  rig.clock.wall = 1766744130;
+  rig.clock.synced = true;
+  CHECK(rig.queue->correct_times_after_sync(rig.clock, rig.ucfg.boot_id, &fixed));
+  CHECK_EQ(fixed, 1u);
+  ManifestRecord rec;
+  CHECK(rig.queue->load(0, &rec));
+  CHECK(rec.stamp.time_corrected);
+  CHECK(!rig.queue->correct_times_after_sync(rig.clock, rig.ucfg.boot_id, &fixed));
 }
 
 TEST(time_correction_rules) {

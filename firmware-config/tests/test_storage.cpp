@@ -277,6 +277,78 @@ TEST(eviction_never_takes_the_photo_in_flight) {
   CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
 }
 
+// The uploader's photo stays protected between its steps, e.g. while it backs off after a
+// PUT that failed with a network error.
+TEST(eviction_spares_the_photo_whose_upload_is_in_progress) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  rig.backend.storage.refuse_connects = 1;
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.events.count("retry"), 1u);
+  CHECK_EQ(rig.events.events.back().seq, 0u);
+  CHECK_STR(rig.events.events.back().step, "put");
+  for (int i = 0; i < 10; ++i) CHECK(rig.capture());
+  CHECK(rig.queue->dropped() > 0);
+  CHECK(rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK(rig.fs.exists("/manifests/0000000000.json"));
+  CHECK(!rig.fs.exists("/queue/0000000001.jpg"));  // the next oldest went instead
+  rig.clock.mono = rig.uploader->ready_at_ms();
+  CHECK(rig.uploader->step() == StepResult::Progress);  // the retry finishes seq 0
+  CHECK_EQ(rig.backend.ingested.count(0), 1u);
+  CHECK_EQ(rig.events.count("retry"), 1u);
+}
+
+// A photo the uploader quarantined is no longer its photo: eviction may take it.
+TEST(eviction_may_take_a_photo_the_uploader_quarantined) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  FakeReply conflict{http_reply(409, "{\"error\":{\"code\":\"seq_conflict\"}}"), false};
+  rig.backend.overrides.push_back({"ingest", conflict});
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.events.count("quarantined"), 1u);
+  CHECK(rig.fs.exists("/failed/0000000000.json"));
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  CHECK(!rig.fs.exists("/failed/0000000000.json"));
+  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+}
+
+// Evictions walk the oldest-first cache and refill it past its 16 entries: still strictly
+// oldest-first, and the photo in flight stays.
+TEST(eviction_past_the_cache_stays_oldest_first) {
+  Rig rig(1000000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 40; ++i) CHECK(rig.capture());
+  rig.queue->set_in_flight(0);
+  uint32_t seq;
+  CHECK(rig.queue->peek_oldest(&seq));
+  rig.fs.capacity = (rig.fs.capacity - rig.fs.free_bytes()) + 12000 - 110000;  // ~21 photos too many
+  CHECK(rig.capture());
+  uint32_t dropped = rig.queue->dropped();
+  CHECK(dropped > uint32_t(CaptureQueue::kOldestCache));
+  CHECK(rig.fs.exists("/manifests/0000000000.json"));
+  for (uint32_t s = 1; s <= 40; ++s) {
+    char path[64];
+    CHECK(manifest_path(s, path, sizeof(path)));
+    CHECK_EQ(rig.fs.exists(path), s > dropped);
+  }
+  CHECK_EQ(rig.queue->pending_count(), 41u - dropped);
+  for (uint32_t expect : {0u, dropped + 1, dropped + 2}) {
+    CHECK(rig.queue->peek_oldest(&seq));
+    CHECK_EQ(seq, expect);
+    CHECK(rig.queue->complete(seq));
+  }
+}
+
+TEST(frame_count_resumes_from_the_newest_record) {
+  Rig rig;
+  CHECK_EQ(rig.queue->resume_frame_count(5), 5u);  // empty card: the counter stands
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());  // frames 0..2
+  CHECK_EQ(rig.queue->resume_frame_count(0), 3u);   // the counter was not saved in time
+  CHECK_EQ(rig.queue->resume_frame_count(10), 10u);
+}
+
 TEST(eviction_takes_quarantined_records_first) {
   Rig rig(60000, 12000);
   rig.camera.size = 5000;

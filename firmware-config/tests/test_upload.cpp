@@ -234,6 +234,38 @@ TEST(activation_returns_token) {
   CHECK(rig.backend.api.log[0].headers.count("x-device-token") == 0);
 }
 
+// The attempt the device and the simulator share: the key survives a failed attempt, so the
+// retry sends the same one; success stores token and id and forgets the key.
+TEST(activate_device_stores_the_token_and_keeps_the_key_until_then) {
+  Rig rig;
+  DeviceApi api(rig.api_conn, rig.endpoint);
+  XorShiftRng entropy(7);
+  Activation a;
+  ApiResult r;
+  CHECK(activate_device(rig.kv, entropy, api, "", &a, &r) == ActivationOutcome::NoCode);
+  CHECK(rig.backend.api.log.empty());
+  rig.backend.overrides.push_back({"activate", reply(503, err("unavailable"))});
+  CHECK(activate_device(rig.kv, entropy, api, "ABCD-EFGH", &a, &r) == ActivationOutcome::Retry);
+  CHECK(r.outcome == ApiOutcome::ServerError);
+  char key[kActivationKeyLength + 1];
+  CHECK(rig.kv.get_str(kActivationKeyName, key, sizeof(key)));
+  CHECK(!rig.kv.get_str(kDeviceTokenKey, key, sizeof(key)));
+  CHECK(activate_device(rig.kv, entropy, api, "ABCD-EFGH", &a, &r) == ActivationOutcome::Activated);
+  CHECK_STR(rig.backend.api.log[0].body, rig.backend.api.log[1].body);  // same code, same key
+  CHECK_STR(a.device_token, rig.backend.token);
+  char stored[kActivationKeyLength + 100];
+  CHECK(rig.kv.get_str(kDeviceTokenKey, stored, sizeof(stored)));
+  CHECK_STR(stored, rig.backend.token);
+  CHECK(rig.kv.get_str(kDeviceIdKey, stored, sizeof(stored)));
+  CHECK_STR(stored, "dev-1");
+  CHECK(!rig.kv.get_str(kActivationKeyName, key, sizeof(key)));
+  rig.backend.overrides.push_back({"activate", reply(404, err("invalid_code"))});
+  CHECK(activate_device(rig.kv, entropy, api, "WXYZ-0000", &a, &r) == ActivationOutcome::Refused);
+  CHECK_EQ(r.status, 404);
+  rig.kv.puts_until_cut = 0;  // NVS refuses the token
+  CHECK(activate_device(rig.kv, entropy, api, "WXYZ-0000", &a, &r) == ActivationOutcome::StoreFailed);
+}
+
 // A read error is not a corrupt record: the photo stays and goes out once the card reads again.
 TEST(upload_keeps_record_when_card_read_fails) {
   Rig rig;

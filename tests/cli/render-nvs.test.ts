@@ -114,10 +114,11 @@ describe("render", () => {
   });
 });
 
-/** The firmware's NVS key names, read from device_settings.h itself. */
+/** The firmware's NVS key names, read from its headers: the sketch's settings and the core's activation keys. */
 async function firmwareKeys(): Promise<Record<string, string>> {
-  const header = await readFile(join(PROJECT_ROOT, "firmware-config/sketch/device_settings.h"), "utf8");
-  return Object.fromEntries([...header.matchAll(/constexpr const char\* (k\w+) = "([^"]+)";/g)].map((m) => [m[1], m[2]]));
+  const headers = await Promise.all(["firmware-config/sketch/device_settings.h", "firmware-config/core/include/lifelog/activation_key.h"]
+    .map((path) => readFile(join(PROJECT_ROOT, path), "utf8")));
+  return Object.fromEntries(headers.flatMap((h) => [...h.matchAll(/constexpr const char\* (k\w+) = "([^"]+)";/g)]).map((m) => [m[1], m[2]]));
 }
 
 describe("nvs", () => {
@@ -148,7 +149,8 @@ describe("nvs", () => {
       [k.kPairingCode]: { type: "string", value: "BCDF-GHJK" },
       [k.kConfigVersion]: { type: "u32", value: parseInt(result.config_version, 16) },
     });
-    expect(Object.keys(byKey)).not.toContain(k.kDeviceToken);
+    expect(k.kDeviceTokenKey).toBe("device_token"); // the key the firmware keeps its token under…
+    expect(Object.keys(byKey)).not.toContain(k.kDeviceTokenKey); // …is never in an image
   });
 
   it("takes the config version of the fleet firmware from its sketch folder", async () => {

@@ -18,4 +18,24 @@ bool load_or_create_activation_key(KeyValueStore& kv, Rng& rng, char* out, size_
 
 void forget_activation_key(KeyValueStore& kv) { kv.erase(kActivationKeyName); }
 
+ActivationOutcome activate_device(KeyValueStore& kv, Rng& entropy, DeviceApi& api, const char* pairing_code,
+                                  Activation* out, ApiResult* result) {
+  *result = ApiResult();
+  if (!pairing_code || !pairing_code[0]) return ActivationOutcome::NoCode;
+  char key[kActivationKeyLength + 1];
+  if (!load_or_create_activation_key(kv, entropy, key, sizeof(key))) return ActivationOutcome::StoreFailed;
+  *result = api.activate(pairing_code, key, out);
+  if (result->ok()) {
+    if (!kv.put_str(kDeviceTokenKey, out->device_token) || !kv.put_str(kDeviceIdKey, out->device_id)) {
+      return ActivationOutcome::StoreFailed;
+    }
+    forget_activation_key(kv);
+    return ActivationOutcome::Activated;
+  }
+  if (result->outcome == ApiOutcome::Rejected || result->outcome == ApiOutcome::Unauthorized) {
+    return ActivationOutcome::Refused;
+  }
+  return ActivationOutcome::Retry;
+}
+
 }  // namespace lifelog

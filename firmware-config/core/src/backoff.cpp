@@ -1,5 +1,7 @@
 #include "lifelog/backoff.h"
 
+#include "lifelog/device_api.h"
+
 namespace lifelog {
 
 uint32_t backoff_ceiling_ms(const BackoffConfig& cfg, uint32_t attempt) {
@@ -22,6 +24,12 @@ uint32_t Backoff::next_delay_ms() {
   uint32_t delay = full_jitter_ms(backoff_ceiling_ms(cfg_, attempt_), rng_.next_u32());
   if (attempt_ < 31) ++attempt_;
   return delay;
+}
+
+uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r) {
+  uint32_t delay = backoff.next_delay_ms();
+  if (r.outcome != ApiOutcome::RateLimited) return delay;
+  return retry_after_ms(r.retry_after_s, delay, backoff.config().cap_ms);
 }
 
 }  // namespace lifelog

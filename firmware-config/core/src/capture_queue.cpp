@@ -148,22 +148,11 @@ uint32_t CaptureQueue::remove_orphan_photos() {
     explicit Orphans(FileSystem& fs) : fs_(fs) {}
     bool on_entry(const char* name) override {
       uint32_t seq;
-      bool is_photo = parse_record_name(name, ".jpg", &seq);
-      if (!is_photo) {
-        size_t n = strlen(name);
-        if (n == 18 && strcmp(name + 10, ".jpg.tmp") == 0) {
-          char base[16];
-          memcpy(base, name, 10);
-          strcpy(base + 10, ".jpg");
-          if (!parse_record_name(base, ".jpg", &seq)) return true;
-        } else {
-          return true;
-        }
-      }
+      if (!parse_record_name(name, ".jpg", &seq)) return true;
       char path[kMaxPathLen];
       bool kept = (manifest_path(seq, path, sizeof(path)) && fs_.exists(path)) ||
                   (failed_path(seq, path, sizeof(path)) && fs_.exists(path));
-      if (kept && is_photo) return true;
+      if (kept) return true;
       snprintf(doomed[count], sizeof(doomed[0]), "%s/%s", kQueueDir, name);
       return ++count < 8;
     }
@@ -256,7 +245,13 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
     fs_.remove(photo);
     return CaptureStatus::CardFailed;
   }
-  if (oldest_valid_ && oldest_complete_ && oldest_len_ < kOldestCache) oldest_[oldest_len_++] = seq;
+  if (oldest_valid_ && oldest_complete_) {
+    if (oldest_len_ < kOldestCache) {
+      oldest_[oldest_len_++] = seq;
+    } else {
+      oldest_complete_ = false;  // the cache is full: this one is only found by the next listing
+    }
+  }
   if (out) *out = rec;
   return CaptureStatus::Ok;
 }
@@ -281,11 +276,15 @@ bool CaptureQueue::peek_oldest(uint32_t* seq) {
 }
 
 void CaptureQueue::forget_cached(uint32_t seq) {
-  if (oldest_valid_ && oldest_pos_ < oldest_len_ && oldest_[oldest_pos_] == seq) {
+  if (!oldest_valid_) return;
+  for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
+    if (oldest_[i] != seq) continue;
+    // Close the gap from the front so the rest keeps its order.
+    for (; i > oldest_pos_; --i) oldest_[i] = oldest_[i - 1];
     ++oldest_pos_;
-  } else {
-    oldest_valid_ = false;
+    return;
   }
+  oldest_valid_ = false;
 }
 
 LoadStatus CaptureQueue::load_record(uint32_t seq, ManifestRecord* out) {
@@ -343,9 +342,28 @@ bool CaptureQueue::discard_unreadable(uint32_t seq) {
   if (!manifest_path(seq, manifest, sizeof(manifest))) return false;
   forget_cached(seq);
   if (!remove_record(manifest, seq)) return false;
+  count_dropped();
+  return true;
+}
+
+void CaptureQueue::count_dropped() {
   ++dropped_;
   kv_.put_u32(kDroppedKey, dropped_);
-  return true;
+}
+
+// The oldest queued record other than the one in flight, taken from the oldest-first cache.
+bool CaptureQueue::oldest_evictable(uint32_t* seq) {
+  // Only the in-flight one left in a cache that did not hold every record: list again.
+  bool only_in_flight = oldest_valid_ && oldest_pos_ + 1 == oldest_len_ && oldest_[oldest_pos_] == in_flight_;
+  if (!oldest_valid_ || oldest_pos_ >= oldest_len_ || (only_in_flight && !oldest_complete_)) {
+    if (!refill_cache()) return false;
+  }
+  for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
+    if (oldest_[i] == in_flight_) continue;
+    *seq = oldest_[i];
+    return true;
+  }
+  return false;
 }
 
 bool CaptureQueue::evict_one() {
@@ -356,15 +374,12 @@ bool CaptureQueue::evict_one() {
   if (failed.len() == 1) {
     if (!failed_path(victim, manifest, sizeof(manifest))) return false;
   } else {
-    SmallestSeqs queued(&victim, 1, ".json", kNoSeq, in_flight_);
-    fs_.list_dir(kManifestDir, queued);
-    if (queued.len() == 0) return false;
+    if (!oldest_evictable(&victim)) return false;
     if (!manifest_path(victim, manifest, sizeof(manifest))) return false;
     forget_cached(victim);
   }
   if (!remove_record(manifest, victim)) return false;
-  ++dropped_;
-  kv_.put_u32(kDroppedKey, dropped_);
+  count_dropped();
   return true;
 }
 
@@ -374,15 +389,9 @@ uint32_t CaptureQueue::make_room() {
   return evicted;
 }
 
-uint32_t CaptureQueue::pending_count() {
+uint32_t CaptureQueue::count_records(const char* dir) {
   CountRecords count(".json");
-  fs_.list_dir(kManifestDir, count);
-  return count.count;
-}
-
-uint32_t CaptureQueue::failed_count() {
-  CountRecords count(".json");
-  fs_.list_dir(kFailedDir, count);
+  fs_.list_dir(dir, count);
   return count.count;
 }
 
@@ -406,6 +415,11 @@ bool CaptureQueue::newest_frame(uint32_t* frame) {
   return found;
 }
 
+uint32_t CaptureQueue::resume_frame_count(uint32_t counted) {
+  uint32_t newest = 0;
+  return newest_frame(&newest) && newest + 1 > counted ? newest + 1 : counted;
+}
+
 uint32_t CaptureQueue::apply_time_correction(const ClockReading& now) {
   if (!now.synced) return 0;
   uint32_t fixed = 0;
@@ -424,6 +438,13 @@ uint32_t CaptureQueue::apply_time_correction(const ClockReading& now) {
     if (page.len() < kOldestCache) return fixed;
     after = batch[page.len() - 1];
   }
+}
+
+bool CaptureQueue::correct_times_after_sync(Clock& clock, uint32_t boot_id, uint32_t* fixed) {
+  if (times_corrected_ || !clock.wall_synced()) return false;
+  times_corrected_ = true;
+  *fixed = apply_time_correction(read_clock(clock, boot_id));
+  return true;
 }
 
 }  // namespace lifelog

@@ -2,6 +2,14 @@
 
 namespace lifelog {
 
+uint32_t next_boot_id(KeyValueStore& kv) {
+  uint32_t boot_id = 0;
+  kv.get_u32(kBootIdKey, &boot_id);
+  ++boot_id;
+  if (boot_id == 0) boot_id = 1;
+  return kv.put_u32(kBootIdKey, boot_id) ? boot_id : 0;
+}
+
 ClockReading read_clock(Clock& clock, uint32_t boot_id) {
   ClockReading r;
   r.mono_ms = clock.monotonic_ms();

@@ -8,14 +8,6 @@
 namespace lifelog {
 namespace {
 
-bool copy_str(char* dst, size_t cap, const char* src) {
-  if (!src) return false;
-  size_t n = strlen(src);
-  if (n >= cap) return false;
-  memcpy(dst, src, n + 1);
-  return true;
-}
-
 void set_code(ApiResult& r, const char* code) { snprintf(r.code, sizeof(r.code), "%s", code); }
 
 // Splits "http://host:port/path?q" (used when the server omits the split fields).
@@ -101,14 +93,16 @@ ApiResult classify_response(HttpError err, const HttpResponse& resp) {
   return r;
 }
 
+ApiResult local_failure(const char* why) {
+  ApiResult r;
+  r.outcome = ApiOutcome::Rejected;
+  set_code(r, why);
+  return r;
+}
+
 ApiResult DeviceApi::post(const char* route, const char* token) {
   int n = snprintf(path_, sizeof(path_), "%s%s", endpoint_.prefix, route);
-  if (n <= 0 || size_t(n) >= sizeof(path_)) {
-    ApiResult r;
-    r.outcome = ApiOutcome::Rejected;
-    set_code(r, "path_too_long");
-    return r;
-  }
+  if (n <= 0 || size_t(n) >= sizeof(path_)) return local_failure("path_too_long");
   HttpHeader headers[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"},
                            {"X-Device-Token", token}};
   HttpRequest req;
@@ -136,13 +130,6 @@ static ApiResult bad_answer(int status) {
   return r;
 }
 
-static ApiResult local_failure(const char* why) {
-  ApiResult r;
-  r.outcome = ApiOutcome::Rejected;
-  set_code(r, why);
-  return r;
-}
-
 ApiResult DeviceApi::activate(const char* pairing_code, const char* activation_key, Activation* out) {
   {
     JsonDoc doc(cJSON_CreateObject());
@@ -156,8 +143,8 @@ ApiResult DeviceApi::activate(const char* pairing_code, const char* activation_k
   if (!r.ok()) return r;
   JsonDoc doc(cJSON_ParseWithLength(resp_.body, resp_.body_len));
   Activation a;
-  if (!doc || !copy_str(a.device_id, sizeof(a.device_id), json_string(doc.get(), "device_id")) ||
-      !copy_str(a.device_token, sizeof(a.device_token), json_string(doc.get(), "device_token"))) {
+  if (!doc || !copy_bounded(a.device_id, sizeof(a.device_id), json_string(doc.get(), "device_id")) ||
+      !copy_bounded(a.device_token, sizeof(a.device_token), json_string(doc.get(), "device_token"))) {
     return bad_answer(resp_.status);
   }
   *out = a;
@@ -179,14 +166,14 @@ ApiResult DeviceApi::request_upload_url(const char* token, const char* filename,
   if (!r.ok()) return r;
   JsonDoc doc(cJSON_ParseWithLength(resp_.body, resp_.body_len));
   const cJSON* o = doc.get();
-  if (!cJSON_IsObject(o) || !copy_str(out->object_key, sizeof(out->object_key), json_string(o, "object_key"))) {
+  if (!cJSON_IsObject(o) || !copy_bounded(out->object_key, sizeof(out->object_key), json_string(o, "object_key"))) {
     return bad_answer(resp_.status);
   }
   double port = 0;
   const char* host = json_string(o, "upload_host");
   const char* path = json_string(o, "upload_path");
   if (host && path && json_number(o, "upload_port", &port) && port >= 1 && port <= 65535) {
-    if (!copy_str(out->host, sizeof(out->host), host) || !copy_str(out->path, sizeof(out->path), path)) {
+    if (!copy_bounded(out->host, sizeof(out->host), host) || !copy_bounded(out->path, sizeof(out->path), path)) {
       return bad_answer(resp_.status);
     }
     out->port = uint16_t(port);
@@ -204,8 +191,8 @@ ApiResult DeviceApi::request_upload_url(const char* token, const char* filename,
     if (!cJSON_IsString(h) || !h->string) continue;
     if (out->header_count == kMaxUploadHeaders) return bad_answer(resp_.status);
     size_t i = out->header_count;
-    if (!copy_str(out->header_names[i], sizeof(out->header_names[i]), h->string) ||
-        !copy_str(out->header_values[i], sizeof(out->header_values[i]), h->valuestring)) {
+    if (!copy_bounded(out->header_names[i], sizeof(out->header_names[i]), h->string) ||
+        !copy_bounded(out->header_values[i], sizeof(out->header_values[i]), h->valuestring)) {
       return bad_answer(resp_.status);
     }
     ++out->header_count;
@@ -243,7 +230,7 @@ ApiResult DeviceApi::ingest(const char* token, const IngestRequest& req, IngestR
   }
   IngestReply reply;
   reply.duplicate = strcmp(status, "duplicate") == 0;
-  copy_str(reply.item_id, sizeof(reply.item_id), json_string(doc.get(), "item_id"));
+  copy_bounded(reply.item_id, sizeof(reply.item_id), json_string(doc.get(), "item_id"));
   *out = reply;
   return r;
 }

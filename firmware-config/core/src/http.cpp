@@ -286,7 +286,6 @@ bool HttpConnection::open_to(const char* host, uint16_t port) {
   if (open_ && port_ == port && strcmp(host_, host) == 0 && net_.connected()) return true;
   close();
   if (strlen(host) >= sizeof(host_)) return false;
-  ++connects_;
   if (!net_.connect(host, port)) {
     net_.close();
     return false;

@@ -24,13 +24,6 @@ static bool state_from_name(const char* name, RecordState* out) {
   return false;
 }
 
-static bool copy_bounded(char* dst, size_t cap, const char* src) {
-  size_t n = strlen(src);
-  if (n >= cap) return false;
-  memcpy(dst, src, n + 1);
-  return true;
-}
-
 size_t manifest_to_json(const ManifestRecord& rec, char* out, size_t cap) {
   JsonDoc doc(cJSON_CreateObject());
   cJSON* o = doc.get();
@@ -76,8 +69,7 @@ bool manifest_from_json(const char* text, size_t len, ManifestRecord* out) {
       !json_bool(o, "time_corrected", &r.stamp.time_corrected)) {
     return false;
   }
-  const char* sha = json_string(o, "sha256");
-  if (!sha || !copy_bounded(r.sha256, sizeof(r.sha256), sha)) return false;
+  if (!copy_bounded(r.sha256, sizeof(r.sha256), json_string(o, "sha256"))) return false;
   const char* key = json_string(o, "object_key");
   if (key && !copy_bounded(r.object_key, sizeof(r.object_key), key)) return false;
   if (r.state == RecordState::Uploaded && !r.object_key[0]) return false;

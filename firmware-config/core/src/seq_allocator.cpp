@@ -13,7 +13,7 @@ bool SeqAllocator::begin() {
 }
 
 bool SeqAllocator::next(uint32_t* out) {
-  if (!ready_ && !begin()) return false;
+  if (!ready_) begin();
   if (next_ >= limit_) {
     uint32_t new_limit = next_ + block_;
     if (new_limit < next_) return false;  // would wrap
@@ -25,7 +25,7 @@ bool SeqAllocator::next(uint32_t* out) {
 }
 
 bool SeqAllocator::ensure_above(uint32_t seq) {
-  if (!ready_ && !begin()) return false;
+  if (!ready_) begin();
   if (seq < next_) return true;
   if (seq + 1 == 0) return false;  // nothing above it
   if (seq >= limit_) {

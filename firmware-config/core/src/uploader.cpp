@@ -30,13 +30,6 @@ class FileBodySource : public BodySource {
   int fd_;
 };
 
-ApiResult local_result(ApiOutcome outcome, const char* code) {
-  ApiResult r;
-  r.outcome = outcome;
-  snprintf(r.code, sizeof(r.code), "%s", code);
-  return r;
-}
-
 }  // namespace
 
 const char* upload_event_name(UploadEventKind k) {
@@ -94,6 +87,8 @@ StepResult Uploader::step() {
     current_seq_ = seq;
     rejections_ = 0;
     missing_ = 0;
+    // Protected from eviction until it is ingested, quarantined or discarded, across retries.
+    queue_.set_in_flight(seq);
   }
   LoadStatus loaded = queue_.load_record(seq, &rec_);
   // A read that failed says nothing about the record: keep it and let the caller retry the card.
@@ -101,8 +96,9 @@ StepResult Uploader::step() {
   if (loaded == LoadStatus::Corrupt) {
     rec_ = ManifestRecord();
     rec_.seq = seq;
-    ApiResult why = local_result(ApiOutcome::Rejected, "unreadable_record");
+    ApiResult why = local_failure("unreadable_record");
     if (!queue_.discard_unreadable(seq)) return StepResult::StorageError;
+    queue_.clear_in_flight();
     emit(UploadEventKind::Discarded, rec_, &why, "load");
     return StepResult::Progress;
   }
@@ -113,10 +109,7 @@ StepResult Uploader::step() {
     ready_at_ms_ = recheck < cfg_.clock_wait_ms ? recheck : cfg_.clock_wait_ms;
     return StepResult::Waiting;
   }
-  queue_.set_in_flight(seq);
-  StepResult result = process(rec_);
-  queue_.clear_in_flight();
-  return result;
+  return process(rec_);
 }
 
 StepResult Uploader::process(ManifestRecord& rec) {
@@ -142,9 +135,9 @@ StepResult Uploader::process(ManifestRecord& rec) {
 
 ApiResult Uploader::put_photo(const ManifestRecord& rec) {
   char path[kMaxPathLen];
-  if (!photo_path(rec.seq, path, sizeof(path))) return local_result(ApiOutcome::Rejected, "bad_path");
+  if (!photo_path(rec.seq, path, sizeof(path))) return local_failure("bad_path");
   FileBodySource source(queue_.file_system(), path);
-  if (!source.ok()) return local_result(ApiOutcome::Rejected, "photo_unreadable");
+  if (!source.ok()) return local_failure("photo_unreadable");
   HttpHeader headers[kMaxUploadHeaders];
   for (size_t i = 0; i < target_.header_count; ++i) {
     headers[i].name = target_.header_names[i];
@@ -162,7 +155,7 @@ ApiResult Uploader::put_photo(const ManifestRecord& rec) {
   req.stream_buf = chunk_;
   req.stream_chunk = cfg_.chunk_size;
   HttpError err = storage_conn_.exchange(req, put_resp_);
-  if (err == HttpError::Source) return local_result(ApiOutcome::Rejected, "photo_unreadable");
+  if (err == HttpError::Source) return local_failure("photo_unreadable");
   return classify_response(err, put_resp_);
 }
 
@@ -187,14 +180,13 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
   ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
   if (r.ok()) {
     if (!queue_.complete(rec.seq)) return StepResult::StorageError;
+    queue_.clear_in_flight();
     backoff_.reset();
     emit(reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, rec, &r, "ingest");
     return StepResult::Progress;
   }
   if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "object_missing") == 0) {
-    rec.state = RecordState::Pending;
-    rec.object_key[0] = '\0';
-    queue_.save(rec);
+    start_over(rec);
     ++missing_;
     // Send the bytes again right away the first time; after that, pace it like any failure.
     uint32_t delay = missing_ > 1 ? backoff_.next_delay_ms() : 0;
@@ -203,6 +195,13 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
     return StepResult::Progress;
   }
   return on_failure(rec, r, "ingest");
+}
+
+void Uploader::start_over(ManifestRecord& rec) {
+  // Back to PENDING: the next attempt asks for a fresh target and sends the bytes again.
+  rec.state = RecordState::Pending;
+  rec.object_key[0] = '\0';
+  queue_.save(rec);
 }
 
 void Uploader::schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step) {
@@ -214,6 +213,7 @@ StepResult Uploader::quarantine(ManifestRecord& rec, const ApiResult& r, const c
   char reason[kReasonCap];
   snprintf(reason, sizeof(reason), "%s:%d:%s", step, r.status, r.code);
   if (!queue_.quarantine(rec, reason)) return StepResult::StorageError;
+  queue_.clear_in_flight();
   emit(UploadEventKind::Quarantined, rec, &r, step);
   return StepResult::Progress;
 }
@@ -226,14 +226,10 @@ StepResult Uploader::on_failure(ManifestRecord& rec, const ApiResult& r, const c
       token_dead_ = true;
       emit(UploadEventKind::TokenDead, rec, &r, step);
       return StepResult::TokenDead;
-    case ApiOutcome::RateLimited: {
-      uint32_t fallback = backoff_.next_delay_ms();
-      schedule_retry(retry_after_ms(r.retry_after_s, fallback, backoff_.config().cap_ms), rec, r, step);
-      return StepResult::Progress;
-    }
+    case ApiOutcome::RateLimited:
     case ApiOutcome::Network:
     case ApiOutcome::ServerError:
-      schedule_retry(backoff_.next_delay_ms(), rec, r, step);
+      schedule_retry(retry_delay_ms(backoff_, r), rec, r, step);
       return StepResult::Progress;
     case ApiOutcome::Rejected:
       break;
@@ -243,12 +239,7 @@ StepResult Uploader::on_failure(ManifestRecord& rec, const ApiResult& r, const c
   // The server says this photo can never be accepted as it is.
   if (from_api && (r.status == 409 || r.status == 413 || r.status == 415)) return quarantine(rec, r, step);
   if (++rejections_ >= cfg_.max_rejections) return quarantine(rec, r, step);
-  if (strcmp(step, "ingest") == 0 && rec.state == RecordState::Uploaded) {
-    // Start over with a fresh target next time.
-    rec.state = RecordState::Pending;
-    rec.object_key[0] = '\0';
-    queue_.save(rec);
-  }
+  if (strcmp(step, "ingest") == 0 && rec.state == RecordState::Uploaded) start_over(rec);
   schedule_retry(backoff_.next_delay_ms(), rec, r, step);
   return StepResult::Progress;
 }

@@ -1,6 +1,8 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
+#include "device_api.h"
 #include "kv_store.h"
 #include "rng.h"
 
@@ -8,6 +10,8 @@ namespace lifelog {
 
 constexpr size_t kActivationKeyLength = 32;  // hex characters: 128 bits
 constexpr const char* kActivationKeyName = "act_key";
+constexpr const char* kDeviceTokenKey = "device_token";
+constexpr const char* kDeviceIdKey = "device_id";
 
 // The random key a device sends with its pairing code. It is stored before the first
 // attempt, so that an attempt whose answer was lost can be repeated: the server
@@ -17,5 +21,18 @@ bool load_or_create_activation_key(KeyValueStore& kv, Rng& rng, char* out, size_
 
 // Once the token is stored the key has no further use.
 void forget_activation_key(KeyValueStore& kv);
+
+enum class ActivationOutcome : uint8_t {
+  Activated,    // token and device id stored in kv, copied to *out; the activation key is forgotten
+  NoCode,       // no pairing code to activate with
+  Retry,        // network/server trouble: try again later (retry_delay_ms() says when)
+  Refused,      // the code was refused for good
+  StoreFailed,  // kv refused the activation key or the token
+};
+
+// One activation attempt with the pairing code and the stored (or a new) activation key.
+// The loop around it, its pacing and the pairing code's bookkeeping are the caller's.
+ActivationOutcome activate_device(KeyValueStore& kv, Rng& entropy, DeviceApi& api, const char* pairing_code,
+                                  Activation* out, ApiResult* result);
 
 }  // namespace lifelog

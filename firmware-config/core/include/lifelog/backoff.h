@@ -5,6 +5,8 @@
 
 namespace lifelog {
 
+struct ApiResult;
+
 struct BackoffConfig {
   uint32_t base_ms = 1000;
   uint32_t cap_ms = 5 * 60 * 1000;
@@ -30,5 +32,8 @@ class Backoff {
   Rng& rng_;
   uint32_t attempt_ = 0;
 };
+
+// The wait before retrying a failed request: the next backoff delay, or the Retry-After of a 429.
+uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r);
 
 }  // namespace lifelog

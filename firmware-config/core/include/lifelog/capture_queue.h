@@ -60,7 +60,8 @@ class CaptureQueue {
   // A record that reads back Corrupt is dropped rather than retried forever.
   bool discard_unreadable(uint32_t seq);
 
-  // The photo being uploaded is never evicted.
+  // The photo the uploader is working on (from its first attempt until it is ingested,
+  // quarantined or discarded, retries and backoff waits included) is never evicted.
   void set_in_flight(uint32_t seq) { in_flight_ = seq; }
   void clear_in_flight() { in_flight_ = kNoSeq; }
 
@@ -68,15 +69,24 @@ class CaptureQueue {
   uint32_t make_room();
   uint32_t dropped() const { return dropped_; }
   FileSystem& file_system() { return fs_; }
-  uint32_t pending_count();
-  uint32_t failed_count();
+  uint32_t pending_count() { return count_records(kManifestDir); }
+  uint32_t failed_count() { return count_records(kFailedDir); }
   // Frame index of the newest record on the card (either folder), if any.
   bool newest_frame(uint32_t* frame);
+  // The frame index to capture next: `counted` (the counter kept in NVS), or one past the newest
+  // record on the card when that is further (a cut between committing a photo and saving the counter).
+  uint32_t resume_frame_count(uint32_t counted);
   // Rewrites this boot's unsynced records once the clock is trustworthy. Returns how many.
   uint32_t apply_time_correction(const ClockReading& now);
+  // apply_time_correction() once per queue, at the first call that finds the clock synced.
+  // True on that call only, with *fixed set to how many records were rewritten.
+  bool correct_times_after_sync(Clock& clock, uint32_t boot_id, uint32_t* fixed);
 
  private:
   bool evict_one();
+  bool oldest_evictable(uint32_t* seq);
+  void count_dropped();
+  uint32_t count_records(const char* dir);
   bool remove_record(const char* manifest, uint32_t seq);
   void forget_cached(uint32_t seq);
   bool refill_cache();
@@ -89,6 +99,7 @@ class CaptureQueue {
   QueueConfig cfg_;
   uint32_t dropped_ = 0;
   uint32_t in_flight_ = kNoSeq;
+  bool times_corrected_ = false;
   uint32_t oldest_[kOldestCache] = {};
   size_t oldest_len_ = 0;
   size_t oldest_pos_ = 0;

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "clock.h"
+#include "kv_store.h"
 
 namespace lifelog {
 
@@ -20,6 +21,11 @@ struct ClockReading {
   uint32_t boot_id = 0;
   bool synced = false;
 };
+
+// Counts this boot in kv and returns its id: never 0 (the count skips 0 when it wraps);
+// 0 only when kv refused to store it.
+constexpr const char* kBootIdKey = "boot_id";
+uint32_t next_boot_id(KeyValueStore& kv);
 
 ClockReading read_clock(Clock& clock, uint32_t boot_id);
 CaptureStamp stamp_now(const ClockReading& now);

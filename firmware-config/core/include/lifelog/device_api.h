@@ -70,6 +70,8 @@ struct Activation {
 
 // Maps an HTTP answer (or transport failure) to what the device should do about it.
 ApiResult classify_response(HttpError err, const HttpResponse& resp);
+// A refusal decided on the device (nothing sent, or nothing to send): Rejected with code `why`.
+ApiResult local_failure(const char* why);
 
 // The device routes, over one HTTP connection. Holds no secrets: the token is passed per call.
 class DeviceApi {
@@ -81,7 +83,6 @@ class DeviceApi {
   ApiResult request_upload_url(const char* token, const char* filename, const char* content_type,
                                uint32_t seq, uint64_t size, UploadTarget* out);
   ApiResult ingest(const char* token, const IngestRequest& req, IngestReply* out);
-  const HttpResponse& last_response() const { return resp_; }
 
  private:
   ApiResult post(const char* route, const char* token);

@@ -95,7 +95,6 @@ class HttpConnection {
 
   HttpError exchange(const HttpRequest& req, HttpResponse& resp);
   void close();
-  uint32_t connects() const { return connects_; }
 
  private:
   HttpError attempt(const HttpRequest& req, HttpResponse& resp, bool* response_started);
@@ -112,7 +111,6 @@ class HttpConnection {
   char host_[128] = {};
   uint16_t port_ = 0;
   bool open_ = false;
-  uint32_t connects_ = 0;
   char out_[768] = {};
   size_t out_len_ = 0;
   uint8_t in_[512] = {};

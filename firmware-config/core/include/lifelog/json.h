@@ -7,6 +7,8 @@
 #include <cjson/cJSON.h>
 #endif
 
+#include <cstddef>
+
 namespace lifelog {
 
 // Owns one cJSON tree and frees it when it goes out of scope.
@@ -27,5 +29,7 @@ class JsonDoc {
 const char* json_string(const cJSON* obj, const char* key);
 bool json_number(const cJSON* obj, const char* key, double* out);
 bool json_bool(const cJSON* obj, const char* key, bool* out);
+// Copies src (with its NUL) into dst when it fits; false, dst untouched, when null or too long.
+bool copy_bounded(char* dst, size_t cap, const char* src);
 
 }  // namespace lifelog

@@ -12,6 +12,8 @@ class SeqAllocator {
  public:
   static constexpr const char* kKey = "seq_limit";
   explicit SeqAllocator(KeyValueStore& kv, uint32_t block = 16) : kv_(kv), block_(block ? block : 1) {}
+  // Loads the stored limit (none stored reads as 0). Cannot fail: store errors surface in
+  // next() and ensure_above(), which also call it when it was not called first.
   bool begin();
   // False when the reservation could not be persisted; no number is handed out then.
   bool next(uint32_t* out);
