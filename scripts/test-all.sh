@@ -26,17 +26,32 @@ if [ -f firmware-config/Makefile ]; then
   rm -f "$fw_out"
 fi
 
+# vitest [files…]: runs and adds its counts to the totals.
+vitest_counted() {
+  local report
+  report=$(mktemp)
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+  [ $? -eq 0 ] || status=1
+  if [ -s "$report" ]; then
+    read -r vp vf < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.numPassedTests, r.numFailedTests)' "$report")
+    passed=$((passed + vp)); failed=$((failed + vf))
+  else
+    failed=$((failed + 1))
+  fi
+  rm -f "$report"
+}
+
 echo "== TypeScript (vitest)"
-report=$(mktemp)
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
-[ $? -eq 0 ] || status=1
-if [ -s "$report" ]; then
-  read -r vp vf < <(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.numPassedTests, r.numFailedTests)' "$report")
-  passed=$((passed + vp)); failed=$((failed + vf))
-else
-  failed=$((failed + 1))
-fi
-rm -f "$report"
+vitest_counted
+
+# The curl walkthrough and the refusals again, with the function running from exactly the
+# files `supabase functions deploy` ships (tests/deploy), under node_modules' Deno and
+# under the Deno the hosted Edge Runtime embeds.
+for deno_version in "" edge-runtime; do
+  echo "== the deployed function (Deno ${deno_version:-from node_modules})"
+  LIFELOG_FUNCTION_SOURCE=deployed LIFELOG_DENO_VERSION="$deno_version" \
+    vitest_counted tests/api/walkthrough.test.ts tests/api/refusals.test.ts
+done
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1

@@ -9,23 +9,54 @@ export interface EdgeRuntimeHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the function's code comes from. By default the working tree, its imports
+ * resolved from node_modules through the root deno.json; tests/deploy passes the folder
+ * holding exactly what `supabase functions deploy` uploaded, with its deno.json.
+ */
+export interface FunctionSource {
+  /** working directory of the function process */
+  root: string;
+  /** deno config (import map) the function is resolved with */
+  config: string;
+  entrypoint: string;
+  /** the deno binary (another version than node_modules' one) */
+  deno?: string;
+  /** extra environment for Deno itself (DENO_DIR, DENO_NO_PACKAGE_JSON), not the function's */
+  denoEnv?: Record<string, string>;
+}
+
+export function workingTreeSource(projectRoot: string): FunctionSource {
+  return {
+    root: projectRoot,
+    config: join(projectRoot, "deno.json"),
+    entrypoint: join(projectRoot, "functions/devices/index.ts"),
+  };
+}
+
 export async function startEdgeRuntime(opts: {
   projectRoot: string;
   port: number;
   env: Record<string, string>;
+  source?: FunctionSource;
   onLog?: (line: string) => void;
 }): Promise<EdgeRuntimeHandle> {
-  const deno = join(opts.projectRoot, "node_modules/.bin/deno");
+  const source = opts.source ?? workingTreeSource(opts.projectRoot);
+  const deno = source.deno ?? join(opts.projectRoot, "node_modules/.bin/deno");
   const child: ChildProcess = spawn(deno, [
     "run",
     "--quiet",
-    "--config", join(opts.projectRoot, "deno.json"),
+    "--config", source.config,
     "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
     join(opts.projectRoot, "scripts/stack/function-host.ts"),
+    source.entrypoint,
   ], {
-    cwd: opts.projectRoot,
+    cwd: source.root,
     // Only what Supabase would inject plus the function's secrets: no inherited env.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1", ...opts.env, FUNCTION_PORT: String(opts.port) },
+    env: {
+      PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1",
+      ...source.denoEnv, ...opts.env, FUNCTION_PORT: String(opts.port),
+    },
     stdio: ["pipe", "pipe", "pipe"], // stdin: closes when this process dies
   });
   let exited = false;

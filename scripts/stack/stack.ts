@@ -5,7 +5,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { type AuthKey, createLocalAuth, createLocalUser, createPasswordSignIn, type LocalAuth } from "./auth.ts";
-import { startEdgeRuntime } from "./edge-runtime.ts";
+import { type FunctionSource, startEdgeRuntime } from "./edge-runtime.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_S3_CREDENTIALS, startObjectStore } from "./object-store.ts";
 import { freePort } from "./ports.ts";
@@ -49,6 +49,8 @@ export interface StackOptions {
   ports?: Partial<typeof DEFAULT_PORTS> | "random";
   log?: (line: string) => void;
   functionEnv?: Record<string, string>;
+  /** the function's code: the working tree by default */
+  functionSource?: FunctionSource;
 }
 
 /** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
@@ -117,6 +119,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const fn = await startEdgeRuntime({
       projectRoot: PROJECT_ROOT,
       port: ports.function,
+      source: opts.functionSource,
       onLog: (l) => log(`devices: ${l}`),
       env: {
         SUPABASE_URL: supabaseUrl,

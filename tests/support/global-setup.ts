@@ -5,14 +5,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { deployedFunctionSource } from "../deploy/deployed-function.ts";
 
 let stack: Stack | undefined;
 
 export default async function setup(project: TestProject) {
   const workDir = await mkdtemp(join(tmpdir(), "lifelog-test-stack-"));
+  const functionDir = await mkdtemp(join(tmpdir(), "lifelog-test-function-"));
   const log: string[] = [];
   try {
+    // LIFELOG_FUNCTION_SOURCE=deployed: the function runs from the files the CLI's deploy
+    // ships (tests/deploy), optionally under LIFELOG_DENO_VERSION (a version, or "edge-runtime").
+    const functionSource = process.env.LIFELOG_FUNCTION_SOURCE === "deployed"
+      ? await deployedFunctionSource(functionDir, process.env.LIFELOG_DENO_VERSION || undefined)
+      : undefined;
     stack = await startStack({
+      functionSource,
       workDir,
       ports: "random",
       log: (l) => log.push(l),
@@ -27,6 +35,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stack?.stop();
     await rm(workDir, { recursive: true, force: true });
+    await rm(functionDir, { recursive: true, force: true });
   };
 }
 
