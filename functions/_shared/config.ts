@@ -1,6 +1,7 @@
 // Settings from the environment: the names Supabase injects into every Edge Function
-// (SUPABASE_URL, SUPABASE_DB_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWKS) plus this
-// project's function secrets. Validated once at start-up, never logged.
+// (SUPABASE_URL, SUPABASE_DB_URL, SUPABASE_SECRET_KEYS or the legacy
+// SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWKS) plus this project's function secrets.
+// Validated once at start-up, never logged.
 import { z } from "zod";
 
 const optional = z.string().trim().min(1).optional().catch(undefined);
@@ -9,9 +10,17 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const EnvSchema = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: z.string().min(1),
+  // {"default":"sb_secret_…", …}: projects with the new API keys (Supabase docs, functions/secrets)
+  SUPABASE_SECRET_KEYS: optional,
   SUPABASE_SERVICE_ROLE_KEY: optional,
   SUPABASE_JWKS: optional,
+  // `supabase secrets set` skips names starting with SUPABASE_, so the legacy HS256 secret
+  // is set under this name; SUPABASE_JWT_SECRET is still read where it can be set (self-hosting).
+  DEVICE_LEGACY_JWT_SECRET: optional,
   SUPABASE_JWT_SECRET: optional,
+  // A pooler connection string to use instead of SUPABASE_DB_URL (see README: connections).
+  DEVICE_DB_URL: optional,
+  DEVICE_DB_POOL_SIZE: positiveInt(2),
   DEVICE_TOKEN_PEPPER: z.string().min(32, "DEVICE_TOKEN_PEPPER must be at least 32 characters"),
   DEVICE_STORAGE_DRIVER: z.enum(["supabase", "s3"]).default("supabase"),
   DEVICE_STORAGE_BUCKET: z.string().min(3).default("device-photos"),
@@ -32,6 +41,7 @@ const EnvSchema = z.object({
 export interface Config {
   supabaseUrl: string;
   dbUrl: string;
+  dbPoolSize: number;
   jwks?: string;
   legacyJwtSecret?: string;
   tokenPepper: string;
@@ -55,6 +65,25 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** The key Storage is called with: the "default" secret key (or the only one), else the legacy service role key. */
+export function serviceKey(secretKeysJson: string | undefined, legacyServiceRoleKey: string | undefined): string | undefined {
+  if (secretKeysJson) {
+    let keys: unknown;
+    try {
+      keys = JSON.parse(secretKeysJson);
+    } catch {
+      throw new ConfigError("SUPABASE_SECRET_KEYS is not JSON");
+    }
+    if (typeof keys !== "object" || keys === null || Array.isArray(keys)) {
+      throw new ConfigError("SUPABASE_SECRET_KEYS is not a JSON object of named keys");
+    }
+    const named = keys as Record<string, unknown>;
+    const chosen = named.default ?? Object.values(named)[0];
+    if (typeof chosen === "string" && chosen.length > 0) return chosen;
+  }
+  return legacyServiceRoleKey;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -77,16 +106,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
     };
   } else {
-    if (!e.SUPABASE_SERVICE_ROLE_KEY) {
-      throw new ConfigError("The supabase storage driver needs SUPABASE_SERVICE_ROLE_KEY");
+    const key = serviceKey(e.SUPABASE_SECRET_KEYS, e.SUPABASE_SERVICE_ROLE_KEY);
+    if (!key) {
+      throw new ConfigError("The supabase storage driver needs SUPABASE_SECRET_KEYS or SUPABASE_SERVICE_ROLE_KEY");
     }
-    storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY };
+    storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET, serviceRoleKey: key };
   }
   return {
     supabaseUrl: e.SUPABASE_URL,
-    dbUrl: e.SUPABASE_DB_URL,
+    dbUrl: e.DEVICE_DB_URL ?? e.SUPABASE_DB_URL,
+    dbPoolSize: e.DEVICE_DB_POOL_SIZE,
     jwks: e.SUPABASE_JWKS,
-    legacyJwtSecret: e.SUPABASE_JWT_SECRET,
+    legacyJwtSecret: e.DEVICE_LEGACY_JWT_SECRET ?? e.SUPABASE_JWT_SECRET,
     tokenPepper: e.DEVICE_TOKEN_PEPPER,
     storage,
     uploadTtlSeconds: e.DEVICE_UPLOAD_TTL_SECONDS,

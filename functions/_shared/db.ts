@@ -6,11 +6,13 @@ import { ApiError } from "./errors.ts";
 
 export type Sql = postgres.Sql;
 
-export function connectDatabase(url: string, maxConnections = 5): Sql {
+// Every isolate of the function has its own pool, and the platform runs as many isolates
+// as the load needs: a small pool per isolate, released when idle (README: connections).
+export function connectDatabase(url: string, maxConnections: number): Sql {
   return postgres(url, {
     prepare: false, // Supabase's transaction pooler has no prepared statements
     max: maxConnections,
-    idle_timeout: 20,
+    idle_timeout: 10,
     connect_timeout: 10,
     onnotice: () => {},
   });

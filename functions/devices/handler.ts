@@ -17,10 +17,15 @@ export const ROUTES: Record<string, RouteHandler> = {
   "ingest": ingest,
 };
 
+// Every header supabase-js sends: its own four (supabase-js src/cors.ts), the W3C trace
+// headers it adds when trace propagation is on (src/lib/fetch.ts), and functions-js'
+// x-region; plus the devices' own. Browsers may read Retry-After on a 429.
 const CORS_HEADERS = {
   "access-control-allow-origin": "*",
-  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-device-token",
+  "access-control-allow-headers":
+    "authorization, x-client-info, apikey, content-type, traceparent, tracestate, baggage, x-region, x-device-token",
   "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-expose-headers": "Retry-After",
 };
 
 /** `/devices/pair`, `/functions/v1/devices/pair` → `pair`. */
@@ -32,7 +37,7 @@ export function routeName(pathname: string): string | undefined {
 export function createContext(config: Config): DevicesContext {
   return {
     config,
-    sql: connectDatabase(config.dbUrl),
+    sql: connectDatabase(config.dbUrl, config.dbPoolSize),
     storage: createStorageDriver(config),
     verifyUser: createUserVerifier({
       supabaseUrl: config.supabaseUrl,

@@ -29,7 +29,11 @@ export interface DeployedFunction {
 
 export const STANDIN_PROJECT_REF = "lifelogstandinprojct"; // 20 lowercase letters, as refs are
 
-export async function deployThroughCli(slug = "devices", workDir: string): Promise<DeployedFunction> {
+/**
+ * The pinned CLI, pointed at a fresh Management API stand-in, in the project root: with
+ * args, or a README line run by bash with `npx supabase` standing for the pinned CLI.
+ */
+export async function runCliAgainstStandIn(command: string[] | { bashLine: string }, workDir: string) {
   const accessToken = `sbp_${randomBytes(20).toString("hex")}`; // the CLI checks this shape
   const api = await startManagementApi(STANDIN_PROJECT_REF, accessToken);
   try {
@@ -41,31 +45,39 @@ export async function deployThroughCli(slug = "devices", workDir: string): Promi
     }));
     const home = join(workDir, "home");
     await mkdir(home, { recursive: true });
-    const { stdout, stderr } = await promisify(execFile)(join(PROJECT_ROOT, "node_modules/.bin/supabase"), [
-      "functions", "deploy", slug, "--use-api", "--project-ref", STANDIN_PROJECT_REF, "--profile", profile,
-    ], {
+    const cli = join(PROJECT_ROOT, "node_modules/.bin/supabase");
+    const target = ["--project-ref", STANDIN_PROJECT_REF, "--profile", profile];
+    const [file, argv] = Array.isArray(command) ? [cli, [...command, ...target]] : ["bash", [
+      "-c", `set -euo pipefail; npx() { [ "$1" = supabase ] && shift; "$CLI" "$@" $TARGET; }; ${command.bashLine}`,
+    ]];
+    const { stdout, stderr } = await promisify(execFile)(file, argv, {
       cwd: PROJECT_ROOT,
       env: {
         PATH: process.env.PATH ?? "", HOME: home, SUPABASE_ACCESS_TOKEN: accessToken,
-        SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1",
+        SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", CLI: cli, TARGET: target.join(" "),
       },
       timeout: 120_000,
     });
-    const uploads = api.requests.filter((r) => r.method === "POST" && r.path.endsWith("/functions/deploy"));
-    if (uploads.length !== 1) throw new Error(`expected one deploy upload, got ${uploads.length}\n${stdout}${stderr}`);
-    const form = await new Response(new Uint8Array(uploads[0].body), {
-      headers: { "content-type": uploads[0].headers["content-type"] },
-    }).formData();
-    const files = new Map<string, Buffer>();
-    for (const entry of form.getAll("file")) {
-      if (typeof entry === "string") throw new Error("a file part without a file name");
-      files.set(entry.name, Buffer.from(await entry.arrayBuffer()));
-    }
-    const metadata = JSON.parse(String(form.get("metadata"))) as DeployMetadata;
-    return { metadata, files, cliOutput: stdout + stderr, requests: api.requests };
+    return { output: stdout + stderr, requests: api.requests };
   } finally {
     await api.stop();
   }
+}
+
+export async function deployThroughCli(slug = "devices", workDir: string): Promise<DeployedFunction> {
+  const { output, requests } = await runCliAgainstStandIn(["functions", "deploy", slug, "--use-api"], workDir);
+  const uploads = requests.filter((r) => r.method === "POST" && r.path.endsWith("/functions/deploy"));
+  if (uploads.length !== 1) throw new Error(`expected one deploy upload, got ${uploads.length}\n${output}`);
+  const form = await new Response(new Uint8Array(uploads[0].body), {
+    headers: { "content-type": uploads[0].headers["content-type"] },
+  }).formData();
+  const files = new Map<string, Buffer>();
+  for (const entry of form.getAll("file")) {
+    if (typeof entry === "string") throw new Error("a file part without a file name");
+    files.set(entry.name, Buffer.from(await entry.arrayBuffer()));
+  }
+  const metadata = JSON.parse(String(form.get("metadata"))) as DeployMetadata;
+  return { metadata, files, cliOutput: output, requests };
 }
 
 /** Writes the shipped files into dir, at the paths the upload gives them. */

@@ -42,6 +42,8 @@ function answer(req: RecordedRequest, projectRef: string, accessToken: string): 
     });
   }
   if (req.method === "GET" && req.path === `${project}/functions`) return json(200, []);
+  // secrets set: POST a JSON [{ name, value }] list, 201 (pkg/api V1BulkCreateSecrets)
+  if (req.method === "POST" && req.path === `${project}/secrets`) return json(201, {});
   return json(404, { message: "Not Found" });
 }
 

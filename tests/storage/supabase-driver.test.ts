@@ -11,6 +11,9 @@ import { createSupabaseStorageDriver } from "../../functions/_shared/storage/sup
 const seen: Array<{ method: string; url: string; headers: IncomingMessage["headers"] }> = [];
 const stored = new Set(["device-photos/devices/d1/present.jpg"]);
 let failing = false;
+// How Storage and its gateway refuse a key: the gateway 401 {"message":"Invalid API key"};
+// Storage 400 with the real status in the body, or 403 (supabase/storage's error renderer).
+let refusing: "gateway" | "storage-400" | "storage-403" | undefined;
 let server: Server;
 let baseUrl: string;
 
@@ -18,6 +21,11 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
     if (failing) return void res.writeHead(500).end('{"message":"boom"}');
+    const json = { "content-type": "application/json" };
+    if (refusing === "gateway") return void res.writeHead(401, json).end('{"message":"Invalid API key"}');
+    const unauthorised = '{"statusCode":"403","error":"Unauthorized","message":"signature verification failed"}';
+    if (refusing === "storage-400") return void res.writeHead(400, json).end(unauthorised);
+    if (refusing === "storage-403") return void res.writeHead(403, json).end(unauthorised);
     const sign = /^\/storage\/v1\/object\/upload\/sign\/(.+)$/.exec(req.url!);
     if (req.method === "POST" && sign) {
       res.writeHead(200, { "content-type": "application/json" })
@@ -67,4 +75,30 @@ describe("supabase storage driver", () => {
       failing = false;
     }
   });
+
+  it.each(["gateway", "storage-400", "storage-403"] as const)(
+    "turns a refused key (%s) into 503 storage_misconfigured and one log line without the key",
+    async (how) => {
+      refusing = how;
+      const logged: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void logged.push(args.join(" "));
+      try {
+        const calls = [() => driver().createUploadTarget("devices/d1/x.jpg", "image/jpeg")];
+        // A HEAD has no body: a bare 400 cannot say why, so only 401/403 count there.
+        if (how !== "storage-400") calls.push(() => driver().objectExists("devices/d1/present.jpg") as never);
+        for (const call of calls) {
+          const err = await call().catch((e) => e);
+          expect(err).toBeInstanceOf(ApiError);
+          expect([err.status, err.code]).toEqual([503, "storage_misconfigured"]);
+        }
+      } finally {
+        refusing = undefined;
+        console.error = original;
+      }
+      expect(logged).toHaveLength(how === "storage-400" ? 1 : 2);
+      expect(logged[0]).toMatch(/Storage refused the function's key/);
+      expect(logged.join("\n")).not.toContain("service-role-key");
+    },
+  );
 });

@@ -1,13 +1,19 @@
-// Signed-in users: a Supabase access token verified against the project's JWKS
-// (asymmetric keys) or, for projects still on it, the legacy HS256 secret.
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
+// Signed-in users: a Supabase access token verified against the project's signing keys.
+// Asymmetric keys come from the injected SUPABASE_JWKS and, for a `kid` not in it (a key
+// rotated in after the function started), from the project's JWKS URL; projects still
+// on the legacy JWT secret have their HS256 tokens checked against that secret.
+import {
+  createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, jwtVerify,
+} from "jose";
 import { ApiError } from "../errors.ts";
 
 export interface UserJwtSettings {
   supabaseUrl: string;
-  /** JWKS JSON when injected; otherwise fetched from SUPABASE_URL/auth/v1/.well-known/jwks.json */
+  /** SUPABASE_JWKS as injected: `{"keys":[…]}` or a bare `[…]` */
   jwks?: string;
   legacyJwtSecret?: string;
+  /** the JWKS URL is fetched again for an unknown kid at most this often (jose's cooldown) */
+  jwksRefreshCooldownMs?: number;
 }
 
 export interface SignedInUser {
@@ -17,15 +23,43 @@ export interface SignedInUser {
 
 export type UserVerifier = (req: Request) => Promise<SignedInUser>;
 
+/** The injected key set in either shape Supabase uses, or undefined when absent or unreadable. */
+export function parseJwks(raw: string | undefined): JSONWebKeySet | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    const keys = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown })?.keys;
+    if (Array.isArray(keys) && keys.every((k) => typeof k === "object" && k !== null)) {
+      return { keys: keys as JSONWebKeySet["keys"] };
+    }
+  } catch { /* reported below */ }
+  console.warn("devices: SUPABASE_JWKS is not a JSON Web Key Set; using the project's JWKS URL only");
+  return undefined;
+}
+
 export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
   const authBase = `${settings.supabaseUrl.replace(/\/+$/, "")}/auth/v1`;
-  const keySet = settings.jwks
-    ? createLocalJWKSet(JSON.parse(settings.jwks))
-    : createRemoteJWKSet(new URL(`${authBase}/.well-known/jwks.json`));
-  const legacyKey = settings.legacyJwtSecret
-    ? new TextEncoder().encode(settings.legacyJwtSecret)
-    : undefined;
+  const injected = parseJwks(settings.jwks);
+  const injectedKids = new Set(injected?.keys.map((k) => k.kid).filter((kid) => kid !== undefined));
+  const localKeys = injected ? createLocalJWKSet(injected) : undefined;
+  // jose caches the set and refetches on an unknown kid at most once per cooldown
+  // (default 30 s), so tokens with made-up kids cannot make us hammer Auth.
+  const remoteKeys = createRemoteJWKSet(new URL(`${authBase}/.well-known/jwks.json`), {
+    cooldownDuration: settings.jwksRefreshCooldownMs ?? 30_000,
+    cacheMaxAge: 10 * 60_000,
+  });
+  const legacyKey = settings.legacyJwtSecret ? new TextEncoder().encode(settings.legacyJwtSecret) : undefined;
   const options = { issuer: authBase, audience: "authenticated" };
+
+  const verifyToken = async (token: string): Promise<JWTPayload> => {
+    const { alg, kid } = decodeProtectedHeader(token);
+    if (alg === "HS256") {
+      if (!legacyKey) throw new Error("HS256 token and no legacy secret");
+      return (await jwtVerify(token, legacyKey, { ...options, algorithms: ["HS256"] })).payload;
+    }
+    const keys = localKeys && (kid === undefined || injectedKids.has(kid)) ? localKeys : remoteKeys;
+    return (await jwtVerify(token, keys, options)).payload;
+  };
 
   return async (req) => {
     const header = req.headers.get("authorization") ?? "";
@@ -33,12 +67,9 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
     if (!match) {
       throw new ApiError(401, "missing_authorization", "Sign in and send your access token as a Bearer token.");
     }
-    const token = match[1];
     let payload: JWTPayload;
     try {
-      payload = decodeProtectedHeader(token).alg === "HS256" && legacyKey
-        ? (await jwtVerify(token, legacyKey, { ...options, algorithms: ["HS256"] })).payload
-        : (await jwtVerify(token, keySet, options)).payload;
+      payload = await verifyToken(match[1]);
     } catch {
       throw new ApiError(401, "invalid_authorization", "The access token is invalid or has expired. Sign in again.");
     }

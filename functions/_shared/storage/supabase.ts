@@ -1,5 +1,7 @@
 // Supabase Storage: signed upload URLs into a private bucket (its size limit and
 // allowed MIME types are set by the migration). The device PUTs the raw bytes.
+// Called with the project's secret key (or legacy service role key) in both apikey and
+// Authorization, as supabase-js sends it; the gateway turns it into a service_role JWT.
 import { StorageClient } from "@supabase/storage-js";
 import { ApiError } from "../errors.ts";
 import type { StorageDriver, UploadTarget } from "./driver.ts";
@@ -28,7 +30,7 @@ export function createSupabaseStorageDriver(
     async createUploadTarget(objectKey, contentType): Promise<UploadTarget> {
       const { data, error } = await bucket().createSignedUploadUrl(objectKey, { upsert: true });
       if (error || !data) {
-        throw new ApiError(503, "storage_unavailable", "Could not create an upload URL; try again.");
+        throw storageFailure(error, "Could not create an upload URL; try again.");
       }
       return {
         url: data.signedUrl,
@@ -38,13 +40,31 @@ export function createSupabaseStorageDriver(
       };
     },
     async objectExists(objectKey) {
-      const { data, error } = await bucket().exists(objectKey);
+      // storage-js answers 400/404 as { data: false } and throws on other statuses (401, 403).
+      const { data, error } = await bucket().exists(objectKey).catch((thrown) => ({ data: false, error: thrown }));
       if (error && !isNotFound(error)) {
-        throw new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
+        throw storageFailure(error, "Object storage did not answer; try again.");
       }
       return data === true;
     },
   };
+}
+
+// Storage answers a key it does not accept with 401/403, or with 400 and the real status
+// in the body's statusCode ({"statusCode":"403","error":"Unauthorized",…}); the gateway
+// answers a wrong apikey with 401 {"message":"Invalid API key"}.
+function isUnauthorised(error: unknown): boolean {
+  const e = error as { status?: number; statusCode?: string | number; originalError?: { status?: number } };
+  return [e.status, Number(e.statusCode), e.originalError?.status].some((s) => s === 401 || s === 403);
+}
+
+/** A refused key is the deployment's fault, not a passing outage: say so, once per request, in the log. */
+function storageFailure(error: unknown, transientMessage: string): ApiError {
+  if (isUnauthorised(error)) {
+    console.error("devices: Supabase Storage refused the function's key (check SUPABASE_SECRET_KEYS / SUPABASE_SERVICE_ROLE_KEY)");
+    return new ApiError(503, "storage_misconfigured", "The server's storage configuration is wrong; an administrator has to fix it.");
+  }
+  return new ApiError(503, "storage_unavailable", transientMessage);
 }
 
 function isNotFound(error: unknown): boolean {
