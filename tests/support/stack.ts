@@ -1,5 +1,6 @@
-// What the API and database tests share: the running stack, a connection as the tables' owner
-// `postgres` (as on hosted Supabase, not a superuser) for looking behind the API, and small clients for each route.
+// What the API and database tests share: the running stack, a connection as the tables'
+// owner `postgres` (as on hosted Supabase, not a superuser) for looking behind the API,
+// and small clients for each route.
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
