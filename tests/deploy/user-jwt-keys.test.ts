@@ -21,10 +21,12 @@ const rotatedJwk = await publicJwk(rotated.publicKey, "rotated", "RS256");
 let auth: LocalServer;
 let served: JWK[] = [];
 let jwksRequests = 0;
+let jwksStatus = 200;
 beforeAll(async () => {
   const server = createServer((req, res) => {
     if (req.url === "/auth/v1/.well-known/jwks.json") {
       jwksRequests++;
+      if (jwksStatus !== 200) return void res.writeHead(jwksStatus).end("upstream error");
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: served }));
     } else res.writeHead(404).end();
   });
@@ -91,6 +93,26 @@ describe("asymmetric keys", () => {
       const verify = createUserVerifier({ supabaseUrl: auth.url, jwks });
       expect(await outcome(verify, await token(current.privateKey, { alg: "ES256", kid: "current" }))).toBe(USER);
     }
+  });
+});
+
+describe("when the JWKS URL cannot be read", () => {
+  it("answers 503 auth_unavailable, not 401 (signing in again would not help)", async () => {
+    jwksStatus = 502;
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.join(" "));
+    try {
+      const verify = createUserVerifier({ supabaseUrl: auth.url, jwks: JSON.stringify([currentJwk]) });
+      expect(await outcome(verify, await token(rotated.privateKey, { alg: "RS256", kid: "rotated" })))
+        .toBe("503 auth_unavailable");
+      // the injected keys still work meanwhile
+      expect(await outcome(verify, await token(current.privateKey, { alg: "ES256", kid: "current" }))).toBe(USER);
+    } finally {
+      jwksStatus = 200;
+      console.error = original;
+    }
+    expect(logged.join("\n")).toMatch(/JWKS URL could not be read/);
   });
 });
 

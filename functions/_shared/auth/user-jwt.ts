@@ -3,7 +3,8 @@
 // rotated in after the function started), from the project's JWKS URL; projects still
 // on the legacy JWT secret have their HS256 tokens checked against that secret.
 import {
-  createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, jwtVerify,
+  createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, type JWTPayload,
+  jwtVerify, type JWTVerifyGetKey,
 } from "jose";
 import { ApiError } from "../errors.ts";
 
@@ -37,6 +38,9 @@ export function parseJwks(raw: string | undefined): JSONWebKeySet | undefined {
   return undefined;
 }
 
+/** The JWKS URL could not be read (Auth down, slow, or answering an error): not the token's fault. */
+class KeysUnavailable extends Error {}
+
 export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
   const authBase = `${settings.supabaseUrl.replace(/\/+$/, "")}/auth/v1`;
   const injected = parseJwks(settings.jwks);
@@ -44,10 +48,15 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
   const localKeys = injected ? createLocalJWKSet(injected) : undefined;
   // jose caches the set and refetches on an unknown kid at most once per cooldown
   // (default 30 s), so tokens with made-up kids cannot make us hammer Auth.
-  const remoteKeys = createRemoteJWKSet(new URL(`${authBase}/.well-known/jwks.json`), {
+  const remoteSet = createRemoteJWKSet(new URL(`${authBase}/.well-known/jwks.json`), {
     cooldownDuration: settings.jwksRefreshCooldownMs ?? 30_000,
     cacheMaxAge: 10 * 60_000,
   });
+  const remoteKeys: JWTVerifyGetKey = (header, token) =>
+    remoteSet(header, token).catch((err) => {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      throw new KeysUnavailable(String(err));
+    });
   const legacyKey = settings.legacyJwtSecret ? new TextEncoder().encode(settings.legacyJwtSecret) : undefined;
   const options = { issuer: authBase, audience: "authenticated" };
 
@@ -70,7 +79,11 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
     let payload: JWTPayload;
     try {
       payload = await verifyToken(match[1]);
-    } catch {
+    } catch (err) {
+      if (err instanceof KeysUnavailable) {
+        console.error("devices: the project's JWKS URL could not be read:", err.message);
+        throw new ApiError(503, "auth_unavailable", "Could not check the access token right now; try again.");
+      }
       throw new ApiError(401, "invalid_authorization", "The access token is invalid or has expired. Sign in again.");
     }
     if (payload.role !== "authenticated" || typeof payload.sub !== "string") {
