@@ -13,7 +13,14 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(opts: { dataDir: string; port: number; projectRoot: string; log?: (s: string) => void }): Promise<PostgresHandle> {
+export async function startPostgres(opts: {
+  dataDir: string;
+  port: number;
+  projectRoot: string;
+  log?: (s: string) => void;
+  /** extra server flags, e.g. the benchmark's `-c shared_preload_libraries=pg_stat_statements` */
+  postgresFlags?: string[];
+}): Promise<PostgresHandle> {
   const password = "postgres";
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -21,6 +28,7 @@ export async function startPostgres(opts: { dataDir: string; port: number; proje
     user: "postgres",
     password,
     persistent: false,
+    postgresFlags: opts.postgresFlags ?? [],
     // Postgres refuses to run as root; as root the package runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},

@@ -41,6 +41,8 @@ export interface Stack {
   createUser(email?: string): Promise<{ user: LocalUser; accessToken: string }>;
   /** The key the local Auth signs access tokens with (also in <workDir>/auth-key.json). */
   authKey: AuthKey;
+  /** The devices function itself, without the gateway in front (benchmarks). */
+  fn: { url: string; pid: number };
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export interface StackOptions {
   ports?: Partial<typeof DEFAULT_PORTS> | "random";
   log?: (line: string) => void;
   functionEnv?: Record<string, string>;
+  postgresFlags?: string[];
 }
 
 /** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
@@ -95,7 +98,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   try {
     log("starting Postgres 17 and applying migrations with `supabase db push`…");
-    const pg = await startPostgres({ dataDir: join(workDir, "pgdata"), port: ports.postgres, projectRoot: PROJECT_ROOT, log });
+    const pg = await startPostgres({ dataDir: join(workDir, "pgdata"), port: ports.postgres, projectRoot: PROJECT_ROOT, log, postgresFlags: opts.postgresFlags });
     stops.push(pg.stop);
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
     stops.push(() => sql.end());
@@ -162,6 +165,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workDir,
       createUser,
       authKey,
+      fn: { url: fn.url, pid: fn.pid },
       stop: stopAll,
     };
   } catch (err) {
