@@ -6,6 +6,8 @@ import { waitFor } from "./ports.ts";
 
 export interface EdgeRuntimeHandle {
   url: string;
+  /** the Deno process (for the benchmark's memory readings) */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -84,5 +86,5 @@ export async function startEdgeRuntime(opts: {
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, pid: child.pid!, stop };
 }

@@ -16,7 +16,16 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(opts: { dataDir: string; port: number; projectRoot: string; log?: (s: string) => void }): Promise<PostgresHandle> {
+export interface PostgresOptions {
+  dataDir: string;
+  port: number;
+  projectRoot: string;
+  log?: (s: string) => void;
+  /** Benchmarks only: extra server flags, and SQL run as supabase_admin after the platform state. */
+  instrument?: { postgresFlags: string[]; adminSql: string };
+}
+
+export async function startPostgres(opts: PostgresOptions): Promise<PostgresHandle> {
   const password = "postgres"; // postgres's, set by supabase-platform.sql
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -25,6 +34,7 @@ export async function startPostgres(opts: { dataDir: string; port: number; proje
     user: "supabase_admin",
     password: randomBytes(18).toString("base64url"),
     persistent: false,
+    postgresFlags: opts.instrument?.postgresFlags ?? [],
     // Postgres refuses to run as root; as root the package runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
@@ -37,6 +47,7 @@ export async function startPostgres(opts: { dataDir: string; port: number; proje
     const client = pg.getPgClient();
     await client.connect();
     await client.query(await readFile(join(opts.projectRoot, "scripts/stack/supabase-platform.sql"), "utf8"));
+    if (opts.instrument) await client.query(opts.instrument.adminSql);
     await client.end();
     await pushMigrations(opts.projectRoot, url);
   } catch (err) {

@@ -9,7 +9,7 @@ import { type FunctionSource, startEdgeRuntime } from "./edge-runtime.ts";
 import { startGateway } from "./gateway.ts";
 import { LOCAL_S3_CREDENTIALS, startObjectStore } from "./object-store.ts";
 import { freePort } from "./ports.ts";
-import { startPostgres } from "./postgres.ts";
+import { type PostgresOptions, startPostgres } from "./postgres.ts";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 export const DEFAULT_WORK_DIR = join(PROJECT_ROOT, ".local/stack");
@@ -41,6 +41,8 @@ export interface Stack {
   createUser(email?: string): Promise<{ user: LocalUser; accessToken: string }>;
   /** The key the local Auth signs access tokens with (also in <workDir>/auth-key.json). */
   authKey: AuthKey;
+  /** The devices function itself, without the gateway, and the env it runs with (benchmarks). */
+  fn: { url: string; pid: number; env: Record<string, string> };
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,8 @@ export interface StackOptions {
   functionEnv?: Record<string, string>;
   /** the function's code: the working tree by default */
   functionSource?: FunctionSource;
+  /** benchmarks: statistics extensions in Postgres (see PostgresOptions) */
+  instrumentPostgres?: PostgresOptions["instrument"];
 }
 
 /** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
@@ -97,7 +101,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   try {
     log("starting Postgres 17 and applying migrations with `supabase db push`…");
-    const pg = await startPostgres({ dataDir: join(workDir, "pgdata"), port: ports.postgres, projectRoot: PROJECT_ROOT, log });
+    const pg = await startPostgres({ dataDir: join(workDir, "pgdata"), port: ports.postgres, projectRoot: PROJECT_ROOT, log, instrument: opts.instrumentPostgres });
     stops.push(pg.stop);
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
     stops.push(() => sql.end());
@@ -116,24 +120,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const auth: LocalAuth = await createLocalAuth(supabaseUrl);
 
     log("starting the devices function under Deno…");
+    const functionEnv: Record<string, string> = {
+      SUPABASE_URL: supabaseUrl,
+      SUPABASE_DB_URL: pg.url,
+      SUPABASE_JWKS: JSON.stringify(auth.jwks),
+      DEVICE_TOKEN_PEPPER: randomBytes(32).toString("base64url"),
+      DEVICE_STORAGE_DRIVER: "s3",
+      DEVICE_STORAGE_BUCKET: bucket,
+      S3_ENDPOINT: store.endpoint,
+      S3_REGION: "us-east-1",
+      S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+      ...opts.functionEnv,
+    };
     const fn = await startEdgeRuntime({
       projectRoot: PROJECT_ROOT,
       port: ports.function,
       source: opts.functionSource,
       onLog: (l) => log(`devices: ${l}`),
-      env: {
-        SUPABASE_URL: supabaseUrl,
-        SUPABASE_DB_URL: pg.url,
-        SUPABASE_JWKS: JSON.stringify(auth.jwks),
-        DEVICE_TOKEN_PEPPER: randomBytes(32).toString("base64url"),
-        DEVICE_STORAGE_DRIVER: "s3",
-        DEVICE_STORAGE_BUCKET: bucket,
-        S3_ENDPOINT: store.endpoint,
-        S3_REGION: "us-east-1",
-        S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-        ...opts.functionEnv,
-      },
+      env: functionEnv,
     });
     stops.push(fn.stop);
 
@@ -165,6 +170,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workDir,
       createUser,
       authKey,
+      fn: { url: fn.url, pid: fn.pid, env: functionEnv },
       stop: stopAll,
     };
   } catch (err) {

@@ -1,0 +1,65 @@
+// Runs under Deno beside the devices function: the floors a route's cost is compared with,
+// built from the same parts the function uses (its Postgres driver and pool, its SigV4
+// presigning), so a route's ratio to them is the cost of the route's own work.
+//   /bare         fixed JSON, no I/O
+//   /select1      one `select 1` through connectDatabase (the function's pool settings)
+//   /head         one presigned HEAD of an existing object through the SigV4 gate
+//   /head-select  both, one after the other (what a new ingest cannot avoid with the s3 driver)
+import { AwsClient } from "aws4fetch";
+import { loadConfig } from "../../functions/_shared/config.ts";
+import { connectDatabase } from "../../functions/_shared/db.ts";
+import { objectUrl, presignUrl } from "../../functions/_shared/storage/s3.ts";
+
+// The function's own settings, read from the same env names, so the pool is the same size.
+const config = loadConfig(Deno.env.toObject());
+if (config.storage.driver !== "s3") throw new Error("baseline-host measures the s3 driver's HEAD");
+const sql = connectDatabase(config.dbUrl, config.dbPoolSize);
+const s3 = config.storage;
+const client = new AwsClient({
+  accessKeyId: s3.accessKeyId,
+  secretAccessKey: s3.secretAccessKey,
+  service: "s3",
+  region: s3.region,
+});
+const env = (name: string): string => {
+  const v = Deno.env.get(name);
+  if (!v) throw new Error(`baseline-host needs ${name}`);
+  return v;
+};
+const headKey = env("BENCH_HEAD_KEY");
+
+async function head(): Promise<number> {
+  const url = await presignUrl(client, objectUrl(s3, headKey), "HEAD", 60, {}, new Date());
+  const res = await fetch(url, { method: "HEAD" });
+  await res.body?.cancel();
+  return res.status;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+const routes: Record<string, () => Promise<Response>> = {
+  "/bare": () => Promise.resolve(json({ ok: true })),
+  "/select1": async () => json({ one: (await sql`select 1 as one`)[0].one }),
+  "/head": async () => json({ head: await head() }),
+  "/head-select": async () => {
+    const status = await head();
+    const [row] = await sql`select 1 as one`;
+    return json({ head: status, one: row.one });
+  },
+};
+
+(async () => {
+  for await (const _ of Deno.stdin.readable) { /* closes when the bench exits */ }
+  Deno.exit(0);
+})();
+
+Deno.serve({
+  port: Number(env("BENCH_PORT")),
+  hostname: "127.0.0.1",
+  onListen: () => console.log("baseline-host listening"),
+}, async (req) => {
+  const route = routes[new URL(req.url).pathname];
+  await req.body?.cancel();
+  return route ? await route() : json({ error: "not_found" }, 404);
+});
