@@ -89,7 +89,7 @@ ApiResult LifecycleApi::rotate(const char* token, char* new_token, size_t cap) {
   if (!r.ok()) return r;
   JsonDoc doc(resp_.body_truncated ? nullptr : cJSON_ParseWithLength(resp_.body, resp_.body_len));
   const char* fresh = doc ? json_string(doc.get(), "device_token") : nullptr;
-  if (!fresh || strncmp(fresh, "devtok_", 7) != 0 || !copy_bounded(new_token, cap, fresh)) {
+  if (!fresh || !fresh[0] || !copy_bounded(new_token, cap, fresh)) {
     return unexpected_answer(resp_.status);
   }
   return r;

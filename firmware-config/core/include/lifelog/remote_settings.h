@@ -8,8 +8,9 @@
 
 namespace lifelog {
 
-constexpr const char* kPausedKey = "paused";
-constexpr const char* kIntervalKey = "interval_s";
+// NVS keys (at most 15 characters); "interval_s" is taken by the provisioned built-in interval.
+constexpr const char* kPausedKey = "owner_paused";
+constexpr const char* kIntervalKey = "owner_intvl_s";
 
 struct RemoteSettings {
   bool paused = false;
