@@ -21,6 +21,7 @@
 #include "lifelog/json.h"
 #include "lifelog/uploader.h"
 #include "posix_fs.h"
+#include "sim_lifecycle.h"
 #include "tcp_net.h"
 
 using namespace lifelog;
@@ -57,6 +58,7 @@ struct Options {
   int net_timeout_ms = 15000;
   int64_t max_runtime_ms = -1;
   uint64_t clock_wait_ms = 120000;
+  SimLifecycleOptions life;
 };
 
 void usage() {
@@ -81,6 +83,7 @@ void usage() {
           "  --clock-wait-ms N        hold this boot's unsynced photos until NTP, at most N ms\n"
           "                           after start (default 120000)\n"
           "  --max-runtime-ms N       give up after N ms (exit 6)\n");
+  fputs(kLifecycleUsage, stderr);
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -129,6 +132,12 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
     else if (a == "--ntp-after-ms" && parse_i64(v, &s)) { o->ntp_after_ms = s; ++i; }
     else if (a == "--max-runtime-ms" && parse_i64(v, &s)) { o->max_runtime_ms = s; ++i; }
+    else if (bool bad = false; parse_lifecycle_flag(argc, argv, &i, &o->life, &bad)) {
+      if (bad) {
+        fprintf(stderr, "sim-camera: bad or incomplete option '%s'\n", a.c_str());
+        return false;
+      }
+    }
     else if (a == "--help" || a == "-h") return false;
     else {
       fprintf(stderr, "sim-camera: bad or incomplete option '%s'\n", a.c_str());
@@ -332,17 +341,24 @@ int main(int argc, char** argv) {
   }
   Camera& camera = o.fixtures.empty() ? static_cast<Camera&>(synthetic) : static_cast<Camera&>(fixtures);
 
+  LoggingObserver observer(log);
+  SimLifecycle lifecycle(o.life, kv, api_conn, endpoint, clock, rng,
+                         [&log](const char* name, std::initializer_list<std::pair<const char*, std::string>> fields) {
+                           log.event(name, fields);
+                         });
+  lifecycle.begin(&observer);
+
   UploaderConfig ucfg;
-  ucfg.device_token = token;
+  ucfg.device_token = lifecycle.token();
   ucfg.chunk_size = o.chunk_size;
   ucfg.backoff.base_ms = o.backoff_base_ms;
   ucfg.backoff.cap_ms = o.backoff_cap_ms;
   ucfg.boot_id = boot_id;
   ucfg.clock_wait_ms = o.clock_wait_ms;
-  LoggingObserver observer(log);
-  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &observer);
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
 
   uint64_t next_capture = clock.monotonic_ms();
+  uint64_t last_capture = next_capture;
   auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
   write_status(o, "running", &queue, frames);
 
@@ -355,7 +371,8 @@ int main(int argc, char** argv) {
     }
     uint32_t fixed = 0;
     if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
-    if (capturing() && now >= next_capture) {
+    if (capturing() && !lifecycle.paused() && now >= next_capture) {
+      last_capture = now;
       ManifestRecord rec;
       uint32_t dropped_before = queue.dropped();
       CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
@@ -370,11 +387,24 @@ int main(int argc, char** argv) {
       } else {
         log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
       }
-      next_capture += o.interval_ms;
-      if (next_capture < now) next_capture = now + o.interval_ms;
+      next_capture += lifecycle.capture_interval_ms(o.interval_ms);
+      if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
       continue;
     }
     StepResult r = uploader.step();
+    switch (lifecycle.tick(r, queue)) {
+      case SimLifecycle::Tick::TokenChanged:
+        uploader.set_token(lifecycle.token());
+        continue;
+      case SimLifecycle::Tick::SettingsChanged:
+        next_capture = last_capture + lifecycle.capture_interval_ms(o.interval_ms);
+        break;
+      case SimLifecycle::Tick::TokenDead:
+        r = StepResult::TokenDead;
+        break;
+      case SimLifecycle::Tick::Nothing:
+        break;
+    }
     if (r == StepResult::Progress) continue;
     if (r == StepResult::TokenDead) {
       log.event("token_dead", {{"pending", num(queue.pending_count())}});

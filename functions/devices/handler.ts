@@ -6,15 +6,32 @@ import { ApiError, errorResponse, toApiError } from "../_shared/errors.ts";
 import { createStorageDriver } from "../_shared/storage/index.ts";
 import type { DevicesContext, RouteHandler } from "./context.ts";
 import { activate } from "./routes/activate.ts";
+import { deviceSettings } from "./routes/device-settings.ts";
+import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
+import { listDevices } from "./routes/list-devices.ts";
 import { pair } from "./routes/pair.ts";
+import { renameDevice } from "./routes/rename-device.ts";
+import { revokeDevice } from "./routes/revoke-device.ts";
+import { rotate } from "./routes/rotate.ts";
 import { uploadUrl } from "./routes/upload-url.ts";
 
+/** POST routes by name; `<id>/<action>` names the per-device user routes. */
 export const ROUTES: Record<string, RouteHandler> = {
   "pair": pair,
   "activate": activate,
   "upload-url": uploadUrl,
   "ingest": ingest,
+  "rotate": rotate,
+  "heartbeat": heartbeat,
+  "<id>/rename": renameDevice,
+  "<id>/revoke": revokeDevice,
+  "<id>/settings": deviceSettings,
+};
+
+/** GET routes: the bare `/devices` lists the caller's devices. */
+export const GET_ROUTES: Record<string, RouteHandler> = {
+  "": listDevices,
 };
 
 // Every header supabase-js sends: its own four (supabase-js src/cors.ts), the W3C trace
@@ -24,14 +41,20 @@ const CORS_HEADERS = {
   "access-control-allow-origin": "*",
   "access-control-allow-headers":
     "authorization, x-client-info, apikey, content-type, traceparent, tracestate, baggage, x-region, x-device-token",
-  "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
   "access-control-expose-headers": "Retry-After",
 };
 
-/** `/devices/pair`, `/functions/v1/devices/pair` → `pair`. */
+/**
+ * `/devices/pair`, `/functions/v1/devices/pair` → `pair`; `/devices` → `""`;
+ * `/devices/<anything>/rename` → `<id>/rename` (the route checks the id).
+ */
 export function routeName(pathname: string): string | undefined {
+  if (/(?:^|\/)devices\/?$/.test(pathname)) return "";
   const match = /(?:^|\/)devices\/([a-z-]+)\/?$/.exec(pathname);
-  return match?.[1];
+  if (match) return match[1];
+  const perDevice = /(?:^|\/)devices\/[^/]+\/([a-z-]+)\/?$/.exec(pathname);
+  return perDevice ? `<id>/${perDevice[1]}` : undefined;
 }
 
 export function createContext(config: Config): DevicesContext {
@@ -57,9 +80,13 @@ export function createDevicesHandler(ctx: DevicesContext): (req: Request) => Pro
       if (req.method === "OPTIONS") {
         response = new Response(null, { status: 204 });
       } else {
-        const route = name ? ROUTES[name] : undefined;
-        if (!route) throw new ApiError(404, "not_found", "No such route. Routes: " + Object.keys(ROUTES).join(", "));
-        if (req.method !== "POST") throw new ApiError(405, "method_not_allowed", "Use POST.");
+        const post = name !== undefined ? ROUTES[name] : undefined;
+        const get = name !== undefined ? GET_ROUTES[name] : undefined;
+        if (!post && !get) {
+          throw new ApiError(404, "not_found", "No such route. Routes: GET /devices, POST " + Object.keys(ROUTES).join(", "));
+        }
+        const route = req.method === "POST" ? post : req.method === "GET" ? get : undefined;
+        if (!route) throw new ApiError(405, "method_not_allowed", `Use ${post ? "POST" : "GET"}.`);
         response = await route(req, ctx);
       }
     } catch (err) {
@@ -70,7 +97,7 @@ export function createDevicesHandler(ctx: DevicesContext): (req: Request) => Pro
     for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     // One line per request; never bodies or headers (they carry tokens and codes).
     console.log(JSON.stringify({
-      route: name ?? null,
+      route: name === "" ? "list" : name ?? null,
       status: response.status,
       code: failure?.code,
       ms: Math.round(performance.now() - started),

@@ -59,13 +59,14 @@ export function certificateFailureReason(code: string, message: string, subject:
   }
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+/** One JSON request; "nothing answered" becomes a CliError with exit code 4. */
+export async function requestJson(method: "GET" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
   let response: Response;
   try {
     response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", ...headers },
-      body: JSON.stringify(body),
+      method,
+      headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
@@ -73,6 +74,8 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   }
   return { status: response.status, body: parseBody(await response.text()), headers: response.headers };
 }
+
+const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) => requestJson("POST", url, body, headers);
 
 /** A response body: parsed JSON, or the text itself when it is not JSON. */
 export function parseBody(text: string): unknown {

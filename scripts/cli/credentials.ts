@@ -14,6 +14,8 @@ const SessionSchema = z.object({
   /** ISO time the access token stops working, when known. */
   expires_at: z.string().optional(),
   email: z.string().optional(),
+  /** The project's anon key given at login: Supabase Auth wants it (as apikey) to refresh. */
+  anon_key: z.string().optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -28,7 +30,7 @@ export async function saveSession(session: Session, path = credentialsPath()): P
   await chmod(path, 0o600); // writeFile keeps the mode of an existing file
 }
 
-async function loadSession(path = credentialsPath()): Promise<Session | undefined> {
+export async function loadSession(path = credentialsPath()): Promise<Session | undefined> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, "utf8"));

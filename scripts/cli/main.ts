@@ -4,17 +4,21 @@ import { parseArgs } from "node:util";
 
 import { type Command, type CommandContext, COMMON_HELP, COMMON_OPTIONS } from "./command.ts";
 import { ca } from "./commands/ca.ts";
+import { devices } from "./commands/devices.ts";
 import { doctor } from "./commands/doctor.ts";
 import { flash } from "./commands/flash.ts";
 import { login, logout } from "./commands/login.ts";
 import { nvs } from "./commands/nvs.ts";
 import { pair } from "./commands/pair.ts";
+import { rename } from "./commands/rename.ts";
 import { render } from "./commands/render.ts";
+import { revoke } from "./commands/revoke.ts";
+import { pause, resume, settings } from "./commands/settings.ts";
 import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor];
+const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

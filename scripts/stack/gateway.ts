@@ -1,7 +1,8 @@
 // The local API gateway at SUPABASE_URL: `/functions/v1/<name>/…` is forwarded to the
 // function as `/<name>/…` (as Supabase's gateway does), and `/auth/v1/.well-known/jwks.json`
 // serves the local signing keys; `POST /auth/v1/token?grant_type=password` signs in users that
-// have a local password (Supabase Auth's password grant, nothing else of Auth).
+// have a local password and `?grant_type=refresh_token` renews their sessions (Supabase Auth's
+// two token grants, nothing else of Auth).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { PasswordSignIn } from "./auth.ts";
 import { forward, listenLocal, type LocalServer } from "./http-server.ts";
@@ -17,7 +18,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** GoTrue's error shape for the token endpoint. */
 const INVALID_CREDENTIALS = { error: "invalid_grant", error_description: "Invalid login credentials" };
 
-async function handlePasswordGrant(req: IncomingMessage, res: ServerResponse, signIn: PasswordSignIn): Promise<void> {
+async function handleTokenGrant(req: IncomingMessage, res: ServerResponse, signIn: PasswordSignIn, grantType: string): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -25,11 +26,18 @@ async function handlePasswordGrant(req: IncomingMessage, res: ServerResponse, si
     if (size > MAX_AUTH_BODY_BYTES) return sendJson(res, 413, { error: "request_too_large", error_description: "Request body too large" });
     chunks.push(chunk as Buffer);
   }
-  let body: { email?: unknown; password?: unknown };
+  let body: { email?: unknown; password?: unknown; refresh_token?: unknown };
   try {
     body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
     return sendJson(res, 400, { error: "invalid_request", error_description: "Could not parse request body as JSON" });
+  }
+  if (grantType === "refresh_token") {
+    if (typeof body?.refresh_token !== "string" || body.refresh_token === "") {
+      return sendJson(res, 400, { error: "invalid_request", error_description: "refresh_token required" });
+    }
+    const renewed = await signIn.refresh(body.refresh_token);
+    return sendJson(res, "access_token" in renewed ? 200 : 400, renewed);
   }
   if (typeof body?.email !== "string" || typeof body?.password !== "string") return sendJson(res, 400, INVALID_CREDENTIALS);
   const grant = await signIn.signIn(body.email, body.password);
@@ -51,11 +59,12 @@ export function startGateway(opts: {
     }
     const token = /^\/auth\/v1\/token\?(.*)$/.exec(path);
     if (token && opts.passwordSignIn) {
-      if (req.method !== "POST" || new URLSearchParams(token[1]).get("grant_type") !== "password") {
-        sendJson(res, 400, { error: "unsupported_grant_type", error_description: "Only grant_type=password is served locally" });
+      const grantType = new URLSearchParams(token[1]).get("grant_type") ?? "";
+      if (req.method !== "POST" || !["password", "refresh_token"].includes(grantType)) {
+        sendJson(res, 400, { error: "unsupported_grant_type", error_description: "Only grant_type=password and refresh_token are served locally" });
         return;
       }
-      handlePasswordGrant(req, res, opts.passwordSignIn).catch(() => {
+      handleTokenGrant(req, res, opts.passwordSignIn, grantType).catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: "Sign-in failed" });
       });
       return;

@@ -54,7 +54,7 @@ describe("render", () => {
     expect(r.code, r.stderr).toBe(0);
     const version = /\(config version ([0-9a-f]{8})\)/.exec(r.stdout)![1];
     expect(r.stdout).toBe(
-      `Rendered 57 files into build/lifelog_camera (config version ${version}).\n` +
+      `Rendered 67 files into build/lifelog_camera (config version ${version}).\n` +
         "Next: lifelog-devices flash build/lifelog_camera --port <serial port, e.g. /dev/ttyACM0>\n",
     );
     const header = await readFile(join(dir, "build/lifelog_camera/lifelog_config.h"), "utf8");

@@ -39,7 +39,10 @@ describe("routing", () => {
     expect(routeName("/devices/pair")).toBe("pair");
     expect(routeName("/functions/v1/devices/upload-url")).toBe("upload-url");
     expect(routeName("/devices/ingest/")).toBe("ingest");
-    expect(routeName("/devices")).toBeUndefined();
-    expect(routeName("/devices/../pair")).toBeUndefined();
+    expect(routeName("/devices")).toBe("");
+    expect(routeName("/functions/v1/devices/")).toBe("");
+    expect(routeName("/devices/0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77/rename")).toBe("<id>/rename");
+    expect(routeName("/devices/../pair")).toBe("<id>/pair"); // no such route: 404
+    expect(routeName("/devices/a/b/rename")).toBeUndefined();
   });
 });

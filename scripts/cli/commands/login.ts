@@ -55,6 +55,7 @@ Flags:
         refresh_token: grant.refresh_token,
         expires_at: grant.expires_in ? new Date(Date.now() + grant.expires_in * 1000).toISOString() : undefined,
         email: grant.user?.email ?? email,
+        anon_key: anonKey,
       };
     }
     const path = credentialsPath(env);

@@ -4,10 +4,10 @@ import QRCode from "qrcode";
 import { apiBaseFor, pairDevice } from "../api.ts";
 import type { Command } from "../command.ts";
 import { existingConfigText, loadConfigFile, updateConfigFile } from "../config-file.ts";
-import { credentialsPath, requireSession } from "../credentials.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { describePairing, pairingStatus, savePairingRecord } from "../pairing-record.ts";
 import { fetchRootCa, type RootCa } from "../root-ca.ts";
+import { activeSession } from "../session.ts";
 import { originOf } from "./ca.ts";
 
 const NEW_CONFIG_HEADER = [
@@ -57,9 +57,9 @@ Flags:
       accessToken = String(values.token);
       supabaseUrl ??= env.SUPABASE_URL;
     } else {
-      const session = await requireSession(credentialsPath(env));
-      accessToken = session.access_token;
-      supabaseUrl ??= session.supabase_url;
+      const session = await activeSession(env);
+      accessToken = session.accessToken;
+      supabaseUrl ??= session.supabaseUrl;
     }
     const apiBase = ((values["api-base"] as string | undefined) ?? (supabaseUrl ? apiBaseFor(supabaseUrl) : undefined))?.replace(/\/+$/, "");
     if (!apiBase) throw usageError("--api-base or --url is required with --token");

@@ -1,0 +1,19 @@
+// POST /devices/rotate (device token): a new token. The presented one keeps working until
+// the new one is first used, then it is refused with token_rotated.
+import { deviceTokenHashFrom, generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
+import { callDeviceApi } from "../../_shared/db.ts";
+import { jsonResponse } from "../../_shared/errors.ts";
+import type { RouteHandler } from "../context.ts";
+import { LIFECYCLE } from "../lifecycle.ts";
+
+export const rotate: RouteHandler = async (req, ctx) => {
+  const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
+  await req.body?.cancel();
+  const token = generateDeviceToken();
+  const newHash = await hashDeviceToken(token, ctx.config.tokenPepper);
+  const [row] = await callDeviceApi(() =>
+    ctx.sql<{ device_id: string }[]>`
+      select * from device_api.rotate_token(${tokenHash}, ${newHash}, ${LIFECYCLE.rotationsPerHour})`
+  );
+  return jsonResponse({ device_id: row.device_id, device_token: token }, 201);
+};
