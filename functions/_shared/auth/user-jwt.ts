@@ -3,6 +3,9 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { ApiError } from "../errors.ts";
 
+// auth.users ids are uuids; anything else would fail in the database as a 500.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface UserJwtSettings {
   supabaseUrl: string;
   /** JWKS JSON when injected; otherwise fetched from SUPABASE_URL/auth/v1/.well-known/jwks.json */
@@ -25,7 +28,8 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
   const legacyKey = settings.legacyJwtSecret
     ? new TextEncoder().encode(settings.legacyJwtSecret)
     : undefined;
-  const options = { issuer: authBase, audience: "authenticated" };
+  // Supabase Auth always sets exp and sub: a token without them is not one of its own.
+  const options = { issuer: authBase, audience: "authenticated", requiredClaims: ["exp", "sub"] };
 
   return async (req) => {
     const header = req.headers.get("authorization") ?? "";
@@ -42,7 +46,7 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
     } catch {
       throw new ApiError(401, "invalid_authorization", "The access token is invalid or has expired. Sign in again.");
     }
-    if (payload.role !== "authenticated" || typeof payload.sub !== "string") {
+    if (payload.role !== "authenticated" || typeof payload.sub !== "string" || !UUID.test(payload.sub)) {
       throw new ApiError(401, "invalid_authorization", "The access token does not belong to a signed-in user.");
     }
     return { userId: payload.sub, claims: payload };
