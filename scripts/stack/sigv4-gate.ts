@@ -137,11 +137,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
   });
 }
 
-function upstreamStatus(upstream: URL, method: string, path: string): Promise<number> {
+function upstreamHead(upstream: URL, path: string): Promise<{ status: number; length: number }> {
   return new Promise((resolve, reject) => {
-    httpRequest({ host: upstream.hostname, port: upstream.port, method, path }, (r) => {
+    httpRequest({ host: upstream.hostname, port: upstream.port, method: "HEAD", path }, (r) => {
       r.resume();
-      resolve(r.statusCode ?? 502);
+      resolve({ status: r.statusCode ?? 502, length: Number(r.headers["content-length"] ?? -1) });
     }).on("error", reject).end();
   });
 }
@@ -177,7 +177,7 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
       const digest = req.headers["x-amz-checksum-sha256"];
       const bad = checkSha256(body, Array.isArray(digest) ? digest.join(",") : digest);
       if (bad) return sendError(res, bad);
-      if (ifNoneMatch !== undefined && (await upstreamStatus(upstream, "HEAD", key)) === 200) {
+      if (ifNoneMatch !== undefined && (await upstreamHead(upstream, key)).status === 200) {
         return sendError(res, { status: 412, code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold" });
       }
       const headers = { ...req.headers, "content-length": String(body.length) };
@@ -209,6 +209,18 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
     }
     if (req.method === "PUT") {
       put(req, res).catch(() => res.destroy());
+      return;
+    }
+    if (req.method === "GET" && req.headers.range) {
+      // s3rver answers a range of an empty object with a 206 that promises a byte and
+      // sends none; S3 answers 416 InvalidRange (any range of an empty object is unsatisfiable).
+      upstreamHead(upstream, (req.url ?? "/").split("?", 1)[0]).then((head) => {
+        if (head.status === 200 && head.length === 0) {
+          req.resume();
+          return sendError(res, { status: 416, code: "InvalidRange", message: "The requested range is not satisfiable" });
+        }
+        forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());
+      }, () => res.destroy());
       return;
     }
     forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());

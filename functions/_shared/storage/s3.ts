@@ -51,6 +51,9 @@ export async function presignUrl(
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html),
 // 400 BadDigest when the body differs from x-amz-checksum-sha256, 403 when a signed
 // header (Content-Length, Content-Type, the checksum) differs from what was signed.
+// A store that stops answering becomes a 503, not a request that hangs.
+const STORAGE_TIMEOUT_MS = 10_000;
+
 export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver {
   const client = new AwsClient({
     accessKeyId: settings.accessKeyId,
@@ -60,8 +63,9 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
   });
   const unavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
   const signed = async (method: string, objectKey: string, headers: Record<string, string> = {}) =>
-    fetch(await presignUrl(client, objectUrl(settings, objectKey), method, 60, headers, clock()), { method, headers })
-      .catch(() => { throw unavailable(); });
+    fetch(await presignUrl(client, objectUrl(settings, objectKey), method, 60, headers, clock()), {
+      method, headers, signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    }).catch(() => { throw unavailable(); });
 
   return {
     name: "s3",
