@@ -253,15 +253,15 @@ begin
                           null::bigint, null::text;
       return;
     end if;
+    -- What the first ask declared is fixed: an ask that declares something else is another photo.
     if v_reservation.content_type <> p_content_type
-       or (p_size is not null and v_reservation.declared_size is not null and v_reservation.declared_size <> p_size)
-       or (p_sha256 is not null and v_reservation.sha256 is not null and v_reservation.sha256 <> p_sha256) then
+       or (p_size is not null and v_reservation.declared_size is distinct from p_size)
+       or (p_sha256 is not null and v_reservation.sha256 is distinct from p_sha256) then
       perform device_api.fail(409, 'seq_conflict',
         format('Seq %s was reserved for another photo (type, size or checksum differ).', p_seq));
     end if;
     update public.device_upload_reservations r
-       set declared_size = coalesce(r.declared_size, p_size), sha256 = coalesce(r.sha256, p_sha256),
-           signed_until = greatest(r.signed_until, now() + make_interval(secs => p_url_ttl_seconds))
+       set signed_until = greatest(r.signed_until, now() + make_interval(secs => p_url_ttl_seconds))
      where r.id = v_reservation.id
     returning * into v_reservation;
     return query select 'reserved'::text, v_device.id, v_reservation.object_key, null::uuid,
