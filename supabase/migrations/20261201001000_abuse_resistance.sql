@@ -95,6 +95,10 @@ alter table public.device_pairing_codes
   add column failed_guesses integer not null default 0 check (failed_guesses >= 0);
 create index device_pairing_codes_live_prefix_idx on public.device_pairing_codes (lookup_prefix)
   where used_at is null;
+-- Codes issued before this migration have no prefix, so wrong guesses at them could not be
+-- counted: they end now (their owners pair again).
+update public.device_pairing_codes set expires_at = greatest(created_at + interval '1 second', now())
+ where used_at is null and expires_at > now();
 
 alter table public.device_upload_reservations
   -- what the upload was signed for: the store refuses other bytes where it can
