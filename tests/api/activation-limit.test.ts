@@ -28,9 +28,13 @@ const defaults = loadConfig({
   DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
 });
 
-/** As if `seconds` had passed for every rate-limit window (each slot moves back). */
-const letTimePass = (seconds: number) =>
-  sql`update device_api.rate_limit_windows set window_start = window_start - make_interval(secs => ${seconds})`;
+/** As if `seconds` had passed for every rate-limit window (each slot moves back). Two steps,
+ *  through a far-away time, so no row takes a start another still holds (primary key). */
+const letTimePass = async (seconds: number) => {
+  await sql`update device_api.rate_limit_windows set window_start = window_start - interval '100 years'`;
+  await sql`update device_api.rate_limit_windows
+               set window_start = window_start + interval '100 years' - make_interval(secs => ${seconds})`;
+};
 
 async function activate(code: string): Promise<number> {
   const r = await fetch(`${own.info.api_base}/devices/activate`, {
