@@ -49,8 +49,8 @@ echo "$TARGET"
 UPLOAD_URL=$(echo "$TARGET" | field upload_url)
 OBJECT_KEY=$(echo "$TARGET" | field object_key)
 
-echo "## 4 PUT the photo bytes to the signed URL"
-curl -sS -X PUT "$UPLOAD_URL" -H "Content-Type: image/jpeg" --data-binary "@$PHOTO" \\
+echo "## 4 PUT the photo bytes to the signed URL, with the upload_headers it was signed for"
+curl -sS -X PUT "$UPLOAD_URL" -H "Content-Type: image/jpeg" -H "If-None-Match: *" --data-binary "@$PHOTO" \\
   -o /dev/null -w '{"put_status":%{http_code}}\\n'
 
 echo "## 5 ingest (idempotent)"

@@ -83,6 +83,44 @@ TEST(upload_duplicate_counts_as_done) {
   CHECK_EQ(rig.queue->pending_count(), 0u);
 }
 
+TEST(upload_url_409_already_ingested_counts_as_done) {
+  Rig rig;
+  CHECK(rig.capture());
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back(
+      {"upload-url", reply(409, "{\"error\":{\"code\":\"already_ingested\",\"message\":\"m\",\"item_id\":\"i\"}}")});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("duplicate"), 1u);
+  CHECK_EQ(rig.events.count("quarantined"), 0u);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+  CHECK_EQ(rig.queue->failed_count(), 0u);
+  CHECK_EQ(rig.backend.storage.log.size(), 1u);  // only the second photo was PUT
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_put_412_already_stored_goes_on_to_ingest) {
+  Rig rig;
+  CHECK(rig.capture());
+  rig.backend.overrides.push_back({"PUT", reply(412, "<Error><Code>PreconditionFailed</Code></Error>")});
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.events.count("retry"), 0u);
+  CHECK_EQ(rig.events.count("quarantined"), 0u);
+  // straight from the refused PUT to the ingest (this fake store has no object, so the
+  // ingest answers object_missing and the photo is sent again)
+  CHECK(rig.backend.api.log.size() >= 2u);
+  CHECK(rig.backend.api.log[1].path.find("/ingest") != std::string::npos);
+  CHECK_EQ(rig.backend.ingested.size(), 1u);
+}
+
+TEST(upload_url_carries_the_photo_sha256) {
+  Rig rig;
+  ManifestRecord rec;
+  CHECK(rig.capture(&rec));
+  CHECK(rig.drain() == StepResult::Idle);
+  JsonDoc first(cJSON_Parse(rig.backend.api.log[0].body.c_str()));
+  CHECK_STR(json_string(first.get(), "sha256"), rec.sha256);
+}
+
 TEST(upload_object_missing_sends_bytes_again) {
   Rig rig;
   CHECK(rig.capture());

@@ -24,12 +24,21 @@ const EnvSchema = z.object({
   DEVICE_TOKEN_PEPPER: z.string().min(32, "DEVICE_TOKEN_PEPPER must be at least 32 characters"),
   DEVICE_STORAGE_DRIVER: z.enum(["supabase", "s3"]).default("supabase"),
   DEVICE_STORAGE_BUCKET: z.string().min(3).default("device-photos"),
-  DEVICE_UPLOAD_TTL_SECONDS: positiveInt(900),
+  // Life of an upload URL (s3 driver): storage writes end this long after a revoke.
+  DEVICE_UPLOAD_TTL_SECONDS: positiveInt(300),
   DEVICE_MAX_PHOTO_BYTES: positiveInt(10 * 1024 * 1024),
   DEVICE_PAIRING_TTL_SECONDS: positiveInt(600),
   DEVICE_PAIRINGS_PER_HOUR: positiveInt(20),
-  // Failed activations allowed per pairing-code lifetime (see README: guessing bound).
+  // Wrong guesses one pairing code takes in its life (see README: guessing bound).
   DEVICE_ACTIVATION_FAILURES: positiveInt(5),
+  // Failed activations of all clients together per minute: protects the database only.
+  DEVICE_ACTIVATION_FAILURES_PER_MINUTE: positiveInt(600),
+  // Requests per minute to each device route, per device and per account (all its devices).
+  DEVICE_REQUESTS_PER_MINUTE: positiveInt(300),
+  DEVICE_ACCOUNT_REQUESTS_PER_MINUTE: positiveInt(1200),
+  // Uploads reserved and not ingested a device may hold, and how long until the sweeper takes them.
+  DEVICE_MAX_OUTSTANDING_UPLOADS: positiveInt(32),
+  DEVICE_RESERVATION_TTL_SECONDS: positiveInt(24 * 60 * 60),
   S3_ENDPOINT: optional,
   // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
   S3_PUBLIC_ENDPOINT: optional,
@@ -60,7 +69,11 @@ export interface Config {
   maxPhotoBytes: number;
   pairingTtlSeconds: number;
   pairingsPerHour: number;
-  activationFailuresPerWindow: number;
+  activationFailuresPerCode: number;
+  activationFailuresPerMinute: number;
+  requestsPerMinute: { device: number; account: number };
+  maxOutstandingUploads: number;
+  reservationTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +137,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxPhotoBytes: e.DEVICE_MAX_PHOTO_BYTES,
     pairingTtlSeconds: e.DEVICE_PAIRING_TTL_SECONDS,
     pairingsPerHour: e.DEVICE_PAIRINGS_PER_HOUR,
-    activationFailuresPerWindow: e.DEVICE_ACTIVATION_FAILURES,
+    activationFailuresPerCode: e.DEVICE_ACTIVATION_FAILURES,
+    activationFailuresPerMinute: e.DEVICE_ACTIVATION_FAILURES_PER_MINUTE,
+    requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
+    maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
+    reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
   };
 }

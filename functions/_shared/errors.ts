@@ -4,7 +4,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly extra: { retryAfterSeconds?: number; details?: unknown } = {},
+    // body: more machine-readable fields of the error object (e.g. item_id)
+    readonly extra: { retryAfterSeconds?: number; details?: unknown; body?: Record<string, unknown> } = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -12,7 +13,7 @@ export class ApiError extends Error {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details?: unknown; [field: string]: unknown };
 }
 
 export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
@@ -23,7 +24,7 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
 }
 
 export function errorResponse(err: ApiError, headers: HeadersInit = {}): Response {
-  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  const body: ErrorBody = { error: { ...err.extra.body, code: err.code, message: err.message } };
   if (err.extra.details !== undefined) body.error.details = err.extra.details;
   const h = new Headers(headers);
   if (err.extra.retryAfterSeconds !== undefined) {

@@ -34,10 +34,38 @@ function tooLarge(limit: number): ApiError {
   return new ApiError(413, "payload_too_large", `The request body is larger than ${limit} bytes.`);
 }
 
-function describeIssues(issues: z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
-    .join("; ");
+type Issue = { path: string; message: string };
+
+// Postgres text and jsonb cannot hold U+0000 or an unpaired UTF-16 surrogate (they
+// would fail in the database as a 500), and a "__proto__" key would be dropped
+// silently by the object it is copied into: all three are refused where they arrive.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(s: string): string | null {
+  if (s.includes("\u0000")) return "must not contain NUL (U+0000)";
+  if (LONE_SURROGATE.test(s)) return "must not contain an unpaired surrogate";
+  return null;
+}
+
+function findUnstorable(value: unknown, path: string[], out: Issue[]): void {
+  if (out.length >= 10) return;
+  if (typeof value === "string") {
+    const why = unstorable(value);
+    if (why) out.push({ path: path.join("."), message: why });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => findUnstorable(v, [...path, String(i)], out));
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const why = k === "__proto__" ? "\"__proto__\" is not allowed as a key" : unstorable(k);
+      if (why) out.push({ path: [...path, k === "__proto__" ? k : "(key)"].join("."), message: `key ${why}` });
+      findUnstorable(v, [...path, k], out);
+    }
+  }
+}
+
+function invalidRequest(issues: Issue[]): ApiError {
+  return new ApiError(400, "invalid_request",
+    issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "), { details: issues });
 }
 
 /** The validated body, or a 400/413/415 ApiError that says exactly what is wrong. */
@@ -53,11 +81,12 @@ export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S)
   } catch {
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
   }
+  const unsafe: Issue[] = [];
+  findUnstorable(data, [], unsafe);
+  if (unsafe.length) throw invalidRequest(unsafe);
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    throw new ApiError(400, "invalid_request", describeIssues(parsed.error.issues), {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    });
+    throw invalidRequest(parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
   }
   return parsed.data;
 }

@@ -1,9 +1,11 @@
 // A gate in front of the local object store that does what s3rver does not: verify
-// SigV4 presigned URLs (signature, scope, expiry) before anything reaches storage.
-// Written independently of the signer (node:crypto here, aws4fetch there); both are
-// checked against AWS's published presigned-URL example.
+// SigV4 presigned URLs (signature, scope, expiry, every x-amz-* header signed) before
+// anything reaches storage, and, on PUT, what S3 itself checks: the body against a
+// sent x-amz-checksum-sha256 and If-None-Match: * against an existing key. Written
+// independently of the signer (node:crypto here, aws4fetch there); both are checked
+// against AWS's published presigned-URL example.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { forward, listenLocal } from "./http-server.ts";
 
 export interface PresignedRequest {
@@ -15,6 +17,13 @@ export interface PresignedRequest {
 }
 
 export type Verdict = { ok: true } | { ok: false; code: "AccessDenied" | "SignatureDoesNotMatch"; reason: string };
+
+/** An S3 error answer: status, S3's error code, message. */
+export interface S3Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
 
 const rfc3986 = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -44,6 +53,10 @@ export function verifyPresigned(req: PresignedRequest, secrets: Record<string, s
 
   const signedHeaders = (params.get("X-Amz-SignedHeaders") ?? "").split(";");
   if (!signedHeaders.includes("host")) return deny("host is not signed");
+  // S3 refuses x-amz-* request headers that the signature does not cover
+  // (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
+  const unsigned = Object.keys(req.headers).filter((h) => h.toLowerCase().startsWith("x-amz-") && !signedHeaders.includes(h.toLowerCase()));
+  if (unsigned.length) return deny(`There were headers present in the request which were not signed: ${unsigned.join(", ")}`);
   const headerValue = (name: string) => {
     const v = name === "host" ? req.host : req.headers[name];
     return (Array.isArray(v) ? v.join(",") : v ?? "").trim().replace(/\s+/g, " ");
@@ -73,14 +86,117 @@ export function verifyPresigned(req: PresignedRequest, secrets: Record<string, s
   return { ok: true };
 }
 
+// The largest body the gate holds in memory to check it (S3's own PUT limit is 5 GB:
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html).
+export const GATE_MAX_PUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What S3 answers a PUT whose body differs from its x-amz-checksum-sha256 (base64 of
+ * the SHA-256): 400 BadDigest; a value that is not a SHA-256 is 400 InvalidRequest
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). Pure.
+ */
+export function checkSha256(body: Buffer, declared: string | undefined): S3Refusal | null {
+  if (declared === undefined) return null;
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(declared)) {
+    return { status: 400, code: "InvalidRequest", message: "Value for x-amz-checksum-sha256 header is invalid." };
+  }
+  const actual = createHash("sha256").update(body).digest("base64");
+  if (actual !== declared) {
+    return { status: 400, code: "BadDigest", message: "The SHA256 you specified did not match the calculated checksum." };
+  }
+  return null;
+}
+
 export interface SigV4GateHandle {
   endpoint: string;
   stop(): Promise<void>;
 }
 
-/** Listens on `port`; verified requests are streamed to the store at `upstream`. */
+function sendError(res: ServerResponse, e: S3Refusal): void {
+  res.writeHead(e.status, { "content-type": "application/xml", connection: "close" }).end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${e.code}</Code><Message>${e.message}</Message></Error>`,
+  );
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "aborted"> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    req.on("data", (c: Buffer) => {
+      total += c.length;
+      if (total > limit) {
+        req.destroy();
+        resolve("too_large");
+      } else {
+        chunks.push(c);
+      }
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("aborted", () => resolve("aborted"));
+    req.on("error", () => resolve("aborted"));
+  });
+}
+
+function upstreamHead(upstream: URL, path: string): Promise<{ status: number; length: number }> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: upstream.hostname, port: upstream.port, method: "HEAD", path }, (r) => {
+      r.resume();
+      resolve({ status: r.statusCode ?? 502, length: Number(r.headers["content-length"] ?? -1) });
+    }).on("error", reject).end();
+  });
+}
+
+/** Listens on `port`; verified requests go on to the store at `upstream`. */
 export function startSigV4Gate(opts: { port: number; upstream: string; secrets: Record<string, string> }): Promise<SigV4GateHandle> {
   const upstream = new URL(opts.upstream);
+  // Keys with a conditional PUT in flight: a second one is S3's 409 ConditionalRequestConflict.
+  const conditionalPuts = new Set<string>();
+
+  async function put(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? "/";
+    const key = path.split("?", 1)[0];
+    const ifNoneMatch = req.headers["if-none-match"];
+    if (ifNoneMatch !== undefined) {
+      if (ifNoneMatch !== "*") {
+        req.resume();
+        return sendError(res, { status: 501, code: "NotImplemented", message: "If-None-Match supports only *." });
+      }
+      if (conditionalPuts.has(key)) {
+        req.resume();
+        return sendError(res, { status: 409, code: "ConditionalRequestConflict", message: "A conflicting conditional operation is in progress." });
+      }
+      conditionalPuts.add(key);
+    }
+    try {
+      // Like S3, nothing is stored unless the whole body arrived and checks out.
+      const body = await readBody(req, GATE_MAX_PUT_BYTES);
+      if (body === "aborted") return void res.destroy();
+      if (body === "too_large") {
+        return sendError(res, { status: 400, code: "EntityTooLarge", message: "The local gate holds at most 64 MiB." });
+      }
+      const digest = req.headers["x-amz-checksum-sha256"];
+      const bad = checkSha256(body, Array.isArray(digest) ? digest.join(",") : digest);
+      if (bad) return sendError(res, bad);
+      if (ifNoneMatch !== undefined && (await upstreamHead(upstream, key)).status === 200) {
+        return sendError(res, { status: 412, code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold" });
+      }
+      const headers = { ...req.headers, "content-length": String(body.length) };
+      delete headers["if-none-match"]; // s3rver does not know conditional writes; checked above
+      delete headers["transfer-encoding"];
+      await new Promise<void>((resolve) => {
+        const proxied = httpRequest({ host: upstream.hostname, port: upstream.port, method: "PUT", path, headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          up.on("end", resolve);
+        });
+        proxied.on("error", () => { res.destroy(); resolve(); });
+        proxied.end(body);
+      });
+    } finally {
+      if (ifNoneMatch !== undefined) conditionalPuts.delete(key);
+    }
+  }
+
   const server: Server = createServer((req, res) => {
     const verdict = verifyPresigned(
       { method: req.method ?? "GET", url: req.url ?? "/", host: req.headers.host ?? "", headers: req.headers },
@@ -89,9 +205,22 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
     );
     if (!verdict.ok) {
       req.resume();
-      res.writeHead(403, { "content-type": "application/xml", connection: "close" }).end(
-        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${verdict.code}</Code><Message>${verdict.reason}</Message></Error>`,
-      );
+      return sendError(res, { status: 403, code: verdict.code, message: verdict.reason });
+    }
+    if (req.method === "PUT") {
+      put(req, res).catch(() => res.destroy());
+      return;
+    }
+    if (req.method === "GET" && req.headers.range) {
+      // s3rver answers a range of an empty object with a 206 that promises a byte and
+      // sends none; S3 answers 416 InvalidRange (any range of an empty object is unsatisfiable).
+      upstreamHead(upstream, (req.url ?? "/").split("?", 1)[0]).then((head) => {
+        if (head.status === 200 && head.length === 0) {
+          req.resume();
+          return sendError(res, { status: 416, code: "InvalidRange", message: "The requested range is not satisfiable" });
+        }
+        forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());
+      }, () => res.destroy());
       return;
     }
     forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());

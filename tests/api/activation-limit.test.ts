@@ -1,9 +1,12 @@
-// The guessing bound: with the default settings a pairing code survives at most 5
-// failed activations during its 10-minute life (5 / 20^8 < 2^-32). Runs its own
-// stack so that the default limit is in force.
+// The guessing bound and the rate limits' windows, with the default settings (this file
+// runs its own stack). A wrong pairing code counts against the live pairings whose first
+// letters it shares, for their whole life: no window edge to guess across, and nobody
+// can hold back the activations of pairings whose letters they do not know.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PAIRING_ALPHABET, PAIRING_CODE_LENGTH } from "../../functions/_shared/auth/pairing-code.ts";
+import {
+  normalizePairingCode, PAIRING_ALPHABET, PAIRING_CODE_LENGTH, PAIRING_LOOKUP_PREFIX_LENGTH,
+} from "../../functions/_shared/auth/pairing-code.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
@@ -20,68 +23,136 @@ afterAll(async () => {
   await own?.stop();
 });
 
-/** Moves every rate-limit window an hour back: the next request starts a fresh one. */
-const startNewWindow = () => sql`update device_api.rate_limit_windows set window_start = window_start - interval '1 hour'`;
+const defaults = loadConfig({
+  SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32),
+  DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
+});
 
-const activate = (code: string) =>
-  fetch(`${own.info.api_base}/devices/activate`, {
+/** As if `seconds` had passed for every rate-limit window (each slot moves back). Two steps,
+ *  through a far-away time, so no row takes a start another still holds (primary key). */
+const letTimePass = async (seconds: number) => {
+  await sql`update device_api.rate_limit_windows set window_start = window_start - interval '100 years'`;
+  await sql`update device_api.rate_limit_windows
+               set window_start = window_start + interval '100 years' - make_interval(secs => ${seconds})`;
+};
+
+async function activate(code: string): Promise<number> {
+  const r = await fetch(`${own.info.api_base}/devices/activate`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ pairing_code: code }),
   });
+  await r.body?.cancel();
+  return r.status;
+}
 
-describe("activation guessing limit", () => {
-  it("allows 5 failed guesses per window across all clients, then answers 429 with Retry-After, even for a right code", async () => {
-    const { pairing_code } = await pairDevice(own.info.api_base, own.info.user_access_token);
-    // The bound the defaults give: failures allowed in a code's life over the codes there are.
-    const defaults = loadConfig({
-      SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32),
-      DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
-    });
-    expect(defaults.activationFailuresPerWindow).toBe(5);
-    expect(defaults.pairingTtlSeconds).toBe(600);
-    expect(defaults.activationFailuresPerWindow / PAIRING_ALPHABET.length ** PAIRING_CODE_LENGTH).toBeLessThan(2 ** -32);
+/** A wrong code: the same first letters as `code` when `samePrefix`, other ones otherwise. */
+function wrongCode(code: string, samePrefix: boolean, i: number): string {
+  const right = normalizePairingCode(code)!;
+  const k = PAIRING_LOOKUP_PREFIX_LENGTH;
+  const letter = (n: number) => PAIRING_ALPHABET[n % PAIRING_ALPHABET.length];
+  let prefix = right.slice(0, k);
+  if (!samePrefix) prefix = letter(PAIRING_ALPHABET.indexOf(right[0]) + 1 + (i % 19)) + letter(i);
+  let rest = Array.from({ length: PAIRING_CODE_LENGTH - k }, (_, j) => letter(i * 7 + j * 3)).join("");
+  if (prefix + rest === right) rest = rest.split("").reverse().join("") + "";
+  return prefix + rest === right ? prefix + letter(1).repeat(rest.length) : prefix + rest;
+}
 
-    for (let i = 0; i < 5; i++) {
-      const r = await activate("ZZZZ-ZZZZ");
-      expect(r.status).toBe(404);
+const pairFor = async () => (await pairDevice(own.info.api_base, (await own.createUser()).accessToken)).pairing_code;
+
+describe("activation guessing bound", () => {
+  it("a code takes at most DEVICE_ACTIVATION_FAILURES guesses in its life, also across window edges", async () => {
+    expect(defaults.activationFailuresPerCode).toBe(5);
+    // Wrong guesses with the code's letters before the right one; time passes in between
+    // so that every rate-limit window starts anew halfway.
+    const outcome: Record<number, number> = {};
+    for (let wrong = 0; wrong <= defaults.activationFailuresPerCode + 1; wrong++) {
+      const code = await pairFor();
+      for (let i = 0; i < wrong; i++) {
+        if (i === Math.floor(wrong / 2)) await letTimePass(3600);
+        expect(await activate(wrongCode(code, true, i))).toBe(404);
+      }
+      outcome[wrong] = await activate(code);
     }
-    const limited = await activate(pairing_code);
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(600);
-    expect(await limited.json()).toMatchObject({ error: { code: "rate_limited" } });
-
-    // A new window opens: the code (still valid) works again.
-    await startNewWindow();
-    expect((await activate(pairing_code)).status).toBe(201);
+    const survived = Object.entries(outcome).filter(([, s]) => s === 201).map(([w]) => Number(w));
+    const lockedFrom = Math.min(...Object.entries(outcome).filter(([, s]) => s !== 201).map(([w]) => Number(w)));
+    expect(survived).toEqual(Array.from({ length: lockedFrom }, (_, i) => i)); // every count below the limit works
+    expect(outcome[lockedFrom]).toBe(410);
+    // The guesses a code can take: the wrong ones it survives plus the one that may be right.
+    const guessesPerLife = lockedFrom;
+    expect(guessesPerLife).toBe(defaults.activationFailuresPerCode);
+    const secretSpace = PAIRING_ALPHABET.length ** (PAIRING_CODE_LENGTH - PAIRING_LOOKUP_PREFIX_LENGTH);
+    const bound = guessesPerLife / secretSpace;
+    console.log(`guessing bound: a pairing code takes at most ${guessesPerLife} guesses in its life; ` +
+      `P(guessed) <= ${guessesPerLife}/${secretSpace} = ${bound.toExponential(3)} = 2^${Math.log2(bound).toFixed(2)}`);
+    expect(bound).toBeLessThan(2 ** -23);
   });
 
-  it("holds under concurrent guessing: of 30 simultaneous wrong codes, 5 are looked up and 25 refused", async () => {
-    await startNewWindow();
-    const statuses = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
-      const r = await activate("ZZZZ-ZZZZ");
-      await r.body?.cancel();
-      return r.status;
-    }));
-    expect(statuses.filter((s) => s === 404)).toHaveLength(5);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+  it("the locked code answers 410 pairing_code_locked, and stays unused", async () => {
+    const code = await pairFor();
+    for (let i = 0; i < defaults.activationFailuresPerCode; i++) await activate(wrongCode(code, true, i));
+    const r = await fetch(`${own.info.api_base}/devices/activate`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pairing_code: code }),
+    });
+    expect(r.status).toBe(410);
+    expect(await r.json()).toMatchObject({ error: { code: "pairing_code_locked" } });
+    const [row] = await sql`select used_at, failed_guesses from public.device_pairing_codes where failed_guesses >= 5 order by created_at desc limit 1`;
+    expect(row.used_at).toBeNull();
   });
 
-  it("limits pairing requests per user and hour, also when they arrive at once", async () => {
+  it("holds under concurrent guessing: 30 simultaneous wrong codes with its letters all count", async () => {
+    const code = await pairFor();
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => activate(wrongCode(code, true, i))));
+    expect(statuses.every((s) => s === 404)).toBe(true);
+    expect(await activate(code)).toBe(410);
+  });
+
+  it("no anonymous client holds back others: 100 wrong codes with other letters leave the owner's code working", async () => {
+    const code = await pairFor();
+    const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => activate(wrongCode(code, false, i))));
+    expect(statuses.every((s) => s === 404)).toBe(true);
+    expect(await activate(code)).toBe(201);
+  });
+});
+
+describe("sliding windows", () => {
+  it("pairing: 20 an hour, and 59 minutes later still none, whatever the clock says; after the hour, again", async () => {
     const { user, accessToken } = await own.createUser();
-    const statuses = await Promise.all(Array.from({ length: 26 }, async () => {
+    const pair = async () => {
       const r = await fetch(`${own.info.api_base}/devices/pair`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
-        body: "{}",
+        method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` }, body: "{}",
       });
       await r.body?.cancel();
-      return r.status;
-    }));
-    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+      return { status: r.status, retryAfter: Number(r.headers.get("retry-after")) };
+    };
+    const first = await Promise.all(Array.from({ length: 26 }, pair));
+    expect(first.filter((r) => r.status === 201)).toHaveLength(defaults.pairingsPerHour);
+    expect(first.filter((r) => r.status === 429)).toHaveLength(6);
+    await letTimePass(59 * 60); // an aligned hour would have begun by now; a sliding one has not
+    const late = await pair();
+    expect(late.status).toBe(429);
+    expect(late.retryAfter).toBeGreaterThan(0);
+    expect(late.retryAfter).toBeLessThanOrEqual(7 * 60); // the window and one slot (6 min) after the hits
+    await letTimePass(late.retryAfter);
+    expect((await pair()).status).toBe(201);
     const [{ n }] = await sql`select count(*)::int as n from public.devices where user_id = ${user.id}`;
-    expect(n).toBe(20);
+    expect(n).toBe(defaults.pairingsPerHour + 1);
+  });
+
+  it("no interval of a window's length ever holds more than the limit (SQL limiter, hits spread over slots)", async () => {
+    // 12 hits allowed per 600 s; hits arrive in 13 rounds 55 s apart (time moved by hand).
+    const allowed: number[] = [];
+    for (let round = 0; round < 13; round++) {
+      for (let i = 0; i < 3; i++) {
+        const ok = await sql`select device_api.take_rate_limit('test:spread', 12, 600, 'tests')`
+          .then(() => true, (e) => { expect(e.code).toBe("LD429"); return false; });
+        if (ok) allowed.push(round * 55);
+      }
+      await letTimePass(55);
+    }
+    for (const start of allowed) {
+      expect(allowed.filter((t) => t >= start && t < start + 600).length).toBeLessThanOrEqual(12);
+    }
+    expect(allowed.length).toBeGreaterThan(12); // it does let hits through again as the window slides
   });
 });

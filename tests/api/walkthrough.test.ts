@@ -31,7 +31,7 @@ describe("curl walkthrough", () => {
     expect(steps[2].device_id).toBe(steps[1].device_id);
     expect(stdout).not.toMatch(/devtok_[0-9A-Za-z]{38}/); // the token is never printed
     const deviceId = steps[1].device_id as string;
-    expect(steps[3].object_key).toMatch(new RegExp(`^devices/${deviceId}/\\d{4}/\\d{2}/\\d{2}/123-2026-11-26T10-15-30Z_000123\\.jpg$`));
+    expect(steps[3].object_key).toMatch(new RegExp(`^devices/${deviceId}/\\d{4}/\\d{2}/\\d{2}/123-[0-9a-f]{8}-2026-11-26T10-15-30Z_000123\\.jpg$`));
     expect(steps[4].put_status).toBe(200);
     expect(steps[5]).toMatchObject({ status: "queued" });
     expect(steps[6]).toEqual({ status: "duplicate", item_id: steps[5].item_id });

@@ -1,6 +1,7 @@
 // The SigV4 presigner against AWS's published example (S3 docs, "Authenticating
 // Requests: Using Query Parameters", example presigned GET of examplebucket/test.txt).
 // The local object store (s3rver) does not check signatures, so this is what proves them.
+import { createHash } from "node:crypto";
 import { AwsClient } from "aws4fetch";
 import { describe, expect, it } from "vitest";
 import { createS3Driver, encodeKeyPath, presignUrl } from "../../functions/_shared/storage/s3.ts";
@@ -37,17 +38,26 @@ describe("S3 SigV4 presigning", () => {
     expect(await sig("test.txt", "GET", new Date("2013-05-24T00:00:01Z"))).not.toBe(base);
   });
 
-  it("signs the Content-Type the device must send with its PUT, and splits the URL for sockets", async () => {
+  it("signs Content-Type, If-None-Match, Content-Length and the checksum into the PUT, and splits the URL for sockets", async () => {
     const driver = createS3Driver({
       endpoint: "http://127.0.0.1:9000", region: "us-east-1", bucket: "photos",
-      accessKeyId: "k", secretAccessKey: "s", uploadTtlSeconds: 900,
+      accessKeyId: "k", secretAccessKey: "s", uploadTtlSeconds: 300,
     }, () => new Date("2026-01-01T00:00:00Z"));
-    const target = await driver.createUploadTarget("devices/abc/2026/01/01/7-a b.jpg", "image/jpeg");
+    const sha256 = createHash("sha256").update("photo").digest("hex");
+    const target = await driver.createUploadTarget("devices/abc/2026/01/01/7-a b.jpg",
+      { contentType: "image/jpeg", size: 5, sha256 });
     const url = new URL(target.url);
     expect(url.pathname).toBe("/photos/devices/abc/2026/01/01/7-a%20b.jpg");
-    expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("content-type;host");
-    expect(target.headers).toEqual({ "Content-Type": "image/jpeg" });
-    expect(target.expiresAt.toISOString()).toBe("2026-01-01T00:15:00.000Z");
+    expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("content-length;content-type;host;if-none-match;x-amz-checksum-sha256");
+    // Content-Length is signed but not listed: the device's HTTP client sends it with every body.
+    expect(target.headers).toEqual({
+      "Content-Type": "image/jpeg",
+      "If-None-Match": "*",
+      "x-amz-checksum-sha256": createHash("sha256").update("photo").digest("base64"),
+    });
+    expect(target.expiresAt.toISOString()).toBe("2026-01-01T00:05:00.000Z");
+    const bare = await driver.createUploadTarget("devices/abc/k.jpg", { contentType: "image/jpeg" });
+    expect(new URL(bare.url).searchParams.get("X-Amz-SignedHeaders")).toBe("content-type;host;if-none-match");
     const split = splitUploadUrl(target.url);
     expect(split.host).toBe("127.0.0.1");
     expect(split.port).toBe(9000);

@@ -1,7 +1,8 @@
 // The local object store's signature gate: AWS's published example must pass, and any
 // change to what was signed (path, method, host, signed header, time) must not.
 import { describe, expect, it } from "vitest";
-import { verifyPresigned } from "../../scripts/stack/sigv4-gate.ts";
+import { createHash } from "node:crypto";
+import { checkSha256, verifyPresigned } from "../../scripts/stack/sigv4-gate.ts";
 import { activatedDevice, deviceHeaders, fakeJpeg, post, stack, type UploadTargetBody } from "../support/stack.ts";
 
 const AWS_EXAMPLE_URL = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256" +
@@ -24,6 +25,21 @@ describe("SigV4 gate (pure verifier)", () => {
     expect(verifyPresigned(example, { AKIAIOSFODNN7EXAMPLE: "other" }, during).ok).toBe(false);
     expect(verifyPresigned(example, secrets, new Date("2013-05-25T00:00:01Z"))).toMatchObject({ ok: false, reason: "request has expired" });
     expect(verifyPresigned({ ...example, url: "/test.txt" }, secrets, during).ok).toBe(false);
+  });
+});
+
+describe("SigV4 gate: what S3 checks besides the signature", () => {
+  it("refuses x-amz-* headers the signature does not cover", () => {
+    const v = verifyPresigned({ ...example, headers: { "x-amz-checksum-sha256": "x" } }, secrets, during);
+    expect(v).toMatchObject({ ok: false, code: "AccessDenied" });
+  });
+  it("compares the body with x-amz-checksum-sha256 (400 BadDigest) and refuses a malformed value (400 InvalidRequest)", () => {
+    const body = Buffer.from("photo bytes");
+    const right = createHash("sha256").update(body).digest("base64");
+    expect(checkSha256(body, right)).toBeNull();
+    expect(checkSha256(body, undefined)).toBeNull();
+    expect(checkSha256(Buffer.from("photo bytez"), right)).toMatchObject({ status: 400, code: "BadDigest" });
+    expect(checkSha256(body, "abc")).toMatchObject({ status: 400, code: "InvalidRequest" });
   });
 });
 

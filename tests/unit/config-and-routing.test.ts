@@ -13,7 +13,7 @@ describe("function configuration", () => {
   it("defaults to the supabase storage driver and documented limits", () => {
     const c = loadConfig(base);
     expect(c.storage).toEqual({ driver: "supabase", bucket: "device-photos", serviceRoleKey: "service" });
-    expect([c.pairingTtlSeconds, c.activationFailuresPerWindow, c.pairingsPerHour]).toEqual([600, 5, 20]);
+    expect([c.pairingTtlSeconds, c.activationFailuresPerCode, c.pairingsPerHour]).toEqual([600, 5, 20]);
   });
   it("refuses a short pepper and names it, without echoing its value", () => {
     expect(() => loadConfig({ ...base, DEVICE_TOKEN_PEPPER: "short-secret" })).toThrow(ConfigError);

@@ -152,13 +152,15 @@ ApiResult DeviceApi::activate(const char* pairing_code, const char* activation_k
 }
 
 ApiResult DeviceApi::request_upload_url(const char* token, const char* filename, const char* content_type,
-                                        uint32_t seq, uint64_t size, UploadTarget* out) {
+                                        uint32_t seq, uint64_t size, UploadTarget* out, const char* sha256_hex) {
   {
     JsonDoc doc(cJSON_CreateObject());
     cJSON* o = doc.get();
     if (!o || !cJSON_AddStringToObject(o, "filename", filename) ||
         !cJSON_AddStringToObject(o, "content_type", content_type) || !cJSON_AddNumberToObject(o, "seq", seq) ||
-        (size > 0 && !cJSON_AddNumberToObject(o, "size", double(size))) || !print_into(o, body_, sizeof(body_))) {
+        (size > 0 && !cJSON_AddNumberToObject(o, "size", double(size))) ||
+        (sha256_hex && *sha256_hex && !cJSON_AddStringToObject(o, "sha256", sha256_hex)) ||
+        !print_into(o, body_, sizeof(body_))) {
       return local_failure("request_too_large");
     }
   }

@@ -120,10 +120,15 @@ StepResult Uploader::process(ManifestRecord& rec) {
     if (!format_file_stamp(when.wall_s, stamp, sizeof(stamp))) snprintf(stamp, sizeof(stamp), "unknown-time");
     snprintf(filename, sizeof(filename), "%s_%06lu.jpg", stamp, static_cast<unsigned long>(rec.seq));
     ApiResult r = api_.request_upload_url(cfg_.device_token, filename, cfg_.content_type, rec.seq, rec.size,
-                                          &target_);
+                                          &target_, rec.sha256);
+    // Ingested already (the answer to an ingest was lost): nothing left to send.
+    if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "already_ingested") == 0) {
+      return done(rec, r, UploadEventKind::Duplicate, "upload-url");
+    }
     if (!r.ok()) return on_failure(rec, r, "upload-url");
     r = put_photo(rec);
-    if (!r.ok()) return on_failure(rec, r, "put");
+    // 412: the store already holds this key (a PUT whose answer was lost); ingest checks the bytes.
+    if (!r.ok() && !(r.outcome == ApiOutcome::Rejected && r.status == 412)) return on_failure(rec, r, "put");
     rec.state = RecordState::Uploaded;
     snprintf(rec.object_key, sizeof(rec.object_key), "%s", target_.object_key);
     // If this save is lost, the photo is simply sent again (same seq -> same object key).
@@ -178,13 +183,7 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
   req.boot_id = rec.stamp.boot_id;
   IngestReply reply;
   ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
-  if (r.ok()) {
-    if (!queue_.complete(rec.seq)) return StepResult::StorageError;
-    queue_.clear_in_flight();
-    backoff_.reset();
-    emit(reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, rec, &r, "ingest");
-    return StepResult::Progress;
-  }
+  if (r.ok()) return done(rec, r, reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, "ingest");
   if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "object_missing") == 0) {
     start_over(rec);
     ++missing_;
@@ -195,6 +194,14 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
     return StepResult::Progress;
   }
   return on_failure(rec, r, "ingest");
+}
+
+StepResult Uploader::done(ManifestRecord& rec, const ApiResult& r, UploadEventKind kind, const char* step) {
+  if (!queue_.complete(rec.seq)) return StepResult::StorageError;
+  queue_.clear_in_flight();
+  backoff_.reset();
+  emit(kind, rec, &r, step);
+  return StepResult::Progress;
 }
 
 void Uploader::start_over(ManifestRecord& rec) {

@@ -5,6 +5,10 @@ import { hmacSha256Hex, randomString } from "../crypto.ts";
 
 export const PAIRING_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
 export const PAIRING_CODE_LENGTH = 8;
+// The first letters select the pairing (they are not secret): wrong guesses count against
+// the pairings they could have been meant for, so nobody can lock out everyone else's.
+// The other 6 letters are the secret: 20^6 = 64,000,000 ≈ 2^25.9.
+export const PAIRING_LOOKUP_PREFIX_LENGTH = 2;
 
 export function generatePairingCode(): string {
   const raw = randomString(PAIRING_ALPHABET, PAIRING_CODE_LENGTH);
@@ -17,6 +21,11 @@ export function normalizePairingCode(input: string): string | null {
   if (compact.length !== PAIRING_CODE_LENGTH) return null;
   for (const ch of compact) if (!PAIRING_ALPHABET.includes(ch)) return null;
   return compact;
+}
+
+/** The letters that select the pairing, of a normalized code. */
+export function pairingLookupPrefix(normalized: string): string {
+  return normalized.slice(0, PAIRING_LOOKUP_PREFIX_LENGTH);
 }
 
 export function hashPairingCode(normalized: string, pepper: string): Promise<string> {

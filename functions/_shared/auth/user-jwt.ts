@@ -8,6 +8,9 @@ import {
 } from "jose";
 import { ApiError } from "../errors.ts";
 
+// auth.users ids are uuids; anything else would fail in the database as a 500.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface UserJwtSettings {
   supabaseUrl: string;
   /** SUPABASE_JWKS as injected: `{"keys":[…]}` or a bare `[…]` */
@@ -58,7 +61,8 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
       throw new KeysUnavailable(String(err));
     });
   const legacyKey = settings.legacyJwtSecret ? new TextEncoder().encode(settings.legacyJwtSecret) : undefined;
-  const options = { issuer: authBase, audience: "authenticated" };
+  // Supabase Auth always sets exp and sub: a token without them is not one of its own.
+  const options = { issuer: authBase, audience: "authenticated", requiredClaims: ["exp", "sub"] };
 
   const verifyToken = async (token: string): Promise<JWTPayload> => {
     const { alg, kid } = decodeProtectedHeader(token);
@@ -86,7 +90,7 @@ export function createUserVerifier(settings: UserJwtSettings): UserVerifier {
       }
       throw new ApiError(401, "invalid_authorization", "The access token is invalid or has expired. Sign in again.");
     }
-    if (payload.role !== "authenticated" || typeof payload.sub !== "string") {
+    if (payload.role !== "authenticated" || typeof payload.sub !== "string" || !UUID.test(payload.sub)) {
       throw new ApiError(401, "invalid_authorization", "The access token does not belong to a signed-in user.");
     }
     return { userId: payload.sub, claims: payload };

@@ -2,7 +2,7 @@
 // SigV4 query-string presigning. Path-style URLs: <endpoint>/<bucket>/<key>.
 import { AwsClient } from "aws4fetch";
 import { ApiError } from "../errors.ts";
-import type { StorageDriver, UploadTarget } from "./driver.ts";
+import { hexToBase64, INSPECT_BYTES, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
 
 export interface S3Settings {
   /** where this function reaches the store */
@@ -46,6 +46,14 @@ export async function presignUrl(
   return signed.url;
 }
 
+// S3 answers (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html):
+// 412 PreconditionFailed for If-None-Match: * over an existing key (conditional writes,
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html),
+// 400 BadDigest when the body differs from x-amz-checksum-sha256, 403 when a signed
+// header (Content-Length, Content-Type, the checksum) differs from what was signed.
+// A store that stops answering becomes a 503, not a request that hangs.
+const STORAGE_TIMEOUT_MS = 10_000;
+
 export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver {
   const client = new AwsClient({
     accessKeyId: settings.accessKeyId,
@@ -53,14 +61,24 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     service: "s3",
     region: settings.region,
   });
+  const unavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
+  const signed = async (method: string, objectKey: string, headers: Record<string, string> = {}) =>
+    fetch(await presignUrl(client, objectUrl(settings, objectKey), method, 60, headers, clock()), {
+      method, headers, signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    }).catch(() => { throw unavailable(); });
 
   return {
     name: "s3",
-    async createUploadTarget(objectKey, contentType): Promise<UploadTarget> {
+    verifiesSha256: true,
+    async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
       const now = clock();
-      const headers = { "Content-Type": contentType };
+      // What the device sends; Content-Length is signed too but not listed: every PUT
+      // with a body carries it, and the device's HTTP client writes it itself.
+      const headers: Record<string, string> = { "Content-Type": spec.contentType, "If-None-Match": "*" };
+      if (spec.sha256) headers["x-amz-checksum-sha256"] = hexToBase64(spec.sha256);
+      const signedHeaders = spec.size === undefined ? headers : { ...headers, "Content-Length": String(spec.size) };
       const publicUrl = objectUrl({ endpoint: settings.publicEndpoint ?? settings.endpoint, bucket: settings.bucket }, objectKey);
-      const url = await presignUrl(client, publicUrl, "PUT", settings.uploadTtlSeconds, headers, now);
+      const url = await presignUrl(client, publicUrl, "PUT", settings.uploadTtlSeconds, signedHeaders, now);
       return {
         url,
         method: "PUT",
@@ -68,13 +86,33 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
         expiresAt: new Date(now.getTime() + settings.uploadTtlSeconds * 1000),
       };
     },
-    async objectExists(objectKey) {
-      const url = await presignUrl(client, objectUrl(settings, objectKey), "HEAD", 60, {}, clock());
-      const res = await fetch(url, { method: "HEAD" });
+    async inspectObject(objectKey): Promise<StoredObject> {
+      // One ranged GET: the first bytes, and the size from Content-Range.
+      const res = await signed("GET", objectKey, { Range: `bytes=0-${INSPECT_BYTES - 1}` });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return { exists: false };
+      }
+      if (res.status === 416) {
+        // S3 answers InvalidRange for any range of an empty object
+        await res.body?.cancel();
+        return { exists: true, size: 0, head: new Uint8Array() };
+      }
+      if (res.status !== 206 && res.status !== 200) {
+        await res.body?.cancel();
+        throw unavailable();
+      }
+      const head = new Uint8Array(await res.arrayBuffer()).slice(0, INSPECT_BYTES);
+      const size = res.status === 206
+        ? totalFromContentRange(res.headers.get("content-range"))
+        : Number(res.headers.get("content-length") ?? head.length);
+      if (size === null || !Number.isFinite(size)) throw unavailable();
+      return { exists: true, size, head };
+    },
+    async deleteObject(objectKey) {
+      const res = await signed("DELETE", objectKey);
       await res.body?.cancel();
-      if (res.status === 200) return true;
-      if (res.status === 404) return false;
-      throw new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
+      if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw unavailable();
     },
   };
 }

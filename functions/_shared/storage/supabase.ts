@@ -4,7 +4,8 @@
 // Authorization, as supabase-js sends it; the gateway turns it into a service_role JWT.
 import { StorageClient } from "@supabase/storage-js";
 import { ApiError } from "../errors.ts";
-import type { StorageDriver, UploadTarget } from "./driver.ts";
+import { encodeKeyPath } from "./s3.ts";
+import { INSPECT_BYTES, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
 
 export interface SupabaseStorageSettings {
   supabaseUrl: string;
@@ -12,7 +13,8 @@ export interface SupabaseStorageSettings {
   bucket: string;
 }
 
-// Storage's signed upload URLs are valid for two hours; the API does not take a TTL.
+// Storage's signed upload URLs are valid for two hours (a server setting); the API does
+// not take a TTL. For shorter ones use the s3 driver with Storage's S3 endpoint.
 export const SUPABASE_SIGNED_UPLOAD_TTL_SECONDS = 2 * 60 * 60;
 
 export function createSupabaseStorageDriver(
@@ -25,27 +27,59 @@ export function createSupabaseStorageDriver(
   }, fetchImpl);
   const bucket = () => client.from(settings.bucket);
 
+  const storageUrl = `${settings.supabaseUrl.replace(/\/+$/, "")}/storage/v1`;
+  const unavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
+
   return {
     name: "supabase",
-    async createUploadTarget(objectKey, contentType): Promise<UploadTarget> {
-      const { data, error } = await bucket().createSignedUploadUrl(objectKey, { upsert: true });
-      if (error || !data) {
-        throw storageFailure(error, "Could not create an upload URL; try again.");
-      }
+    // Storage does not compare the bytes with a checksum; the SHA-256 the camera
+    // declares is recorded unverified.
+    verifiesSha256: false,
+    async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
+      // No upsert: Storage refuses a second upload to an existing key. The bucket's
+      // file_size_limit and allowed_mime_types (set by the migration) bound the bytes.
+      const { data, error } = await bucket().createSignedUploadUrl(objectKey);
+      if (error || !data) throw storageFailure(error, "Could not create an upload URL; try again.");
       return {
         url: data.signedUrl,
         method: "PUT",
-        headers: { "Content-Type": contentType, "x-upsert": "true" },
+        headers: { "Content-Type": spec.contentType },
         expiresAt: new Date(Date.now() + SUPABASE_SIGNED_UPLOAD_TTL_SECONDS * 1000),
       };
     },
-    async objectExists(objectKey) {
-      // storage-js answers 400/404 as { data: false } and throws on other statuses (401, 403).
-      const { data, error } = await bucket().exists(objectKey).catch((thrown) => ({ data: false, error: thrown }));
-      if (error && !isNotFound(error)) {
-        throw storageFailure(error, "Object storage did not answer; try again.");
+    async inspectObject(objectKey): Promise<StoredObject> {
+      // One ranged GET (Storage serves Range requests): the first bytes and, from
+      // Content-Range, the size.
+      const res = await fetchImpl(`${storageUrl}/object/authenticated/${settings.bucket}/${encodeKeyPath(objectKey)}`, {
+        headers: {
+          apikey: settings.serviceRoleKey,
+          authorization: `Bearer ${settings.serviceRoleKey}`,
+          range: `bytes=0-${INSPECT_BYTES - 1}`,
+        },
+      }).catch(() => { throw unavailable(); });
+      if (res.status === 404 || res.status === 400) {
+        // Storage answers a missing object with 400 {"statusCode":"404"} or with 404
+        const body = await res.text();
+        if (res.status === 404 || /"statusCode"\s*:\s*"404"|not.?found/i.test(body)) return { exists: false };
+        const statusCode = /"statusCode"\s*:\s*"(\d+)"/.exec(body)?.[1];
+        throw storageFailure({ status: res.status, statusCode }, "Object storage did not answer; try again.");
       }
-      return data === true;
+      if (res.status === 416) {
+        await res.body?.cancel();
+        return { exists: true, size: 0, head: new Uint8Array() };
+      }
+      if (res.status !== 206 && res.status !== 200) {
+        await res.body?.cancel();
+        throw storageFailure({ status: res.status }, "Object storage did not answer; try again.");
+      }
+      const head = new Uint8Array(await res.arrayBuffer()).slice(0, INSPECT_BYTES);
+      const size = res.status === 206 ? totalFromContentRange(res.headers.get("content-range")) : head.length;
+      if (size === null) throw unavailable();
+      return { exists: true, size, head };
+    },
+    async deleteObject(objectKey) {
+      const { error } = await bucket().remove([objectKey]);
+      if (error && !isNotFound(error)) throw storageFailure(error, "Object storage did not answer; try again.");
     },
   };
 }

@@ -1,7 +1,9 @@
 // POST /devices/activate (pairing code): the device's token, shown this once only.
 import { z } from "zod";
 import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
-import { hashActivationKey, hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
+import {
+  hashActivationKey, hashPairingCode, normalizePairingCode, pairingLookupPrefix,
+} from "../../_shared/auth/pairing-code.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import type { RouteHandler } from "../context.ts";
@@ -26,12 +28,13 @@ export const activate: RouteHandler = async (req, ctx) => {
     ? null
     : await hashActivationKey(body.activation_key, ctx.config.tokenPepper);
 
-  // Failed attempts are counted over one pairing code's lifetime (the window), from all
-  // clients together: a per-address count would let many addresses guess more.
+  // A wrong guess counts against the pairings whose lookup prefix it shares (each takes
+  // a limited number in its life); all failures together are capped to spare the database.
+  const c = ctx.config;
   const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
-    select device_api.activate(${codeHash}, ${tokenHash},
-                               ${ctx.config.activationFailuresPerWindow},
-                               ${ctx.config.pairingTtlSeconds}, ${keyHash}) as result`;
+    select device_api.activate(${codeHash}, ${normalized ? pairingLookupPrefix(normalized) : null}, ${tokenHash},
+                               ${c.activationFailuresPerCode}, ${c.activationFailuresPerMinute}, 60,
+                               ${keyHash}) as result`;
   if ("error" in result) {
     const e = result.error;
     throw new ApiError(e.status, e.code, e.message, { retryAfterSeconds: e.retry_after });

@@ -1,18 +1,22 @@
 // POST /devices/ingest (device token): record the uploaded photo and queue its
-// processing, exactly once per (device, seq).
+// processing, exactly once per (device, seq). The token, the limits and the
+// reservation are checked before storage is asked anything; what storage holds is
+// judged in SQL, and bytes it refuses are deleted.
 import { z } from "zod";
 import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
+import { looksLikeJpeg, type StoredObject } from "../../_shared/storage/driver.ts";
 import type { RouteHandler } from "../context.ts";
-import { assertPhotoContentType, Seq } from "../photo.ts";
+import { assertPhotoContentType, CapturedAt, Seq } from "../photo.ts";
 
 const MAX_METADATA_BYTES = 4096;
 
 export const IngestRequest = z.object({
-  object_key: z.string().min(1).max(512).startsWith("devices/", "must be a key from /devices/upload-url"),
-  captured_at: z.iso.datetime({ offset: true }),
+  object_key: z.string().min(1).max(512).startsWith("devices/", "must be a key from /devices/upload-url")
+    .refine((k) => !k.split("/").some((s) => s === ".." || s === "."), "must not contain '.' or '..' segments"),
+  captured_at: CapturedAt,
   seq: Seq,
   content_type: z.string().max(100).optional(),
   ntp_synced: z.boolean().default(false),
@@ -22,26 +26,46 @@ export const IngestRequest = z.object({
 });
 export type IngestRequest = z.infer<typeof IngestRequest>;
 
+/** Refusals of stored bytes: the object is deleted, the device may upload again. */
+const REFUSED_OBJECT_CODES = new Set(["photo_too_large", "photo_size_mismatch", "photo_not_jpeg"]);
+
+type IngestRow = { status: "queued" | "duplicate" | "inspect"; item_id: string | null; task_id: string | null };
+
 export const ingest: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
   const body = await readJsonBody(req, IngestRequest);
   if (body.content_type !== undefined) assertPhotoContentType(body.content_type);
-  const objectKey = body.object_key;
-  if (objectKey.split("/").some((s) => s === ".." || s === ".")) {
-    throw new ApiError(400, "invalid_request", "object_key: must not contain '.' or '..' segments");
-  }
+  const c = ctx.config;
+  const call = (object: StoredObject | null) =>
+    callDeviceApi(() =>
+      ctx.sql<IngestRow[]>`
+        select * from device_api.ingest(${tokenHash}, ${body.seq}, ${body.object_key},
+                                        ${body.captured_at}::timestamptz, ${body.content_type ?? null},
+                                        ${body.ntp_synced}, ${ctx.sql.json((body.metadata ?? {}) as never)},
+                                        ${object === null ? null : ctx.sql.json(describe(object) as never)},
+                                        ${c.maxPhotoBytes}, ${ctx.storage.verifiesSha256},
+                                        ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
+    ).then((rows) => rows[0]);
 
-  // Asked before the transaction; the SQL function decides whether it matters.
-  const present = await ctx.storage.objectExists(objectKey);
-  const [row] = await callDeviceApi(() =>
-    ctx.sql<{ status: "queued" | "duplicate"; item_id: string; task_id: string | null }[]>`
-      select * from device_api.ingest(${tokenHash}, ${body.seq}, ${objectKey},
-                                      ${body.captured_at}::timestamptz, ${body.content_type ?? null},
-                                      ${body.ntp_synced}, ${ctx.sql.json((body.metadata ?? {}) as never)},
-                                      ${present})`
-  );
+  let row = await call(null);
+  if (row.status === "inspect") {
+    const object = await ctx.storage.inspectObject(body.object_key);
+    try {
+      row = await call(object);
+    } catch (err) {
+      if (err instanceof ApiError && REFUSED_OBJECT_CODES.has(err.code)) {
+        // Best effort: if this fails, the sweeper removes the object with its reservation.
+        await ctx.storage.deleteObject(body.object_key).catch(() => {});
+      }
+      throw err;
+    }
+  }
   if (row.status === "duplicate") {
     return jsonResponse({ status: "duplicate", item_id: row.item_id });
   }
   return jsonResponse({ status: "queued", item_id: row.item_id, task_id: row.task_id }, 201);
 };
+
+function describe(object: StoredObject): Record<string, unknown> {
+  return object.exists ? { exists: true, size: object.size, jpeg: looksLikeJpeg(object.head) } : { exists: false };
+}

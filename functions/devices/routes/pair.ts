@@ -1,6 +1,8 @@
 // POST /devices/pair (user JWT): a new device and its short-lived pairing code.
 import { z } from "zod";
-import { generatePairingCode, hashPairingCode, normalizePairingCode } from "../../_shared/auth/pairing-code.ts";
+import {
+  generatePairingCode, hashPairingCode, normalizePairingCode, pairingLookupPrefix,
+} from "../../_shared/auth/pairing-code.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
@@ -15,10 +17,12 @@ export const pair: RouteHandler = async (req, ctx) => {
   const user = await ctx.verifyUser(req);
   const body = await readJsonBody(req, PairRequest);
   const code = generatePairingCode();
-  const codeHash = await hashPairingCode(normalizePairingCode(code)!, ctx.config.tokenPepper);
+  const normalized = normalizePairingCode(code)!;
+  const codeHash = await hashPairingCode(normalized, ctx.config.tokenPepper);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device_id: string; expires_at: Date }[]>`
       select * from device_api.pair(${user.userId}::uuid, ${body.name ?? null}, ${codeHash},
+                                    ${pairingLookupPrefix(normalized)},
                                     ${ctx.config.pairingTtlSeconds}, ${ctx.config.pairingsPerHour})`
   );
   return jsonResponse({

@@ -6,7 +6,7 @@ import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { RouteHandler } from "../context.ts";
-import { assertPhotoContentType, Seq } from "../photo.ts";
+import { assertPhotoContentType, Seq, Sha256Hex } from "../photo.ts";
 
 // A plain file name, never a path: it becomes the last segment of the object key.
 export const Filename = z.string()
@@ -19,7 +19,9 @@ export const UploadUrlRequest = z.object({
   filename: Filename,
   content_type: z.string().max(100),
   seq: Seq,
-  size: z.number().int().positive().optional(),
+  // Both fix what the store accepts: a signed Content-Length and (s3) a signed checksum.
+  size: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  sha256: Sha256Hex.optional(),
 });
 export type UploadUrlRequest = z.infer<typeof UploadUrlRequest>;
 
@@ -30,12 +32,27 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
   if (body.size !== undefined && body.size > ctx.config.maxPhotoBytes) {
     throw new ApiError(413, "photo_too_large", `Photos may be at most ${ctx.config.maxPhotoBytes} bytes.`);
   }
+  const c = ctx.config;
   const [reservation] = await callDeviceApi(() =>
-    ctx.sql<{ device_id: string; object_key: string }[]>`
-      select * from device_api.reserve_upload(${tokenHash}, ${body.seq}, ${body.filename},
-                                              ${body.content_type})`
+    ctx.sql<{
+      status: "reserved" | "ingested"; device_id: string; object_key: string; item_id: string | null;
+      declared_size: string | null; sha256: string | null;
+    }[]>`
+      select * from device_api.reserve_upload(${tokenHash}, ${body.seq}, ${body.filename}, ${body.content_type},
+                                              ${body.size ?? null}, ${body.sha256 ?? null}, ${c.uploadTtlSeconds},
+                                              ${c.maxOutstandingUploads}, ${c.reservationTtlSeconds},
+                                              ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
   );
-  const target = await ctx.storage.createUploadTarget(reservation.object_key, body.content_type);
+  if (reservation.status === "ingested") {
+    throw new ApiError(409, "already_ingested",
+      "This seq is already ingested; there is nothing left to upload for it.", { body: { item_id: reservation.item_id } });
+  }
+  // Signed for what the reservation holds (fixed by the first ask), not only this one.
+  const target = await ctx.storage.createUploadTarget(reservation.object_key, {
+    contentType: body.content_type,
+    size: reservation.declared_size === null ? undefined : Number(reservation.declared_size),
+    sha256: reservation.sha256 ?? undefined,
+  });
   const { host, port, path } = splitUploadUrl(target.url);
   return jsonResponse({
     object_key: reservation.object_key,
@@ -46,6 +63,6 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
     upload_path: path,
     upload_headers: target.headers,
     expires_at: target.expiresAt.toISOString(),
-    max_bytes: ctx.config.maxPhotoBytes,
+    max_bytes: c.maxPhotoBytes,
   });
 };

@@ -80,8 +80,9 @@ class DeviceApi {
 
   // activation_key: see activation_key.h (may be null: then a lost answer uses up the code).
   ApiResult activate(const char* pairing_code, const char* activation_key, Activation* out);
+  // sha256_hex (may be null): the photo's checksum, signed into the PUT where the store checks it.
   ApiResult request_upload_url(const char* token, const char* filename, const char* content_type,
-                               uint32_t seq, uint64_t size, UploadTarget* out);
+                               uint32_t seq, uint64_t size, UploadTarget* out, const char* sha256_hex = nullptr);
   ApiResult ingest(const char* token, const IngestRequest& req, IngestReply* out);
 
  private:

@@ -80,6 +80,7 @@ class Uploader {
   StepResult on_failure(ManifestRecord& rec, const ApiResult& r, const char* step);
   StepResult quarantine(ManifestRecord& rec, const ApiResult& r, const char* step);
   void start_over(ManifestRecord& rec);
+  StepResult done(ManifestRecord& rec, const ApiResult& r, UploadEventKind kind, const char* step);
   void schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step);
   void emit(UploadEventKind kind, const ManifestRecord& rec, const ApiResult* r, const char* step,
             uint32_t delay_ms = 0);
