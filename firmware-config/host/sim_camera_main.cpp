@@ -368,7 +368,7 @@ int main(int argc, char** argv) {
         log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
                                {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
       } else {
-        log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
+        log.event("capture_failed", {{"frame", num(frames)}, {"reason", capture_status_name(st)}});
       }
       next_capture += o.interval_ms;
       if (next_capture < now) next_capture = now + o.interval_ms;
