@@ -457,3 +457,42 @@ TEST(begin_terminates_when_card_cannot_remove_files) {
   CHECK(rig.fs.exists(record_at(20)));  // not starved by the stuck ones
   CHECK_EQ(q.pending_count(), 21u);
 }
+
+// The photo being uploaded when the camera rebooted is still protected after it: the first
+// eviction of the new boot takes the next oldest instead.
+TEST(in_flight_protection_survives_a_reboot) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  rig.queue->set_in_flight(0);
+  rig.fs.reboot();
+  SeqAllocator seqs(rig.kv);
+  CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+  CHECK(seqs.begin());
+  CHECK(q.begin());
+  CHECK_EQ(q.in_flight(), 0u);
+  for (int i = 0; i < 6; ++i) CHECK(q.capture(rig.camera, 100 + uint32_t(i), CaptureStamp(), nullptr) == CaptureStatus::Ok);
+  CHECK(q.dropped() > 0);
+  CHECK(rig.fs.exists(photo_at(0)));
+  CHECK(rig.fs.exists(record_at(0)));
+  CHECK(!rig.fs.exists(photo_at(1)));
+}
+
+// A photo larger than min_free_bytes on a full card: reported as CardFull (not a camera
+// failure), and the next capture makes enough room instead of failing the same way forever.
+TEST(photo_larger_than_min_free_is_a_card_condition_then_fits) {
+  Rig rig(175000, 12000);  // 30 photos leave ~16 KB free
+  rig.camera.size = 5000;
+  for (int i = 0; i < 30; ++i) CHECK(rig.capture());
+  rig.camera.size = 40000;  // bigger than the 12000 kept free
+  ManifestRecord rec;
+  CaptureStatus first = rig.queue->capture(rig.camera, 99, CaptureStamp(), &rec);
+  CHECK(first == CaptureStatus::CardFull);
+  uint32_t failures = 0;
+  for (int i = 0; i < 5; ++i) {
+    if (rig.queue->capture(rig.camera, 100 + uint32_t(i), CaptureStamp(), &rec) != CaptureStatus::Ok) ++failures;
+  }
+  CHECK_EQ(failures, 0u);
+  CHECK(rig.queue->dropped() > 0);
+  CHECK_STR(capture_status_name(first), "card_full");
+}
