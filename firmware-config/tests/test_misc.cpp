@@ -220,6 +220,13 @@ TEST(time_correction_reaches_the_server) {
   CHECK(json_bool(cJSON_GetObjectItemCaseSensitive(a.get(), "metadata"), "time_corrected", &flag) && flag);
   CHECK(json_bool(b.get(), "ntp_synced", &flag) && !flag);
   CHECK_STR(json_string(b.get(), "captured_at"), "1970-01-01T00:00:00Z");
+  // What the server needs to date it later: the boot and the time since that boot.
+  double boot = -1, uptime = -1;
+  CHECK(json_number(cJSON_GetObjectItemCaseSensitive(b.get(), "metadata"), "boot_id", &boot));
+  CHECK(json_number(cJSON_GetObjectItemCaseSensitive(b.get(), "metadata"), "uptime_ms", &uptime));
+  CHECK_EQ(boot, 0.0);
+  CHECK_EQ(uptime, 10000.0);
+  CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a.get(), "metadata"), "uptime_ms") == nullptr);
 }
 
 TEST(unsynced_photos_wait_for_the_clock_then_give_up) {

@@ -84,18 +84,21 @@ class BucketLister : public DirVisitor {
   BucketView& v_;
 };
 
-// The smallest bucket above `after` (or the largest), among a root's folders.
+// The smallest bucket above `after` (or the largest below it), and the largest overall,
+// among a root's folders.
 class BucketFinder : public DirVisitor {
  public:
   BucketFinder(bool largest, uint32_t after) : largest_(largest), after_(after) {}
   bool on_entry(const char* name, bool is_dir) override {
     uint32_t b;
     if (!is_dir || !parse_bucket_name(name, &b)) return true;
+    if (newest == kNoBucket || b > newest) newest = b;
     if (after_ != kNoBucket && (largest_ ? b >= after_ : b <= after_)) return true;
     if (found == kNoBucket || (largest_ ? b > found : b < found)) found = b;
     return true;
   }
   uint32_t found = kNoBucket;
+  uint32_t newest = kNoBucket;
 
  private:
   bool largest_;
@@ -250,9 +253,26 @@ void CaptureQueue::note(uint8_t root, uint32_t seq, CardName kind, bool present)
 
 bool CaptureQueue::find_bucket(uint8_t root, bool largest, uint32_t after, uint32_t* bucket) {
   BucketFinder finder(largest, after);
-  if (!fs_.list_dir(kRoots[root], finder) || finder.found == kNoBucket) return false;
+  if (!fs_.list_dir(kRoots[root], finder)) return false;
+  newest_[root] = finder.newest;  // every listing refreshes what the queue knows of the root
+  newest_known_[root] = true;
+  if (finder.found == kNoBucket) return false;
   *bucket = finder.found;
   return true;
+}
+
+bool CaptureQueue::newest_bucket(uint8_t root, uint32_t* bucket) {
+  if (!newest_known_[root]) {
+    uint32_t ignored;
+    find_bucket(root, true, kNoBucket, &ignored);
+  }
+  *bucket = newest_[root];
+  return newest_known_[root] && newest_[root] != kNoBucket;
+}
+
+void CaptureQueue::note_bucket(uint8_t root, uint32_t bucket) {
+  if (newest_known_[root] && (newest_[root] == kNoBucket || bucket > newest_[root])) newest_[root] = bucket;
+  if (head_known_[root] && (head_[root] == kNoBucket || bucket < head_[root])) head_[root] = bucket;
 }
 
 // Removes a bucket folder that holds nothing any more, unless captures still go there.
@@ -265,6 +285,7 @@ void CaptureQueue::retire_if_empty(BucketView* v) {
   char dir[kMaxPathLen];
   if (bucket_path(kRoots[v->root], v->id, dir, sizeof(dir)) && fs_.remove_dir(dir)) {
     if (v->root == 0 && made_bucket_ == v->id) made_bucket_ = kNoBucket;
+    if (newest_[v->root] == v->id) newest_known_[v->root] = false;
     *v = BucketView();
   }
 }
@@ -311,26 +332,32 @@ bool CaptureQueue::begin() {
   if (!kv_.get_u32(kInFlightKey, &in_flight_)) in_flight_ = kNoSeq;
   for (BucketView& v : views_) v = BucketView();
   head_known_[0] = head_known_[1] = false;
+  newest_known_[0] = newest_known_[1] = false;
   made_bucket_ = kNoBucket;
   unsynced_first_ = unsynced_last_ = kNoSeq;
   times_corrected_ = correcting_ = false;
+  // One listing of each root gives its oldest and newest bucket.
+  for (uint8_t root = 0; root < 2; ++root) {
+    head_known_[root] = true;
+    if (!find_bucket(root, false, kNoBucket, &head_[root])) head_[root] = kNoBucket;
+    if (!newest_known_[root]) return false;  // the root cannot be listed
+  }
   // Seqs must never repeat, even if NVS lost its limit: stay above every name in the newest
   // bucket of each root, orphan photos and tmps included (one may be a record the server
   // already has). Persisted before anything is removed.
   uint32_t largest = 0;
   bool any = false;
-  uint32_t newest[2] = {kNoBucket, kNoBucket};
   for (uint8_t root = 0; root < 2; ++root) {
-    if (!find_bucket(root, true, kNoBucket, &newest[root])) continue;
+    if (newest_[root] == kNoBucket) continue;
     BucketView probe;
-    list_bucket(root, newest[root], &probe);
-    uint32_t floor = probe.largest_seen != kNoSeq ? probe.largest_seen : (newest[root] << kBucketShift);
+    list_bucket(root, newest_[root], &probe);
+    uint32_t floor = probe.largest_seen != kNoSeq ? probe.largest_seen : (newest_[root] << kBucketShift);
     if (!any || floor > largest) largest = floor;
     any = true;
   }
   if (any && !seqs_.ensure_above(largest)) return false;
   for (uint8_t root = 2; root-- > 0;) {
-    if (newest[root] != kNoBucket && !view(root, newest[root])) return false;
+    if (newest_[root] != kNoBucket && !view(root, newest_[root])) return false;
   }
   return true;
 }
@@ -388,7 +415,7 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
   }
   note(0, seq, CardName::Photo, true);
   note(0, seq, CardName::Record, true);
-  if (head_known_[0] && (head_[0] == kNoBucket || bucket_of(seq) < head_[0])) head_[0] = bucket_of(seq);
+  note_bucket(0, bucket_of(seq));
   if (!stamp.ntp_synced) {
     if (unsynced_first_ == kNoSeq) unsynced_first_ = seq;
     unsynced_last_ = seq;
@@ -467,8 +494,7 @@ bool CaptureQueue::quarantine(ManifestRecord& rec, const char* reason) {
   size_t len = manifest_to_json(rec, scratch_, sizeof(scratch_));
   if (len == 0 || !fs_.make_dir(dir) || !write_file_replacing(fs_, failed, scratch_, len)) return false;
   note(1, rec.seq, CardName::Record, true);
-  uint32_t b = bucket_of(rec.seq);
-  if (head_known_[1] && (head_[1] == kNoBucket || b < head_[1])) head_[1] = b;
+  note_bucket(1, bucket_of(rec.seq));
   if (!fs_.remove(manifest)) return false;
   note(0, rec.seq, CardName::Record, false);
   return true;
@@ -508,7 +534,7 @@ uint32_t CaptureQueue::make_room() {
 
 uint32_t CaptureQueue::count_in(uint8_t root) {
   uint32_t first, last;
-  if (!head_bucket(root, &first) || !find_bucket(root, true, kNoBucket, &last)) return 0;
+  if (!head_bucket(root, &first) || !newest_bucket(root, &last)) return 0;
   BucketView* v = view(root, first);
   uint32_t n = v ? v->count(v->records) : 0;
   if (last <= first) return n;
@@ -527,7 +553,7 @@ bool CaptureQueue::newest_frame(uint32_t* frame) {
     bool have = false;
     // The newest folder may hold only leftovers; then the one before it has the newest record.
     for (int tries = 0; tries < 2 && !have; ++tries) {
-      if (!find_bucket(root, true, b, &b)) break;
+      if (tries == 0 ? !newest_bucket(root, &b) : !find_bucket(root, true, b, &b)) break;
       BucketView* v = view(root, b);
       have = v && v->last(v->records, &seq);
     }

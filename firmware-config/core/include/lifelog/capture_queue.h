@@ -10,14 +10,14 @@
 
 namespace lifelog {
 
-// Card layout: seqs in buckets of 256, every name 8.3 so that each takes one FAT directory
+// Card layout: seqs in buckets of 128, every name 8.3 so that each takes one FAT directory
 // entry and no numbered short name (see tests/support/fat_card.h for what longer names cost):
-//   /queue/<bucket>/<seq>.jpg    photo bytes                  bucket = seq >> 8, 6 hex digits
+//   /queue/<bucket>/<seq>.jpg    photo bytes                  bucket = seq >> 7, 6 hex digits
 //   /queue/<bucket>/<seq>.jsn    the record that commits the photo to the queue   seq: 8 hex digits
 //   /failed/<bucket>/<seq>.jsn   a record the server refused for good (its photo stays in /queue)
 //   <seq>.tmp beside a record    its replacement while it is written (atomic_file.h)
-// A folder never holds more than 2 x 256 names plus a few tmps, so every lookup in it is
-// bounded whatever the backlog; /queue and /failed hold one folder per 256 seqs.
+// A folder never holds more than 2 x 128 names plus a few tmps, so every lookup in it is
+// bounded whatever the backlog; /queue and /failed hold one folder per 128 seqs.
 // A photo without a record is an unfinished capture or deletion and is removed when its
 // bucket is first listed in a boot.
 constexpr const char* kQueueDir = "/queue";
@@ -25,7 +25,7 @@ constexpr const char* kFailedDir = "/failed";
 constexpr const char* kDroppedKey = "dropped";
 constexpr const char* kInFlightKey = "in_flight";
 constexpr uint32_t kNoSeq = 0xFFFFFFFFu;
-constexpr uint32_t kBucketShift = 8;
+constexpr uint32_t kBucketShift = 7;
 constexpr uint32_t kBucketSeqs = 1u << kBucketShift;
 constexpr uint32_t kNoBucket = 0xFFFFFFFFu;
 
@@ -63,10 +63,11 @@ struct BucketView {
   uint32_t tmps[kWords] = {};
   uint32_t largest_seen = kNoSeq;  // any name, before settling
   bool valid() const { return id != kNoBucket; }
-  static bool has(const uint32_t* set, uint32_t seq) { return (set[(seq & 0xFF) >> 5] >> (seq & 31)) & 1u; }
+  static size_t word(uint32_t seq) { return (seq & (kBucketSeqs - 1)) >> 5; }
+  static bool has(const uint32_t* set, uint32_t seq) { return (set[word(seq)] >> (seq & 31)) & 1u; }
   static void put(uint32_t* set, uint32_t seq, bool on) {
     uint32_t bit = 1u << (seq & 31);
-    if (on) set[(seq & 0xFF) >> 5] |= bit; else set[(seq & 0xFF) >> 5] &= ~bit;
+    if (on) set[word(seq)] |= bit; else set[word(seq)] &= ~bit;
   }
   uint32_t count(const uint32_t* set) const;
   // The smallest seq in set at or after `from` (a seq in this bucket), other than `skip`.
@@ -116,7 +117,7 @@ class CaptureQueue {
   uint32_t make_room();
   uint32_t dropped() const { return dropped_; }
   FileSystem& file_system() { return fs_; }
-  // Exact for the oldest and newest buckets; each bucket in between counts as full (256), so
+  // Exact for the oldest and newest buckets; each bucket in between counts as full (kBucketSeqs), so
   // for a long backlog these are upper bounds (listing every bucket would cost O(backlog)).
   uint32_t pending_count() { return count_in(0); }
   uint32_t failed_count() { return count_in(1); }
@@ -141,6 +142,8 @@ class CaptureQueue {
   void note(uint8_t root, uint32_t seq, CardName kind, bool present);
   bool find_bucket(uint8_t root, bool largest, uint32_t after, uint32_t* bucket);
   bool head_bucket(uint8_t root, uint32_t* bucket);
+  bool newest_bucket(uint8_t root, uint32_t* bucket);
+  void note_bucket(uint8_t root, uint32_t bucket);
   void retire_if_empty(BucketView* v);
   bool oldest_record(uint8_t root, uint32_t skip, uint32_t* seq);
   bool evict_one();
@@ -160,6 +163,8 @@ class CaptureQueue {
   // Smallest bucket holding a record, per root: kNoBucket with head_known_ means none.
   uint32_t head_[2] = {kNoBucket, kNoBucket};
   bool head_known_[2] = {false, false};
+  uint32_t newest_[2] = {kNoBucket, kNoBucket};  // largest bucket folder, per root
+  bool newest_known_[2] = {false, false};
   uint32_t made_bucket_ = kNoBucket;  // the capture bucket whose folder is known to exist
   uint64_t room_after_full_ = 0;      // free space wanted since a photo did not fit (this boot)
   BucketView views_[kViews];
