@@ -66,7 +66,7 @@ TEST(manifest_survives_cut_at_every_offset) {
   bool completed = false;
   for (int64_t k = 0; !completed && k < 10000; ++k) {
     Rig rig;
-    rig.fs.dirs.insert(bucket_dir(kQueueDir, 42));  // as a capture leaves it
+    add_bucket_dirs(rig.fs, kQueueDir, 42);  // as a capture leaves it
     CHECK(rig.queue->save(old_rec));
     rig.fs.budget = k;
     rig.queue->save(new_rec);
@@ -94,7 +94,7 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
   bool completed = false;
   for (int64_t k = 0; !completed && k < 10000; ++k) {
     Rig rig;
-    rig.fs.dirs.insert(bucket_dir(kQueueDir, 5));
+    add_bucket_dirs(rig.fs, kQueueDir, 5);
     rig.fs.budget = k;
     rig.queue->save(rec);
     completed = !rig.fs.crashed;
@@ -115,12 +115,11 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
 
 TEST(recovery_promotes_tmp_when_target_was_removed) {
   MemFs fs;
-  fs.dirs.insert("/queue");
-  fs.dirs.insert(bucket_dir(kQueueDir, 9));
+  add_bucket_dirs(fs, kQueueDir, 9);
   ManifestRecord rec = sample_record(9);
   char buf[kManifestMaxBytes];
   size_t n = manifest_to_json(rec, buf, sizeof(buf));
-  CHECK_STR(tmp_at(record_at(9)), "/queue/000000/00000009.tmp");  // 8.3, one FAT entry
+  CHECK_STR(tmp_at(record_at(9)), "/queue/00000/000000/00000009.tmp");  // 8.3, one FAT entry
   fs.files[tmp_at(record_at(9))] = std::vector<uint8_t>(buf, buf + n);
   char scratch[kManifestMaxBytes + 1];
   CHECK(recover_file(fs, record_at(9).c_str(), manifest_text_valid, scratch, sizeof(scratch)) ==
@@ -379,7 +378,7 @@ TEST(begin_removes_orphans_and_resolves_double_quarantine) {
   rec.state = RecordState::Failed;
   char buf[kManifestMaxBytes];
   size_t n = manifest_to_json(rec, buf, sizeof(buf));
-  rig.fs.dirs.insert(bucket_dir(kFailedDir, 1));
+  add_bucket_dirs(rig.fs, kFailedDir, 1);
   rig.fs.files[failed_at(1)] = std::vector<uint8_t>(buf, buf + n);  // cut mid-quarantine
   SeqAllocator seqs(rig.kv);
   CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);

@@ -11,10 +11,17 @@ namespace {
 const char* const kRoots[2] = {kQueueDir, kFailedDir};
 
 uint32_t bucket_of(uint32_t seq) { return seq >> kBucketShift; }
+uint32_t group_of(uint32_t bucket) { return bucket >> kGroupShift; }
 
 bool seq_path(char* out, size_t cap, const char* root, uint32_t seq, const char* ext) {
-  int n = snprintf(out, cap, "%s/%06lx/%08lx%s", root, static_cast<unsigned long>(bucket_of(seq)),
-                   static_cast<unsigned long>(seq), ext);
+  uint32_t b = bucket_of(seq);
+  int n = snprintf(out, cap, "%s/%05lx/%06lx/%08lx%s", root, static_cast<unsigned long>(group_of(b)),
+                   static_cast<unsigned long>(b), static_cast<unsigned long>(seq), ext);
+  return n > 0 && size_t(n) < cap;
+}
+
+bool group_path(const char* root, uint32_t group, char* out, size_t cap) {
+  int n = snprintf(out, cap, "%s/%05lx", root, static_cast<unsigned long>(group));
   return n > 0 && size_t(n) < cap;
 }
 
@@ -84,25 +91,28 @@ class BucketLister : public DirVisitor {
   BucketView& v_;
 };
 
-// The smallest bucket above `after` (or the largest below it), and the largest overall,
-// among a root's folders.
-class BucketFinder : public DirVisitor {
+// Among a folder's entries named with `digits` hex digits: the smallest id above `after`
+// (or the largest below it); with `inclusive`, `after` itself counts too.
+class IdFinder : public DirVisitor {
  public:
-  BucketFinder(bool largest, uint32_t after) : largest_(largest), after_(after) {}
+  IdFinder(size_t digits, bool largest, uint32_t after, bool inclusive)
+      : digits_(digits), largest_(largest), after_(after), inclusive_(inclusive) {}
   bool on_entry(const char* name, bool is_dir) override {
-    uint32_t b;
-    if (!is_dir || !parse_bucket_name(name, &b)) return true;
-    if (newest == kNoBucket || b > newest) newest = b;
-    if (after_ != kNoBucket && (largest_ ? b >= after_ : b <= after_)) return true;
-    if (found == kNoBucket || (largest_ ? b > found : b < found)) found = b;
+    uint32_t id;
+    if (!is_dir || strlen(name) != digits_ || !hex_value(name, digits_, &id)) return true;
+    ++seen;
+    if (after_ != kNoBucket && !(inclusive_ && id == after_) && (largest_ ? id >= after_ : id <= after_)) return true;
+    if (found == kNoBucket || (largest_ ? id > found : id < found)) found = id;
     return true;
   }
   uint32_t found = kNoBucket;
-  uint32_t newest = kNoBucket;
+  uint32_t seen = 0;
 
  private:
+  size_t digits_;
   bool largest_;
   uint32_t after_;
+  bool inclusive_;
 };
 
 void copy_reason(char* dst, size_t cap, const char* src) { snprintf(dst, cap, "%s", src ? src : ""); }
@@ -144,7 +154,8 @@ bool photo_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap,
 bool manifest_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap, kQueueDir, seq, ".jsn"); }
 bool failed_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap, kFailedDir, seq, ".jsn"); }
 bool bucket_path(const char* root, uint32_t bucket, char* out, size_t cap) {
-  int n = snprintf(out, cap, "%s/%06lx", root, static_cast<unsigned long>(bucket));
+  int n = snprintf(out, cap, "%s/%05lx/%06lx", root, static_cast<unsigned long>(group_of(bucket)),
+                   static_cast<unsigned long>(bucket));
   return n > 0 && size_t(n) < cap;
 }
 
@@ -158,9 +169,6 @@ bool parse_card_name(const char* name, uint32_t* seq, CardName* kind) {
   return true;
 }
 
-bool parse_bucket_name(const char* name, uint32_t* bucket) {
-  return strlen(name) == 6 && hex_value(name, 6, bucket);
-}
 
 const char* capture_status_name(CaptureStatus s) {
   switch (s) {
@@ -193,7 +201,7 @@ bool CaptureQueue::list_bucket(uint8_t root, uint32_t bucket, BucketView* v) {
   return true;
 }
 
-BucketView* CaptureQueue::view(uint8_t root, uint32_t bucket) {
+BucketView* CaptureQueue::view(uint8_t root, uint32_t bucket, bool settled) {
   if (BucketView* hit = cached(root, bucket)) {
     hit->used = ++view_clock_;
     return hit;
@@ -207,7 +215,7 @@ BucketView* CaptureQueue::view(uint8_t root, uint32_t bucket) {
     if (!slot || v.used < slot->used) slot = &v;
   }
   if (!list_bucket(root, bucket, slot)) return nullptr;
-  settle(slot);
+  if (settled) settle(slot);
   slot->used = ++view_clock_;
   return slot;
 }
@@ -251,23 +259,40 @@ void CaptureQueue::note(uint8_t root, uint32_t seq, CardName kind, bool present)
                   present);
 }
 
+// Two levels: the root holds group folders (64 buckets each), a group its bucket folders.
 bool CaptureQueue::find_bucket(uint8_t root, bool largest, uint32_t after, uint32_t* bucket) {
-  BucketFinder finder(largest, after);
-  if (!fs_.list_dir(kRoots[root], finder)) return false;
-  newest_[root] = finder.newest;  // every listing refreshes what the queue knows of the root
-  newest_known_[root] = true;
-  if (finder.found == kNoBucket) return false;
-  *bucket = finder.found;
-  return true;
+  uint32_t bound = after == kNoBucket ? kNoBucket : group_of(after);
+  for (int guard = 0; guard < 64; ++guard) {
+    IdFinder groups(5, largest, bound, true);
+    if (!fs_.list_dir(kRoots[root], groups) || groups.found == kNoBucket) return false;
+    uint32_t g = groups.found;
+    char dir[kMaxPathLen];
+    if (!group_path(kRoots[root], g, dir, sizeof(dir))) return false;
+    IdFinder buckets(6, largest, after, false);
+    fs_.list_dir(dir, buckets);
+    if (buckets.found != kNoBucket) {
+      *bucket = buckets.found;
+      return true;
+    }
+    // Nothing beyond `after` in this group: an empty group below the capture group goes.
+    if (buckets.seen == 0 && g < group_of(bucket_of(seqs_.peek_next()))) fs_.remove_dir(dir);
+    if (largest) {
+      if (g == 0) return false;
+      bound = g - 1;
+    } else {
+      bound = g + 1;
+    }
+  }
+  return false;
 }
 
 bool CaptureQueue::newest_bucket(uint8_t root, uint32_t* bucket) {
   if (!newest_known_[root]) {
-    uint32_t ignored;
-    find_bucket(root, true, kNoBucket, &ignored);
+    if (!find_bucket(root, true, kNoBucket, &newest_[root])) newest_[root] = kNoBucket;
+    newest_known_[root] = true;
   }
   *bucket = newest_[root];
-  return newest_known_[root] && newest_[root] != kNoBucket;
+  return newest_[root] != kNoBucket;
 }
 
 void CaptureQueue::note_bucket(uint8_t root, uint32_t bucket) {
@@ -286,6 +311,10 @@ void CaptureQueue::retire_if_empty(BucketView* v) {
   if (bucket_path(kRoots[v->root], v->id, dir, sizeof(dir)) && fs_.remove_dir(dir)) {
     if (v->root == 0 && made_bucket_ == v->id) made_bucket_ = kNoBucket;
     if (newest_[v->root] == v->id) newest_known_[v->root] = false;
+    if (group_path(kRoots[v->root], group_of(v->id), dir, sizeof(dir)) &&
+        group_of(v->id) < group_of(bucket_of(seqs_.peek_next()))) {
+      fs_.remove_dir(dir);  // refused while other buckets are in it
+    }
     *v = BucketView();
   }
 }
@@ -336,28 +365,32 @@ bool CaptureQueue::begin() {
   made_bucket_ = kNoBucket;
   unsynced_first_ = unsynced_last_ = kNoSeq;
   times_corrected_ = correcting_ = false;
-  // One listing of each root gives its oldest and newest bucket.
+  uint32_t unused;
   for (uint8_t root = 0; root < 2; ++root) {
     head_known_[root] = true;
     if (!find_bucket(root, false, kNoBucket, &head_[root])) head_[root] = kNoBucket;
-    if (!newest_known_[root]) return false;  // the root cannot be listed
+    newest_bucket(root, &unused);
   }
   // Seqs must never repeat, even if NVS lost its limit: stay above every name in the newest
   // bucket of each root, orphan photos and tmps included (one may be a record the server
   // already has). Persisted before anything is removed.
   uint32_t largest = 0;
   bool any = false;
-  for (uint8_t root = 0; root < 2; ++root) {
+  BucketView* newest[2] = {nullptr, nullptr};
+  for (uint8_t root = 2; root-- > 0;) {
     if (newest_[root] == kNoBucket) continue;
-    BucketView probe;
-    list_bucket(root, newest_[root], &probe);
-    uint32_t floor = probe.largest_seen != kNoSeq ? probe.largest_seen : (newest_[root] << kBucketShift);
+    newest[root] = view(root, newest_[root], false);  // listed, not yet settled
+    if (!newest[root]) return false;
+  }
+  for (BucketView* v : newest) {
+    if (!v) continue;
+    uint32_t floor = v->largest_seen != kNoSeq ? v->largest_seen : (v->id << kBucketShift);
     if (!any || floor > largest) largest = floor;
     any = true;
   }
   if (any && !seqs_.ensure_above(largest)) return false;
   for (uint8_t root = 2; root-- > 0;) {
-    if (newest_[root] != kNoBucket && !view(root, newest_[root])) return false;
+    if (newest[root]) settle(newest[root]);
   }
   return true;
 }
@@ -382,7 +415,11 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
     return CaptureStatus::CardFailed;
   }
   if (made_bucket_ != bucket_of(seq)) {
-    if (!fs_.make_dir(dir)) return CaptureStatus::CardFailed;
+    char group[kMaxPathLen];
+    if (!group_path(kQueueDir, group_of(bucket_of(seq)), group, sizeof(group)) || !fs_.make_dir(group) ||
+        !fs_.make_dir(dir)) {
+      return CaptureStatus::CardFailed;
+    }
     made_bucket_ = bucket_of(seq);
   }
   // Never clobber a photo already on the card (begin() keeps seqs above them; this is the backstop).
@@ -492,7 +529,11 @@ bool CaptureQueue::quarantine(ManifestRecord& rec, const char* reason) {
   rec.state = RecordState::Failed;
   copy_reason(rec.reason, sizeof(rec.reason), reason);
   size_t len = manifest_to_json(rec, scratch_, sizeof(scratch_));
-  if (len == 0 || !fs_.make_dir(dir) || !write_file_replacing(fs_, failed, scratch_, len)) return false;
+  char group[kMaxPathLen];
+  if (!group_path(kFailedDir, group_of(bucket_of(rec.seq)), group, sizeof(group))) return false;
+  if (len == 0 || !fs_.make_dir(group) || !fs_.make_dir(dir) || !write_file_replacing(fs_, failed, scratch_, len)) {
+    return false;
+  }
   note(1, rec.seq, CardName::Record, true);
   note_bucket(1, bucket_of(rec.seq));
   if (!fs_.remove(manifest)) return false;

@@ -26,6 +26,12 @@ std::string tmp_at(const std::string& path) {
   lifelog::tmp_path_for(path.c_str(), p, sizeof(p));
   return p;
 }
+void add_bucket_dirs(MemFs& fs, const char* root, uint32_t seq) {
+  std::string b = bucket_dir(root, seq);
+  fs.dirs.insert(root);
+  fs.dirs.insert(b.substr(0, b.rfind('/')));
+  fs.dirs.insert(b);
+}
 std::string bucket_dir(const char* root, uint32_t seq) {
   char p[lifelog::kMaxPathLen];
   lifelog::bucket_path(root, seq >> lifelog::kBucketShift, p, sizeof(p));

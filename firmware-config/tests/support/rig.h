@@ -21,6 +21,7 @@ std::string record_at(uint32_t seq);
 std::string failed_at(uint32_t seq);
 std::string tmp_at(const std::string& path);
 std::string bucket_dir(const char* root, uint32_t seq);
+void add_bucket_dirs(MemFs& fs, const char* root, uint32_t seq);  // the group and bucket folders
 
 class TestClock : public lifelog::Clock {
  public:

@@ -10,22 +10,24 @@
 
 namespace lifelog {
 
-// Card layout: seqs in buckets of 128, every name 8.3 so that each takes one FAT directory
-// entry and no numbered short name (see tests/support/fat_card.h for what longer names cost):
-//   /queue/<bucket>/<seq>.jpg    photo bytes                  bucket = seq >> 7, 6 hex digits
-//   /queue/<bucket>/<seq>.jsn    the record that commits the photo to the queue   seq: 8 hex digits
-//   /failed/<bucket>/<seq>.jsn   a record the server refused for good (its photo stays in /queue)
-//   <seq>.tmp beside a record    its replacement while it is written (atomic_file.h)
-// A folder never holds more than 2 x 128 names plus a few tmps, so every lookup in it is
-// bounded whatever the backlog; /queue and /failed hold one folder per 128 seqs.
-// A photo without a record is an unfinished capture or deletion and is removed when its
-// bucket is first listed in a boot.
+// Card layout: seqs in buckets of 128, buckets in groups of 64, every name 8.3 so that each
+// takes one FAT directory entry and no numbered short name (tests/support/fat_card.h says what
+// longer names cost):
+//   /queue/<group>/<bucket>/<seq>.jpg    photo bytes      group = bucket >> 6 (5 hex digits)
+//   /queue/<group>/<bucket>/<seq>.jsn    the record that commits the photo to the queue
+//   /failed/<group>/<bucket>/<seq>.jsn   a record the server refused for good (photo stays in /queue)
+//   <seq>.tmp beside a record            its replacement while it is written (atomic_file.h)
+// bucket = seq >> 7 (6 hex digits), seq: 8 hex digits. A bucket folder never holds more than
+// 2 x 128 names plus a few tmps, a group 64 folders, a root one folder per 8,192 seqs, so every
+// lookup is bounded whatever the backlog. A photo without a record is an unfinished capture
+// or deletion and is removed when its bucket is first listed in a boot.
 constexpr const char* kQueueDir = "/queue";
 constexpr const char* kFailedDir = "/failed";
 constexpr const char* kDroppedKey = "dropped";
 constexpr const char* kInFlightKey = "in_flight";
 constexpr uint32_t kNoSeq = 0xFFFFFFFFu;
 constexpr uint32_t kBucketShift = 7;
+constexpr uint32_t kGroupShift = 6;
 constexpr uint32_t kBucketSeqs = 1u << kBucketShift;
 constexpr uint32_t kNoBucket = 0xFFFFFFFFu;
 
@@ -36,7 +38,6 @@ bool bucket_path(const char* root, uint32_t bucket, char* out, size_t cap);
 enum class CardName : uint8_t { Photo, Record, Tmp };
 // "0000007b.jsn" -> seq 123, Record. Only exact names of those three kinds.
 bool parse_card_name(const char* name, uint32_t* seq, CardName* kind);
-bool parse_bucket_name(const char* name, uint32_t* bucket);
 
 // CardFull: the card had no room for the photo even after eviction (the next capture
 // evicts enough for a photo of that size). CardFailed: any other card error.
@@ -135,7 +136,7 @@ class CaptureQueue {
 
  private:
   static constexpr size_t kViews = 4;
-  BucketView* view(uint8_t root, uint32_t bucket);
+  BucketView* view(uint8_t root, uint32_t bucket, bool settled = true);
   bool list_bucket(uint8_t root, uint32_t bucket, BucketView* v);
   void settle(BucketView* v);
   BucketView* cached(uint8_t root, uint32_t bucket);
