@@ -26,6 +26,9 @@ if [ -f firmware-config/Makefile ]; then
   rm -f "$fw_out"
 fi
 
+echo "== card benchmark (sector reads on the FAT model; figures, not a pass/fail test)"
+make -s -C firmware-config bench-card || status=1
+
 echo "== TypeScript (vitest)"
 report=$(mktemp)
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report"

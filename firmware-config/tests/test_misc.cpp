@@ -257,3 +257,32 @@ TEST(unsynced_photos_wait_for_the_clock_then_give_up) {
   bool flag = true;
   CHECK(json_bool(b.get(), "ntp_synced", &flag) && !flag);
 }
+
+// The pass after NTP rewrites at most kCorrectionChunk records per call, so captures and the
+// watchdog get their turn between calls however many photos waited for the clock.
+TEST(time_correction_runs_in_bounded_chunks) {
+  Rig rig;
+  rig.clock.synced = false;
+  rig.clock.wall = 0;
+  for (int i = 0; i < 10; ++i) {
+    CHECK(rig.capture());
+    rig.clock.advance_ms(30000);
+  }
+  rig.clock.wall = 1766744130;
+  rig.clock.synced = true;
+  uint32_t fixed = 0, calls = 0;
+  uint32_t before = rig.fs.ops;
+  while (!rig.queue->correct_times_after_sync(rig.clock, rig.ucfg.boot_id, &fixed)) {
+    ++calls;
+    CHECK(rig.fs.ops - before <= CaptureQueue::kCorrectionChunk * 4);  // a record: remove + rename + open
+    before = rig.fs.ops;
+    CHECK(calls < 10);
+  }
+  CHECK_EQ(fixed, 10u);
+  CHECK_EQ(calls, 2u);  // 4 + 4, then the last 2 on the finishing call
+  for (uint32_t seq = 0; seq < 10; ++seq) {
+    ManifestRecord rec;
+    CHECK(rig.queue->load(seq, &rec));
+    CHECK(rec.stamp.time_corrected);
+  }
+}
