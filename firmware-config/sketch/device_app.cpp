@@ -156,6 +156,9 @@ void capture_once() {
     case lifelog::CaptureStatus::CameraFailed: Serial.println("[capture] camera failed"); break;
     case lifelog::CaptureStatus::NoSeq: Serial.println("[capture] NVS refused the seq reservation"); break;
     case lifelog::CaptureStatus::CardFailed: card_failed("write failed"); break;
+    case lifelog::CaptureStatus::CardFull:  // a card condition, not a camera or card fault
+      Serial.println("[capture] card full: photo did not fit; the next capture makes more room");
+      break;
   }
 }
 

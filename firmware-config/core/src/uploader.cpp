@@ -181,6 +181,7 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
   req.size = rec.size;
   req.time_corrected = when.time_corrected;
   req.boot_id = rec.stamp.boot_id;
+  req.uptime_ms = rec.stamp.mono_ms;
   IngestReply reply;
   ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
   if (r.ok()) return done(rec, r, reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, "ingest");

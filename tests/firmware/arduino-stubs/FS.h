@@ -22,6 +22,9 @@ class File : public Stream {
   const char* name() const;
   bool isDirectory(void);
   File openNextFile(const char* mode = FILE_READ);
+  // arduino-esp32 3.x FS.h / vfs_api.cpp: readdir only, "" at the end; isDir from d_type.
+  String getNextFileName(void);
+  String getNextFileName(bool* isDir);
 };
 
 class FS {
@@ -31,6 +34,7 @@ class FS {
   bool remove(const char* path);
   bool rename(const char* pathFrom, const char* pathTo);
   bool mkdir(const char* path);
+  bool rmdir(const char* path);
 };
 }  // namespace fs
 using namespace fs;

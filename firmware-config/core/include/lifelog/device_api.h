@@ -56,6 +56,9 @@ struct IngestRequest {
   uint64_t size = 0;
   bool time_corrected = false;
   uint32_t boot_id = 0;
+  // Unsynced photos: ms since boot `boot_id` at capture, so the server can date them once it
+  // knows when that boot started.
+  uint64_t uptime_ms = 0;
 };
 
 struct IngestReply {
