@@ -2,13 +2,14 @@
 // and plain TCP as Wi-Fi. Safe to SIGKILL at any instant and restart with the same card/NVS.
 //
 // Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
-//             5 card or NVS unusable, 6 --max-runtime-ms reached.
+//             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired.
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -20,6 +21,7 @@
 #include "lifelog/device_api.h"
 #include "lifelog/json.h"
 #include "lifelog/uploader.h"
+#include "lifelog/watchdog.h"
 #include "posix_fs.h"
 #include "tcp_net.h"
 
@@ -36,7 +38,9 @@ class SystemRng : public Rng {
   std::random_device device_;
 };
 
-enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
+enum ExitCode {
+  kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7
+};
 
 constexpr const char* kFramesKey = "frames_done";
 
@@ -57,6 +61,8 @@ struct Options {
   int net_timeout_ms = 15000;
   int64_t max_runtime_ms = -1;
   uint64_t clock_wait_ms = 120000;
+  uint32_t step_budget_ms = 240000;
+  uint32_t watchdog_ms = 120000;
 };
 
 void usage() {
@@ -80,7 +86,10 @@ void usage() {
           "  --net-timeout-ms N       socket connect/read/write timeout (default 15000)\n"
           "  --clock-wait-ms N        hold this boot's unsynced photos until NTP, at most N ms\n"
           "                           after start (default 120000)\n"
-          "  --max-runtime-ms N       give up after N ms (exit 6)\n");
+          "  --max-runtime-ms N       give up after N ms (exit 6)\n"
+          "  --step-budget-ms N       wall time one upload step may take (default 240000)\n"
+          "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
+          "                           if a feed comes later, as the board would reset)\n");
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -125,6 +134,8 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--card-capacity" && need_u(UINT64_MAX)) o->card_capacity = u;
     else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
     else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
+    else if (a == "--step-budget-ms" && need_u(UINT32_MAX) && u > 0) o->step_budget_ms = uint32_t(u);
+    else if (a == "--watchdog-ms" && need_u(UINT32_MAX) && u > 0) o->watchdog_ms = uint32_t(u);
     else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
     else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
     else if (a == "--ntp-after-ms" && parse_i64(v, &s)) { o->ntp_after_ms = s; ++i; }
@@ -257,7 +268,7 @@ int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, 
       log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
       return kActivationRefused;
     }
-    uint32_t delay = retry_delay_ms(backoff, r);
+    uint32_t delay = retry_delay_ms(backoff, r, clock.wall_synced() ? clock.wall_utc_s() : -1);
     log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
                         {"delay_ms", num(delay)}});
     HostClock::sleep_ms(delay);
@@ -315,6 +326,11 @@ int main(int argc, char** argv) {
 
   TcpNetClient api_net(o.net_timeout_ms), storage_net(o.net_timeout_ms);
   HttpConnection api_conn(api_net), storage_conn(storage_net);
+  IoTiming timing;
+  timing.clock = &clock;
+  timing.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  api_conn.set_timing(timing);
+  storage_conn.set_timing(timing);
   XorShiftRng rng(o.seed * 2654435761u + boot_id);
 
   static char token[200];
@@ -339,11 +355,52 @@ int main(int argc, char** argv) {
   ucfg.backoff.cap_ms = o.backoff_cap_ms;
   ucfg.boot_id = boot_id;
   ucfg.clock_wait_ms = o.clock_wait_ms;
-  LoggingObserver observer(log);
-  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &observer);
+  ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  ucfg.step_budget_ms = o.step_budget_ms;
 
   uint64_t next_capture = clock.monotonic_ms();
   auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
+  auto capture_if_due = [&]() {
+    uint64_t now = clock.monotonic_ms();
+    if (!capturing() || now < next_capture) return false;
+    ManifestRecord rec;
+    uint32_t dropped_before = queue.dropped();
+    CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
+    if (queue.dropped() != dropped_before) {
+      log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
+    }
+    if (st == CaptureStatus::Ok) {
+      ++frames;
+      kv.put_u32(kFramesKey, frames);
+      log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
+                             {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
+    } else {
+      log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
+    }
+    next_capture += o.interval_ms;
+    if (next_capture < now) next_capture = now + o.interval_ms;
+    return true;
+  };
+
+  // The task watchdog as the board arms it, fed where the device feeds it: once per loop pass
+  // and from inside every upload step (IoListener). A feed that comes too late is a reset.
+  WatchdogModel watchdog(o.watchdog_ms);
+  watchdog.start(clock.monotonic_ms());
+  struct Feeder : IoListener {
+    WatchdogModel& wd;
+    const std::function<bool()>& capture;
+    Feeder(WatchdogModel& w, const std::function<bool()>& c) : wd(w), capture(c) {}
+    // Captures keep their rhythm during a long upload: the queue protects the photo in flight.
+    void on_io(uint64_t now_ms) override {
+      wd.feed(now_ms);
+      capture();
+    }
+  };
+  std::function<bool()> capture_fn = capture_if_due;
+  Feeder feeder(watchdog, capture_fn);
+  ucfg.io_listener = &feeder;
+  LoggingObserver observer(log);
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &observer);
   write_status(o, "running", &queue, frames);
 
   for (;;) {
@@ -353,28 +410,20 @@ int main(int argc, char** argv) {
       write_status(o, "timeout", &queue, frames);
       return kTimeout;
     }
+    watchdog.feed(now);
+    if (watchdog.fired()) {
+      log.event("watchdog_reset", {{"max_gap_ms", num(watchdog.max_gap_ms())}});
+      write_status(o, "watchdog_reset", &queue, frames);
+      return kWatchdog;
+    }
     uint32_t fixed = 0;
     if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
-    if (capturing() && now >= next_capture) {
-      ManifestRecord rec;
-      uint32_t dropped_before = queue.dropped();
-      CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
-      if (queue.dropped() != dropped_before) {
-        log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
-      }
-      if (st == CaptureStatus::Ok) {
-        ++frames;
-        kv.put_u32(kFramesKey, frames);
-        log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
-                               {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
-      } else {
-        log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
-      }
-      next_capture += o.interval_ms;
-      if (next_capture < now) next_capture = now + o.interval_ms;
-      continue;
-    }
+    if (capture_if_due()) continue;
     StepResult r = uploader.step();
+    if (uploader.last_step_ms() >= 1000) {
+      log.event("step", {{"ms", num(uploader.last_step_ms())}, {"budget_ms", num(o.step_budget_ms)},
+                         {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())}});
+    }
     if (r == StepResult::Progress) continue;
     if (r == StepResult::TokenDead) {
       log.event("token_dead", {{"pending", num(queue.pending_count())}});
@@ -383,7 +432,8 @@ int main(int argc, char** argv) {
     }
     if (r == StepResult::Idle && o.exit_when_drained && !capturing()) {
       log.event("drained", {{"frames", num(frames)}, {"failed", num(queue.failed_count())},
-                            {"dropped", num(queue.dropped())}});
+                            {"dropped", num(queue.dropped())}, {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())},
+                            {"longest_step_ms", num(uploader.longest_step_ms())}});
       write_status(o, "drained", &queue, frames);
       return kDrained;
     }

@@ -275,6 +275,24 @@ bool CaptureQueue::peek_oldest(uint32_t* seq) {
   return true;
 }
 
+bool CaptureQueue::peek_after(uint32_t after, uint32_t* seq) {
+  if (!oldest_valid_ || oldest_pos_ >= oldest_len_) {
+    if (!refill_cache()) return false;
+  }
+  for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
+    if (oldest_[i] > after) {
+      *seq = oldest_[i];
+      return true;
+    }
+  }
+  if (oldest_complete_) return false;
+  uint32_t next;
+  SmallestSeqs smallest(&next, 1, ".json", after, kNoSeq);
+  if (!fs_.list_dir(kManifestDir, smallest) || smallest.len() == 0) return false;
+  *seq = next;
+  return true;
+}
+
 void CaptureQueue::forget_cached(uint32_t seq) {
   if (!oldest_valid_) return;
   for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
