@@ -297,3 +297,52 @@ TEST(a_persistent_read_error_is_quarantined_after_the_bound) {
   CHECK_EQ(queue.failed_count(), 1u);
   CHECK_EQ(rig.backend.ingested.size(), 0u);
 }
+
+// ---------------------------------------------------------------- portal and config limits
+#include "lifelog/config_limits.h"
+#include "lifelog/portal_policy.h"
+
+TEST(portal_opens_by_itself_only_without_a_usable_token) {
+  CHECK(portal_should_open({TokenState::None, false}));
+  CHECK(portal_should_open({TokenState::Refused, false}));
+  CHECK(!portal_should_open({TokenState::Held, false}));  // an activated camera never opens it by itself
+  CHECK(portal_should_open({TokenState::Held, true}));    // only on a long press
+}
+
+TEST(portal_code_cannot_replace_a_working_token) {
+  CHECK(decide_pairing_code(TokenState::Held, "BCDF-GHJK") == CodeDecision::RefuseOwned);
+  CHECK(decide_pairing_code(TokenState::None, "BCDF-GHJK") == CodeDecision::Accept);
+  // The owner revoked it: the server refuses the token, and that is the owner's proof.
+  CHECK(decide_pairing_code(TokenState::Refused, "BCDF-GHJK") == CodeDecision::Accept);
+  CHECK(decide_pairing_code(TokenState::None, "") == CodeDecision::RefuseEmpty);
+  CHECK(decide_pairing_code(TokenState::None, "BCDF GHJK") == CodeDecision::RefuseMalformed);
+  CHECK(decide_pairing_code(TokenState::None, "\xc3\xa9") == CodeDecision::RefuseMalformed);
+  CHECK(strstr(code_decision_message(CodeDecision::RefuseOwned), "revoke") != nullptr);
+}
+
+TEST(portal_needs_a_wpa2_password) {
+  CHECK(!portal_password_usable(nullptr));
+  CHECK(!portal_password_usable(""));  // an open AP: refused
+  CHECK(!portal_password_usable("short"));
+  CHECK(portal_password_usable("k7Q2mW9xP4sT8vZ3"));
+  CHECK(!portal_password_usable(std::string(64, 'a').c_str()));
+}
+
+TEST(wifi_credentials_follow_what_the_radio_takes) {
+  std::string ssid32(32, 's'), ssid33(33, 's');
+  CHECK(wifi_credentials_problem(ssid32.c_str(), "") == nullptr);
+  CHECK(wifi_credentials_problem(ssid33.c_str(), "") != nullptr);
+  // 16 two-byte letters: 32 bytes, 16 characters: fits; one more byte does not.
+  std::string utf8;
+  for (int i = 0; i < 16; ++i) utf8 += "\xc3\xa9";
+  CHECK(wifi_credentials_problem(utf8.c_str(), "") == nullptr);
+  CHECK(wifi_credentials_problem((utf8 + "x").c_str(), "") != nullptr);
+  CHECK(wifi_credentials_problem("", "12345678") != nullptr);
+  CHECK(wifi_credentials_problem("home", "1234567") != nullptr);
+  CHECK(wifi_credentials_problem("home", "12345678") == nullptr);
+  CHECK(wifi_credentials_problem("home", std::string(63, 'p').c_str()) == nullptr);
+  CHECK(wifi_credentials_problem("home", std::string(64, 'f').c_str()) == nullptr);  // 64 hex: a raw PSK
+  CHECK(wifi_credentials_problem("home", std::string(64, 'p').c_str()) != nullptr);
+  CHECK(wifi_credentials_problem("home", std::string(65, 'f').c_str()) != nullptr);
+  CHECK(wifi_credentials_problem("home", "pass\xc3\xa9word") != nullptr);  // non-ASCII passphrase
+}
