@@ -18,7 +18,7 @@ constexpr size_t kUrlCap = lifelog::kMaxApiBaseUrlBytes + 1;
 constexpr size_t kPairingCodeCap = lifelog::kMaxPairingCodeBytes + 1;
 constexpr size_t kTokenCap = 160;    // lifelog::Activation::device_token
 constexpr size_t kTimeZoneCap = lifelog::kMaxTimeZoneBytes + 1;
-constexpr size_t kPortalPasswordCap = lifelog::kPortalPasswordBytes + 1;
+constexpr size_t kPortalPasswordCap = lifelog::kMaxPassphraseBytes + 1;
 constexpr size_t kFrameSizeCap = 8;
 
 // NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit", "dropped",
@@ -37,6 +37,7 @@ constexpr const char* kTimeZone = "time_zone";
 constexpr const char* kNetworkCount = "wifi_count";
 constexpr const char* kFramesDone = "frames_done";
 constexpr const char* kPortalPassword = "portal_pass";
+constexpr const char* kPortalSsid = "portal_ssid";
 }  // namespace key
 
 struct WifiCredentials {

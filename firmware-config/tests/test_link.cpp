@@ -346,3 +346,25 @@ TEST(wifi_credentials_follow_what_the_radio_takes) {
   CHECK(wifi_credentials_problem("home", std::string(65, 'f').c_str()) != nullptr);
   CHECK(wifi_credentials_problem("home", "pass\xc3\xa9word") != nullptr);  // non-ASCII passphrase
 }
+
+#include "lifelog/wifi_choice.h"
+
+TEST(wifi_prefers_the_first_network_and_moves_back_to_it) {
+  const char* known[] = {"home", "hotspot"};
+  const char* only_hotspot[] = {"neighbour", "hotspot"};
+  const char* both[] = {"hotspot", "home"};
+  const char* none[] = {"neighbour"};
+  CHECK_EQ(choose_network(known, 2, only_hotspot, 2, kNoNetwork), 1);
+  CHECK_EQ(choose_network(known, 2, both, 2, kNoNetwork), 0);
+  CHECK_EQ(choose_network(known, 2, none, 1, kNoNetwork), kNoNetwork);
+  // On the hotspot, home comes back: move.
+  CHECK_EQ(choose_network(known, 2, both, 2, 1), 0);
+  // On the hotspot and home is still away: stay.
+  CHECK_EQ(choose_network(known, 2, only_hotspot, 2, 1), kNoNetwork);
+  // On home: nothing is better.
+  CHECK_EQ(choose_network(known, 2, both, 2, 0), kNoNetwork);
+  CHECK_EQ(next_scan_delay_ms(0, 0), UINT32_MAX);
+  CHECK_EQ(next_scan_delay_ms(1, 0), 300000u);
+  CHECK_EQ(next_scan_delay_ms(kNoNetwork, 0), 10000u);
+  CHECK_EQ(next_scan_delay_ms(kNoNetwork, 10), 120000u);
+}

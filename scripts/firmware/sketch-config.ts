@@ -43,16 +43,21 @@ export const SketchConfigSchema = z
     jpeg_quality: z.number().int().min(4).max(63).default(12),
     chunk_size: z.number().int().min(512).max(8192).default(8192),
     root_ca_pem: z.string().includes("-----BEGIN CERTIFICATE-----").optional(),
-    time_zone: z.string().min(1).regex(/^[\x20-\x7e]+$/, "time_zone is a POSIX TZ string in ASCII (e.g. CET-1CEST,M3.5.0,M10.5.0/3)")
+    time_zone: z.string().min(1).regex(/^[\x20-\x7e]*$/, "time_zone is a POSIX TZ string in ASCII (e.g. CET-1CEST,M3.5.0,M10.5.0/3)")
       .refine(maxBytes(L.timeZone), bytesMessage(L.timeZone)).default("UTC0"),
     dev_insecure_tls: z.boolean().default(false),
+    // The setup portal's WPA2 access point; `render` and `nvs` generate both when absent.
+    portal_ssid: z.string().min(1).regex(/^[\x20-\x7e]+$/, "portal_ssid is printable ASCII").refine(maxBytes(L.ssid), bytesMessage(L.ssid)).optional(),
+    portal_password: z.string().regex(/^[\x20-\x7e]*$/, "portal_password is printable ASCII")
+      .min(L.minPassphrase, `portal_password needs at least ${L.minPassphrase} characters (WPA2)`)
+      .max(L.maxPassphrase, `portal_password may have at most ${L.maxPassphrase} characters (WPA2)`).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
     if (c.api_base_url.startsWith("https://") && !c.root_ca_pem && !c.dev_insecure_tls) {
       ctx.addIssue({ code: "custom", path: ["root_ca_pem"], message: "an https API needs root_ca_pem (or dev_insecure_tls for development)" });
     }
-    const values = [c.api_base_url, c.pairing_code ?? "", c.time_zone, ...c.wifi_networks.flatMap((n) => [n.ssid, n.password])];
+    const values = [c.api_base_url, c.pairing_code ?? "", c.time_zone, c.portal_password ?? "", ...c.wifi_networks.flatMap((n) => [n.ssid, n.password])];
     if (values.some(looksLikeDeviceToken)) {
       ctx.addIssue({ code: "custom", message: "a device token (devtok_...) must never be baked into a sketch" });
     }

@@ -22,6 +22,10 @@ class File : public Stream {
   const char* name() const;
   bool isDirectory(void);
   File openNextFile(const char* mode = FILE_READ);
+  // libraries/FS/src/FS.h (3.x): the next entry's path without opening it (the cheap listing).
+  String getNextFileName(void);
+  String getNextFileName(bool* isDir);
+  void rewindDirectory(void);
 };
 
 class FS {
