@@ -98,7 +98,9 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
   const random = seededRandom(opts.seed);
   let plan = opts.plan;
   let upstream = opts.upstream;
-  const stats: FaultStats = { connections: 0, passed: 0, cutRequest: 0, cutResponse: 0, unavailable: 0, requests: [] };
+  const stats = { connections: 0, passed: 0, cutRequest: 0, cutResponse: 0, unavailable: 0 } as FaultStats;
+  // Not enumerable: reports that print the counters stay short.
+  Object.defineProperty(stats, "requests", { value: [], enumerable: false });
   let answers: CannedAnswer[] = [];
   const takeAnswer = (line: string): CannedAnswer | undefined => {
     const i = answers.findIndex((a) => !a.match || a.match.test(line));
