@@ -140,11 +140,21 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
       mode = { kind: "pass" };
       to.write(chunk.subarray(0, Math.max(0, room)), () => { from.destroy(); to.destroy(); });
     };
-    client.on("data", (chunk: Buffer) => {
+    // A request line can arrive split (behind a slow link, a byte at a time): its first bytes are
+    // held until the line is complete, so it is logged and matched whole.
+    let head = Buffer.alloc(0);
+    let headSince = 0;
+    client.on("data", (piece: Buffer) => {
+      let chunk = piece;
       if (requestStarts) {
+        if (head.length === 0) headSince = Date.now();
+        head = Buffer.concat([head, piece]);
+        if (!head.includes("\r\n") && head.length < 2048) return;
+        chunk = head;
+        head = Buffer.alloc(0);
         requestStarts = false;
-        const head = chunk.subarray(0, 2048).toString("latin1");
-        const seen: SeenRequest = { at: Date.now(), line: head.slice(0, Math.max(0, head.indexOf("\r\n"))) };
+        const text = chunk.subarray(0, 2048).toString("latin1");
+        const seen: SeenRequest = { at: headSince, line: text.slice(0, Math.max(0, text.indexOf("\r\n"))) };
         stats.requests.push(seen);
         const canned = takeAnswer(seen.line);
         if (canned) {
