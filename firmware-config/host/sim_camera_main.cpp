@@ -2,7 +2,7 @@
 // and plain TCP as Wi-Fi. Safe to SIGKILL at any instant and restart with the same card/NVS.
 //
 // Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
-//             5 card or NVS unusable, 6 --max-runtime-ms reached.
+//             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -23,6 +23,7 @@
 #include "lifelog/device_api.h"
 #include "lifelog/json.h"
 #include "lifelog/uploader.h"
+#include "lifelog/watchdog.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
 #include "support/fat_card.h"
@@ -41,7 +42,9 @@ class SystemRng : public Rng {
   std::random_device device_;
 };
 
-enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
+enum ExitCode {
+  kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7
+};
 
 constexpr const char* kFramesKey = "frames_done";
 
@@ -66,6 +69,8 @@ struct Options {
   uint64_t fat_card_bytes = 0;  // > 0: the card is FatCard (in memory), not a folder
   bool sim_clock = false;
   uint64_t offline_ms = 0;
+  uint32_t step_budget_ms = 240000;
+  uint32_t watchdog_ms = 120000;
 };
 
 void usage() {
@@ -93,7 +98,10 @@ void usage() {
           "  --fat-card BYTES         the card is a FAT model of that size in memory (FatCard, with\n"
           "                           FatFs's costs and limits) instead of the --card folder\n"
           "  --sim-clock              simulated time: sleeping jumps the clock ahead (long runs fast)\n"
-          "  --offline-ms N           no network (uploads wait) until N ms after start\n");
+          "  --offline-ms N           no network (uploads wait) until N ms after start\n"
+          "  --step-budget-ms N       wall time one upload step may take (default 240000)\n"
+          "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
+          "                           if a feed comes later, as the board would reset)\n");
   fputs(kLifecycleUsage, stderr);
 }
 
@@ -139,6 +147,8 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--card-capacity" && need_u(UINT64_MAX)) o->card_capacity = u;
     else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
     else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
+    else if (a == "--step-budget-ms" && need_u(UINT32_MAX) && u > 0) o->step_budget_ms = uint32_t(u);
+    else if (a == "--watchdog-ms" && need_u(UINT32_MAX) && u > 0) o->watchdog_ms = uint32_t(u);
     else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
     else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
     else if (a == "--fat-card" && need_u(UINT64_MAX) && u >= (64ull << 20)) o->fat_card_bytes = u;
@@ -281,7 +291,7 @@ int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, 
       log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
       return kActivationRefused;
     }
-    uint32_t delay = retry_delay_ms(backoff, r);
+    uint32_t delay = retry_delay_ms(backoff, r, clock.wall_synced() ? clock.wall_utc_s() : -1);
     log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
                         {"delay_ms", num(delay)}});
     nap(delay);
@@ -351,6 +361,11 @@ int main(int argc, char** argv) {
 
   TcpNetClient api_net(o.net_timeout_ms), storage_net(o.net_timeout_ms);
   HttpConnection api_conn(api_net), storage_conn(storage_net);
+  IoTiming timing;
+  timing.clock = &clock;
+  timing.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  api_conn.set_timing(timing);
+  storage_conn.set_timing(timing);
   XorShiftRng rng(o.seed * 2654435761u + boot_id);
 
   static char token[200];
@@ -382,11 +397,55 @@ int main(int argc, char** argv) {
   ucfg.backoff.cap_ms = o.backoff_cap_ms;
   ucfg.boot_id = boot_id;
   ucfg.clock_wait_ms = o.clock_wait_ms;
-  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
+  ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  ucfg.step_budget_ms = o.step_budget_ms;
 
   uint64_t next_capture = clock.monotonic_ms();
   uint64_t last_capture = next_capture;
   auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
+  auto capture_if_due = [&]() {
+    uint64_t now = clock.monotonic_ms();
+    if (!capturing() || lifecycle.paused() || now < next_capture) return false;
+    last_capture = now;
+    ManifestRecord rec;
+    uint32_t dropped_before = queue.dropped();
+    uint64_t reads_before = reads();
+    CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
+    if (reads() - reads_before > max_capture_reads) max_capture_reads = reads() - reads_before;
+    if (queue.dropped() != dropped_before) {
+      log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
+    }
+    if (st == CaptureStatus::Ok) {
+      ++frames;
+      kv.put_u32(kFramesKey, frames);
+      log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
+                             {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
+    } else {
+      log.event("capture_failed", {{"frame", num(frames)}, {"reason", capture_status_name(st)}});
+    }
+    next_capture += lifecycle.capture_interval_ms(o.interval_ms);
+    if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
+    return true;
+  };
+
+  // The task watchdog as the board arms it, fed where the device feeds it: once per loop pass
+  // and from inside every upload step (IoListener). A feed that comes too late is a reset.
+  WatchdogModel watchdog(o.watchdog_ms);
+  watchdog.start(clock.monotonic_ms());
+  struct Feeder : IoListener {
+    WatchdogModel& wd;
+    const std::function<bool()>& capture;
+    Feeder(WatchdogModel& w, const std::function<bool()>& c) : wd(w), capture(c) {}
+    // Captures keep their rhythm during a long upload: the queue protects the photo in flight.
+    void on_io(uint64_t now_ms) override {
+      wd.feed(now_ms);
+      capture();
+    }
+  };
+  std::function<bool()> capture_fn = capture_if_due;
+  Feeder feeder(watchdog, capture_fn);
+  ucfg.io_listener = &feeder;
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
   write_status(o, "running", &queue, frames);
 
   for (;;) {
@@ -396,34 +455,23 @@ int main(int argc, char** argv) {
       write_status(o, "timeout", &queue, frames);
       return kTimeout;
     }
+    watchdog.feed(now);
+    if (watchdog.fired()) {
+      log.event("watchdog_reset", {{"max_gap_ms", num(watchdog.max_gap_ms())}});
+      write_status(o, "watchdog_reset", &queue, frames);
+      return kWatchdog;
+    }
     uint32_t fixed = 0;
     if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
-    if (capturing() && !lifecycle.paused() && now >= next_capture) {
-      last_capture = now;
-      ManifestRecord rec;
-      uint32_t dropped_before = queue.dropped();
-      uint64_t reads_before = reads();
-      CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
-      if (reads() - reads_before > max_capture_reads) max_capture_reads = reads() - reads_before;
-      if (queue.dropped() != dropped_before) {
-        log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
-      }
-      if (st == CaptureStatus::Ok) {
-        ++frames;
-        kv.put_u32(kFramesKey, frames);
-        log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
-                               {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
-      } else {
-        log.event("capture_failed", {{"frame", num(frames)}, {"reason", capture_status_name(st)}});
-      }
-      next_capture += lifecycle.capture_interval_ms(o.interval_ms);
-      if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
-      continue;
-    }
+    if (capture_if_due()) continue;
     bool online = now >= o.offline_ms;
     uint64_t reads_before = reads();
     StepResult r = online ? uploader.step() : StepResult::Waiting;
     if (reads() - reads_before > max_step_reads) max_step_reads = reads() - reads_before;
+    if (online && uploader.last_step_ms() >= 1000) {
+      log.event("step", {{"ms", num(uploader.last_step_ms())}, {"budget_ms", num(o.step_budget_ms)},
+                         {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())}});
+    }
     switch (lifecycle.tick(r, queue)) {
       case SimLifecycle::Tick::TokenChanged:
         uploader.set_token(lifecycle.token());
@@ -447,7 +495,9 @@ int main(int argc, char** argv) {
       log.event("drained", {{"frames", num(frames)}, {"failed", num(queue.failed_count())},
                             {"dropped", num(queue.dropped())}, {"card_sector_reads", num(reads())},
                             {"card_max_capture_reads", num(max_capture_reads)},
-                            {"card_max_step_reads", num(max_step_reads)}});
+                            {"card_max_step_reads", num(max_step_reads)},
+                            {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())},
+                            {"longest_step_ms", num(uploader.longest_step_ms())}});
       write_status(o, "drained", &queue, frames);
       return kDrained;
     }

@@ -22,8 +22,10 @@
 #include "src/lifelog/backoff.h"
 #include "src/lifelog/capture_queue.h"
 #include "src/lifelog/capture_time.h"
+#include "src/lifelog/card_mount.h"
 #include "src/lifelog/device_api.h"
 #include "src/lifelog/http.h"
+#include "src/lifelog/portal_policy.h"
 #include "src/lifelog/seq_allocator.h"
 #include "src/lifelog/uploader.h"
 #include "status_led.h"
@@ -31,16 +33,26 @@
 #include "wifi_glue.h"
 
 // Scheduling choice: one thread. loop() captures when the ~30 s slot is due and otherwise runs
-// Uploader::step(), which sends at most one photo. A step is bounded by the network timeouts
-// (a few seconds on a working link), so a capture is late by at most one step; in exchange the
-// queue on the card has a single owner and needs no mutex, and one frame buffer is never touched
-// by two tasks (the omi capture/upload race). A capture task on the other core would only be
-// worth it if steps routinely took longer than the capture interval.
+// Uploader::step(), which sends at most one photo. On a slow link a step can take minutes (a
+// 250 KB photo at 2 KB/s is two); it is bounded by the core's step budget and idle timeout, and
+// from inside it (UploadIo::on_io, after every bounded wait) the watchdog is fed and a due
+// capture is taken, so captures keep their rhythm. The queue on the card still has a single
+// owner (this thread; the photo being sent is protected from eviction), and one frame buffer is
+// never touched by two tasks (the omi capture/upload race).
 
 namespace {
 
-constexpr uint32_t kBootConnectTimeoutMs = 20000;
 constexpr uint32_t kPortalTimeoutMs = 180000;
+// The BOOT button: GPIO0, the ESP32-S3's download-mode strapping pin (ESP32-S3 datasheet,
+// "Strapping Pins"), wired to the XIAO's B button (Seeed XIAO ESP32S3 schematic). Held at reset
+// it enters the ROM downloader, so the deliberate act is a hold of 5 s while the camera runs.
+constexpr uint8_t kBootButtonPin = 0;
+constexpr uint32_t kLongPressMs = 5000;
+// SPI clock for the card: SD.begin()'s default, 4 MHz (arduino-esp32 libraries/SD/src/SD.h,
+// `frequency = 4000000`), which Seeed's XIAO ESP32S3 Sense examples use (`SD.begin(21)`). A
+// 250 KB photo reads in about 0.6 s at that clock, far below the uplink's time to send it.
+constexpr uint32_t kSdSpiHz = 4000000;
+constexpr uint32_t kStatusEveryMs = 60000;
 constexpr uint32_t kCardRetryMs = 10000;
 constexpr uint32_t kNoCodeRecheckMs = 60000;
 constexpr uint32_t kWatchdogTimeoutS = 120;  // above the longest step; catches a hung fb_get
@@ -55,10 +67,15 @@ class HardwareRng : public lifelog::Rng {
 // Progress lines on the serial console. The token never reaches this code.
 class SerialUploadLog : public lifelog::UploadObserver {
  public:
+  lifelog::NetClient* net = nullptr;
   void on_upload_event(const lifelog::UploadEvent& e) override {
     Serial.printf("[upload] %s seq=%u frame=%u step=%s status=%d code=%s delay_ms=%u bytes=%llu\n",
                   lifelog::upload_event_name(e.kind), unsigned(e.seq), unsigned(e.frame), e.step, e.http_status,
                   e.code, unsigned(e.delay_ms), static_cast<unsigned long long>(e.bytes));
+    // "connect_failed" alone says nothing: the TLS layer's reason, in words.
+    if (net && strcmp(e.code, "connect_failed") == 0 && net->last_error()[0]) {
+      Serial.printf("[upload] %s\n", net->last_error());
+    }
   }
 };
 
@@ -66,7 +83,7 @@ class SerialUploadLog : public lifelog::UploadObserver {
 // buffers each, far too much for the loop task's stack.
 struct Device {
   NvsStore nvs;
-  ArduinoFileSystem fs;
+  ArduinoFileSystem fs{kSdSpiHz};
   DeviceClock clock;
   XiaoCamera camera;
   StatusLed led;
@@ -91,6 +108,8 @@ struct Device {
   uint64_t next_capture_ms = 0;
   uint64_t next_card_try_ms = 0;
   uint64_t next_activation_ms = 0;
+  uint64_t button_down_since_ms = 0;
+  uint64_t next_status_ms = 0;
 };
 
 Device* g = nullptr;
@@ -134,6 +153,40 @@ bool try_mount_card() {
   return true;
 }
 
+// While a step runs, the card stays mounted: a capture that fails to write from inside the
+// step reports the card failure once the step has closed its file.
+bool g_uploading = false;
+bool g_card_failed_later = false;
+
+void capture_once();
+
+bool capture_if_due(uint64_t now);
+
+// Fed from inside every upload step (after each bounded network wait): the watchdog, and a
+// capture when its slot comes up during a long PUT.
+class UploadIo : public lifelog::IoListener {
+ public:
+  void on_io(uint64_t now_ms) override {
+    esp_task_wdt_reset();
+    if (g->card_ready && !g_card_failed_later) capture_if_due(now_ms);
+  }
+};
+UploadIo g_upload_io;
+
+// A card read error mid-upload: unmount and mount again before the photo is retried.
+class CardRemount : public lifelog::CardMount {
+ public:
+  bool remount() override {
+    g->fs.unmount();
+    bool ok = g->fs.mount();
+    Serial.printf("[card] remounted after a read error: %s\n", ok ? "ok" : "failed");
+    return ok;
+  }
+};
+CardRemount g_card_remount;
+
+lifelog::TokenState token_state() { return g->token[0] ? lifelog::TokenState::Held : lifelog::TokenState::None; }
+
 void capture_once() {
   if (!g->card_ready) {
     Serial.println("[capture] skipped: no card");
@@ -155,7 +208,13 @@ void capture_once() {
       break;
     case lifelog::CaptureStatus::CameraFailed: Serial.println("[capture] camera failed"); break;
     case lifelog::CaptureStatus::NoSeq: Serial.println("[capture] NVS refused the seq reservation"); break;
-    case lifelog::CaptureStatus::CardFailed: card_failed("write failed"); break;
+    case lifelog::CaptureStatus::CardFailed:
+      if (g_uploading) {
+        g_card_failed_later = true;
+      } else {
+        card_failed("write failed");
+      }
+      break;
     case lifelog::CaptureStatus::CardFull:  // a card condition, not a camera or card fault
       Serial.println("[capture] card full: photo did not fit; the next capture makes more room");
       break;
@@ -174,7 +233,7 @@ void try_activation(uint64_t now) {
       g->activation_backoff->reset();
       break;
     case device::ActivationOutcome::NoCode:
-      Serial.println("[activate] no token and no pairing code: use the setup portal (opens at boot)");
+      Serial.println("[activate] no token and no pairing code: use the setup portal (opens at boot while unpaired)");
       g->next_activation_ms = now + kNoCodeRecheckMs;
       break;
     case device::ActivationOutcome::Refused:
@@ -186,7 +245,8 @@ void try_activation(uint64_t now) {
       g->next_activation_ms = now + kNoCodeRecheckMs;
       break;
     case device::ActivationOutcome::Retry: {
-      uint32_t delay_ms = lifelog::retry_delay_ms(*g->activation_backoff, r);
+      uint32_t delay_ms =
+          lifelog::retry_delay_ms(*g->activation_backoff, r, g->clock.wall_synced() ? g->clock.wall_utc_s() : -1);
       Serial.printf("[activate] retry in %u ms (status %d, %s)\n", unsigned(delay_ms), r.status, r.code);
       g->next_activation_ms = now + delay_ms;
       break;
@@ -195,7 +255,14 @@ void try_activation(uint64_t now) {
 }
 
 void run_upload_step() {
+  g_uploading = true;
   lifelog::StepResult r = g->uploader->step();
+  g_uploading = false;
+  if (g_card_failed_later) {
+    g_card_failed_later = false;
+    card_failed("write failed");
+    return;
+  }
   if (r == lifelog::StepResult::TokenDead) {
     Serial.println("[upload] token refused (401): forgetting it; enter a new pairing code in the portal");
     device::forget_token(g->nvs);
@@ -206,19 +273,41 @@ void run_upload_step() {
   }
 }
 
-void open_portal_if_needed(bool online, bool has_token) {
-  char code[device::kPairingCodeCap];
-  bool has_code = device::load_pairing_code(g->nvs, code, sizeof(code));
-  if (online && (has_token || has_code)) return;
-  if (!run_setup_portal(g->nvs, g->led, kPortalTimeoutMs)) {
-    Serial.println("[portal] timed out: capturing offline, Wi-Fi retried in the background");
+void open_portal() {
+  if (!run_setup_portal(g->nvs, g->led, kPortalTimeoutMs, token_state())) {
+    Serial.println("[portal] closed: capturing, Wi-Fi retried in the background");
     return;
   }
   device::load_settings(g->nvs, &g->settings);
-  // A pairing code typed into the portal dropped the old token: do not keep using it.
-  if (!device::load_token(g->nvs, g->token, sizeof(g->token))) g->token[0] = '\0';
   g->wifi.begin(g->settings);
-  g->wifi.connect(kBootConnectTimeoutMs);
+  g->next_activation_ms = 0;
+}
+
+// At boot: by itself only while the camera has no token and nothing to activate or join with.
+void open_portal_if_needed() {
+  char code[device::kPairingCodeCap];
+  bool has_code = device::load_pairing_code(g->nvs, code, sizeof(code));
+  lifelog::PortalTrigger trigger;
+  trigger.token = token_state();
+  if (!lifelog::portal_should_open(trigger)) return;
+  if (has_code && g->settings.network_count > 0) return;  // it can activate without help
+  open_portal();
+}
+
+// A 5 s hold of the BOOT button while running: the deliberate act that opens the portal on a
+// camera that has a token (where a typed code still cannot replace that token).
+void check_long_press(uint64_t now) {
+  if (digitalRead(kBootButtonPin) != LOW) {
+    g->button_down_since_ms = 0;
+    return;
+  }
+  if (g->button_down_since_ms == 0) g->button_down_since_ms = now;
+  if (now - g->button_down_since_ms < kLongPressMs) return;
+  g->button_down_since_ms = 0;
+  lifelog::PortalTrigger trigger;
+  trigger.token = token_state();
+  trigger.long_press = true;
+  if (lifelog::portal_should_open(trigger)) open_portal();
 }
 
 void build_core() {
@@ -226,6 +315,7 @@ void build_core() {
   net_options.use_tls = g->endpoint.tls;
   net_options.root_ca_pem = LIFELOG_ROOT_CA_PEM;
   g->net = new TlsNetClient(net_options);
+  g->upload_log.net = g->net;
   g->conn = new lifelog::HttpConnection(*g->net);
   g->api = new lifelog::DeviceApi(*g->conn, g->endpoint);
   g->seqs = new lifelog::SeqAllocator(g->nvs);
@@ -237,9 +327,20 @@ void build_core() {
   upload_config.device_token = g->token;  // the buffer is filled later by activation if empty
   upload_config.chunk_size = g->settings.chunk_size;
   upload_config.boot_id = g->boot_id;
+  upload_config.io_listener = &g_upload_io;
+  upload_config.card = &g_card_remount;
   g->uploader = new lifelog::Uploader(*g->queue, *g->conn, *g->conn, g->clock, g->rng, g->endpoint, upload_config,
                                       &g->upload_log);
   g->activation_backoff = new lifelog::Backoff(lifelog::BackoffConfig(), g->rng);
+}
+
+bool capture_if_due(uint64_t now) {
+  if (now < g->next_capture_ms) return false;
+  capture_once();
+  uint64_t interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
+  g->next_capture_ms += interval_ms;
+  if (g->next_capture_ms < now) g->next_capture_ms = now + interval_ms;
+  return true;
 }
 
 }  // namespace
@@ -267,10 +368,10 @@ void device_setup() {
   camera_settings.jpeg_quality = int(g->settings.jpeg_quality);
   if (!g->camera.begin(camera_settings)) Serial.println("[camera] init failed; retried at each capture");
 
-  g->wifi.begin(g->settings);
-  bool has_token = device::load_token(g->nvs, g->token, sizeof(g->token));
-  bool online = g->wifi.connect(kBootConnectTimeoutMs);
-  open_portal_if_needed(online, has_token);
+  pinMode(kBootButtonPin, INPUT_PULLUP);
+  g->wifi.begin(g->settings);  // joins in the background (maintain() in the loop)
+  if (!device::load_token(g->nvs, g->token, sizeof(g->token))) g->token[0] = '\0';
+  open_portal_if_needed();
 
   build_core();
   try_mount_card();
@@ -300,13 +401,14 @@ void device_loop() {
     Serial.printf("[clock] NTP synced; %u timestamps corrected\n", unsigned(fixed));
   }
 
-  if (now >= g->next_capture_ms) {
-    capture_once();
-    uint64_t interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
-    g->next_capture_ms += interval_ms;
-    if (g->next_capture_ms < now) g->next_capture_ms = now + interval_ms;
-    return;
+  check_long_press(now);
+  if (now >= g->next_status_ms) {
+    g->next_status_ms = now + kStatusEveryMs;
+    Serial.printf("[status] wifi=%s token=%s card=%s pending=%u link=%s\n", online ? g->wifi.current_ssid() : "(offline)",
+                  g->token[0] ? "present" : "missing", g->card_ready ? "ok" : "none",
+                  g->card_ready ? unsigned(g->queue->pending_count()) : 0u, g->net->last_error()[0] ? g->net->last_error() : "ok");
   }
+  if (capture_if_due(now)) return;
   if (online && !g->token[0]) {
     try_activation(now);
   } else if (online && g->card_ready) {

@@ -102,36 +102,6 @@ TEST(backoff_seeded_rng_is_reproducible) {
   }
 }
 
-TEST(retry_after_values) {
-  CHECK_EQ(retry_after_ms(7, 1234, 60000), 7000u);
-  CHECK_EQ(retry_after_ms(0, 1234, 60000), 0u);
-  CHECK_EQ(retry_after_ms(100000, 1234, 60000), 60000u);
-  CHECK_EQ(retry_after_ms(-1, 1234, 60000), 1234u);
-}
-
-// One backoff draw per failure; only a 429 swaps it for its Retry-After.
-TEST(retry_delay_follows_backoff_unless_rate_limited) {
-  BackoffConfig cfg;
-  cfg.base_ms = 1000;
-  cfg.cap_ms = 10000;
-  ScriptedRng rng({500, 1500, 3000, 100, 7777});
-  Backoff b(cfg, rng);
-  ApiResult r;
-  r.outcome = ApiOutcome::Network;
-  CHECK_EQ(retry_delay_ms(b, r), 500u);
-  r.outcome = ApiOutcome::ServerError;
-  r.retry_after_s = 5;  // a 503 with Retry-After still backs off
-  CHECK_EQ(retry_delay_ms(b, r), 1500u);
-  r.outcome = ApiOutcome::RateLimited;
-  r.retry_after_s = 7;
-  CHECK_EQ(retry_delay_ms(b, r), 7000u);
-  r.retry_after_s = 100;
-  CHECK_EQ(retry_delay_ms(b, r), 10000u);  // clamped to the cap
-  r.retry_after_s = -1;
-  CHECK_EQ(retry_delay_ms(b, r), 7777u);  // no Retry-After: the backoff (ceiling 10000)
-  CHECK_EQ(b.attempt(), 5u);
-}
-
 TEST(boot_id_counts_up_skips_zero_and_reports_a_store_failure) {
   MemKv kv;
   CHECK_EQ(next_boot_id(kv), 1u);

@@ -473,6 +473,20 @@ CaptureStatus CaptureQueue::card_full(uint64_t free_at_start) {
 
 bool CaptureQueue::peek_oldest(uint32_t* seq) { return oldest_record(0, kNoSeq, seq); }
 
+bool CaptureQueue::peek_after(uint32_t after, uint32_t* seq) {
+  if (after == kNoSeq) return false;
+  uint32_t b = bucket_of(after);
+  BucketView* v = view(0, b);
+  if (v && v->first(v->records, after + 1, kNoSeq, seq)) return true;
+  // Buckets that hold only photos (their records already done) are skipped, a bounded few.
+  for (int guard = 0; guard < 64; ++guard) {
+    if (!find_bucket(0, false, b, &b)) return false;
+    v = view(0, b);
+    if (v && v->first(v->records, 0, kNoSeq, seq)) return true;
+  }
+  return false;
+}
+
 LoadStatus CaptureQueue::load_record(uint32_t seq, ManifestRecord* out) {
   char path[kMaxPathLen];
   size_t len = 0;

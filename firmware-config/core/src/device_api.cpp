@@ -80,7 +80,8 @@ ApiResult classify_response(HttpError err, const HttpResponse& resp) {
   const cJSON* error = doc ? cJSON_GetObjectItemCaseSensitive(doc.get(), "error") : nullptr;
   const char* code = error ? json_string(error, "code") : nullptr;
   set_code(r, code ? code : "");
-  r.retry_after_s = resp.retry_after_s;
+  r.retry_after = resp.retry_after;
+  r.server_date_s = resp.date_s;
   if (resp.status == 401) {
     r.outcome = ApiOutcome::Unauthorized;
   } else if (resp.status == 429) {

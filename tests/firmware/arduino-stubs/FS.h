@@ -22,9 +22,10 @@ class File : public Stream {
   const char* name() const;
   bool isDirectory(void);
   File openNextFile(const char* mode = FILE_READ);
-  // arduino-esp32 3.x FS.h / vfs_api.cpp: readdir only, "" at the end; isDir from d_type.
+  // libraries/FS/src/FS.h (3.x): the next entry's path without opening it (the cheap listing).
   String getNextFileName(void);
   String getNextFileName(bool* isDir);
+  void rewindDirectory(void);
 };
 
 class FS {

@@ -98,6 +98,9 @@ class CaptureQueue {
   CaptureStatus capture(Camera& camera, uint32_t frame, const CaptureStamp& stamp, ManifestRecord* out);
 
   bool peek_oldest(uint32_t* seq);  // oldest record waiting in /queue
+  // The oldest waiting record with a seq above `after` (lets the uploader step past a photo
+  // that keeps failing): the rest of after's bucket, then the next buckets that hold one.
+  bool peek_after(uint32_t after, uint32_t* seq);
   LoadStatus load_record(uint32_t seq, ManifestRecord* out);
   bool load(uint32_t seq, ManifestRecord* out) { return load_record(seq, out) == LoadStatus::Ok; }
   bool save(const ManifestRecord& rec);

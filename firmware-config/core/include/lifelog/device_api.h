@@ -27,7 +27,8 @@ enum class ApiOutcome : uint8_t {
 struct ApiResult {
   ApiOutcome outcome = ApiOutcome::Ok;
   int status = 0;
-  int32_t retry_after_s = -1;
+  RetryAfter retry_after;     // as the server sent it (429 and 503 carry it here)
+  int64_t server_date_s = -1;  // the answer's Date header, to measure an HTTP-date against
   char code[40] = {};  // error.code from the body, or a local reason
   bool ok() const { return outcome == ApiOutcome::Ok; }
 };
