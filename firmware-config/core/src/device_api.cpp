@@ -222,7 +222,9 @@ ApiResult DeviceApi::ingest(const char* token, const IngestRequest& req, IngestR
               cJSON_AddNumberToObject(meta, "size", double(req.size)) &&
               cJSON_AddNumberToObject(meta, "boot_id", req.boot_id);
     if (ok && req.time_corrected) ok = cJSON_AddBoolToObject(meta, "time_corrected", true);
-    if (ok && !req.ntp_synced) ok = cJSON_AddNumberToObject(meta, "uptime_ms", double(req.uptime_ms));
+    // On every photo: a synced one tells the server when its boot began, which dates the
+    // same boot's photos that went out before the clock was set (source_items trigger).
+    if (ok) ok = cJSON_AddNumberToObject(meta, "uptime_ms", double(req.uptime_ms));
     if (!ok || !print_into(o, body_, sizeof(body_))) return local_failure("request_too_large");
   }
   ApiResult r = post("/devices/ingest", token);
