@@ -18,15 +18,20 @@
 #include "lifelog_config.h"
 #include "nvs_store.h"
 #include "portal.h"
+#include "privacy_led.h"
 #include "provisioning.h"
 #include "src/lifelog/backoff.h"
 #include "src/lifelog/capture_queue.h"
 #include "src/lifelog/capture_time.h"
 #include "src/lifelog/card_mount.h"
 #include "src/lifelog/device_api.h"
+#include "src/lifelog/heartbeat.h"
 #include "src/lifelog/http.h"
+#include "src/lifelog/lifecycle_api.h"
 #include "src/lifelog/portal_policy.h"
+#include "src/lifelog/remote_settings.h"
 #include "src/lifelog/seq_allocator.h"
+#include "src/lifelog/token_rotation.h"
 #include "src/lifelog/uploader.h"
 #include "status_led.h"
 #include "tls_net.h"
@@ -68,7 +73,13 @@ class HardwareRng : public lifelog::Rng {
 class SerialUploadLog : public lifelog::UploadObserver {
  public:
   lifelog::NetClient* net = nullptr;
+  char last_error[64] = {};  // for the heartbeat's status report
   void on_upload_event(const lifelog::UploadEvent& e) override {
+    if (e.kind == lifelog::UploadEventKind::Retry || e.kind == lifelog::UploadEventKind::Quarantined) {
+      snprintf(last_error, sizeof(last_error), "%s: HTTP %d %s", e.step, e.http_status, e.code);
+    } else if (e.kind == lifelog::UploadEventKind::Ingested || e.kind == lifelog::UploadEventKind::Duplicate) {
+      last_error[0] = '\0';
+    }
     Serial.printf("[upload] %s seq=%u frame=%u step=%s status=%d code=%s delay_ms=%u bytes=%llu\n",
                   lifelog::upload_event_name(e.kind), unsigned(e.seq), unsigned(e.frame), e.step, e.http_status,
                   e.code, unsigned(e.delay_ms), static_cast<unsigned long long>(e.bytes));
@@ -76,6 +87,15 @@ class SerialUploadLog : public lifelog::UploadObserver {
     if (net && strcmp(e.code, "connect_failed") == 0 && net->last_error()[0]) {
       Serial.printf("[upload] %s\n", net->last_error());
     }
+  }
+};
+
+class SerialLifecycleLog : public lifelog::LifecycleObserver {
+ public:
+  void on_lifecycle_event(const lifelog::LifecycleEvent& e) override {
+    Serial.printf("[lifecycle] %s status=%d code=%s paused=%d interval_s=%u delay_ms=%u\n",
+                  lifelog::lifecycle_event_name(e.kind), e.http_status, e.code, int(e.paused), unsigned(e.interval_s),
+                  unsigned(e.delay_ms));
   }
 };
 
@@ -90,6 +110,8 @@ struct Device {
   WifiLink wifi;
   HardwareRng rng;
   SerialUploadLog upload_log;
+  SerialLifecycleLog lifecycle_log;
+  PrivacyLed privacy_led;
   device::Settings settings;
   lifelog::ApiEndpoint endpoint;
 
@@ -100,8 +122,14 @@ struct Device {
   lifelog::CaptureQueue* queue = nullptr;
   lifelog::Uploader* uploader = nullptr;
   lifelog::Backoff* activation_backoff = nullptr;
+  // The device token across rotations (NVS holds the working one and a successor until it is
+  // proven); heartbeat, the owner's pause and interval, rotation.
+  lifelog::TokenKeeper* tokens = nullptr;
+  lifelog::LifecycleApi* lifecycle_api = nullptr;
+  lifelog::DeviceLifecycle* lifecycle = nullptr;
+  lifelog::StepResult last_step = lifelog::StepResult::Idle;
 
-  char token[device::kTokenCap] = {};
+  char token[device::kTokenCap] = {};  // activation's buffer; tokens->active() is what is sent
   uint32_t boot_id = 0;
   uint32_t frames = 0;
   bool card_ready = false;
@@ -185,7 +213,16 @@ class CardRemount : public lifelog::CardMount {
 };
 CardRemount g_card_remount;
 
-lifelog::TokenState token_state() { return g->token[0] ? lifelog::TokenState::Held : lifelog::TokenState::None; }
+bool has_token() { return g->tokens ? g->tokens->has_token() : g->token[0] != '\0'; }
+lifelog::TokenState token_state() { return has_token() ? lifelog::TokenState::Held : lifelog::TokenState::None; }
+
+// No token this device holds is accepted any more (revoked): both go, a new pairing code is needed.
+void forget_tokens() {
+  device::forget_token(g->nvs);
+  g->tokens->begin();
+  g->token[0] = '\0';
+  g->next_activation_ms = 0;
+}
 
 void capture_once() {
   if (!g->card_ready) {
@@ -229,7 +266,8 @@ void try_activation(uint64_t now) {
   switch (outcome) {
     case device::ActivationOutcome::Activated:
       Serial.println("[activate] device activated; token stored in NVS");
-      g->uploader->set_token(g->token);
+      g->tokens->begin();  // activation wrote the token to NVS
+      g->uploader->set_token(g->tokens->active());
       g->activation_backoff->reset();
       break;
     case device::ActivationOutcome::NoCode:
@@ -263,13 +301,38 @@ void run_upload_step() {
     card_failed("write failed");
     return;
   }
+  lifelog::StepResult before = g->last_step;
+  g->last_step = r;
   if (r == lifelog::StepResult::TokenDead) {
-    Serial.println("[upload] token refused (401): forgetting it; enter a new pairing code in the portal");
-    device::forget_token(g->nvs);
-    g->token[0] = '\0';
-    g->next_activation_ms = 0;
+    // A rotation may be half-way: the heartbeat finds out whether the other token works.
+    Serial.println("[upload] token refused (401): asking the server with the heartbeat");
+    g->lifecycle->check_token_now();
   } else if (r == lifelog::StepResult::StorageError) {
     card_failed("read failed during upload");
+  } else if (r == lifelog::StepResult::Idle && before != lifelog::StepResult::Idle) {
+    g->lifecycle->after_drain();  // report soon after a drained queue
+  }
+}
+
+void run_lifecycle_step(uint64_t now) {
+  if (!g->lifecycle->due()) return;
+  lifelog::StatusReport report;
+  report.firmware_version = lifelog::kFirmwareVersion;
+  report.free_bytes = g->card_ready ? g->fs.free_bytes() : 0;
+  report.queue_depth = g->card_ready ? g->queue->pending_count() : 0;
+  report.dropped = g->card_ready ? g->queue->dropped() : 0;
+  report.quarantined = g->card_ready ? g->queue->failed_count() : 0;
+  report.last_error = g->net->last_error()[0] ? g->net->last_error() : g->upload_log.last_error;
+  report.uptime_s = now / 1000;
+  report.clock_synced = g->clock.wall_synced();
+  switch (g->lifecycle->step(report)) {
+    case lifelog::LifecycleStep::TokenChanged: g->uploader->set_token(g->tokens->active()); break;
+    case lifelog::LifecycleStep::TokenDead:
+      Serial.println("[lifecycle] no token is accepted (revoked): forgetting it; enter a new pairing code in the portal");
+      forget_tokens();
+      break;
+    case lifelog::LifecycleStep::Idle:
+    case lifelog::LifecycleStep::Done: break;
   }
 }
 
@@ -332,12 +395,23 @@ void build_core() {
   g->uploader = new lifelog::Uploader(*g->queue, *g->conn, *g->conn, g->clock, g->rng, g->endpoint, upload_config,
                                       &g->upload_log);
   g->activation_backoff = new lifelog::Backoff(lifelog::BackoffConfig(), g->rng);
+
+  g->tokens = new lifelog::TokenKeeper(g->nvs);
+  g->tokens->begin();
+  g->uploader->set_token(g->tokens->active());
+  g->lifecycle_api = new lifelog::LifecycleApi(*g->conn, g->endpoint);
+  g->lifecycle = new lifelog::DeviceLifecycle(*g->lifecycle_api, *g->tokens, g->nvs, g->clock, g->rng,
+                                              lifelog::HeartbeatConfig(), &g->privacy_led, &g->lifecycle_log);
+  g->lifecycle->begin();  // the owner's last pause/interval from NVS, shown on the privacy LED
 }
 
 bool capture_if_due(uint64_t now) {
   if (now < g->next_capture_ms) return false;
+  // Paused by the owner: no photo at all; the first slot after a resume is taken at once.
+  if (g->lifecycle->settings().paused) return false;
   capture_once();
-  uint64_t interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
+  uint64_t interval_ms =
+      lifelog::capture_interval_ms(g->lifecycle->settings(), uint64_t(g->settings.capture_interval_s) * 1000);
   g->next_capture_ms += interval_ms;
   if (g->next_capture_ms < now) g->next_capture_ms = now + interval_ms;
   return true;
@@ -377,7 +451,7 @@ void device_setup() {
   try_mount_card();
   Serial.printf("[setup] boot %u, frame %u, api %s://%s:%u, token %s\n", unsigned(g->boot_id), unsigned(g->frames),
                 g->endpoint.tls ? "https" : "http", g->endpoint.host, unsigned(g->endpoint.port),
-                g->token[0] ? "present" : "missing");
+                has_token() ? "present" : "missing");
   arm_watchdog();
   g->next_capture_ms = g->clock.monotonic_ms();
 }
@@ -405,14 +479,15 @@ void device_loop() {
   if (now >= g->next_status_ms) {
     g->next_status_ms = now + kStatusEveryMs;
     Serial.printf("[status] wifi=%s token=%s card=%s pending=%u link=%s\n", online ? g->wifi.current_ssid() : "(offline)",
-                  g->token[0] ? "present" : "missing", g->card_ready ? "ok" : "none",
+                  has_token() ? "present" : "missing", g->card_ready ? "ok" : "none",
                   g->card_ready ? unsigned(g->queue->pending_count()) : 0u, g->net->last_error()[0] ? g->net->last_error() : "ok");
   }
   if (capture_if_due(now)) return;
-  if (online && !g->token[0]) {
+  if (online && !has_token()) {
     try_activation(now);
-  } else if (online && g->card_ready) {
-    run_upload_step();
+  } else if (online) {
+    run_lifecycle_step(now);
+    if (has_token() && g->card_ready) run_upload_step();
   }
   now = g->clock.monotonic_ms();
   if (now < g->next_capture_ms) {

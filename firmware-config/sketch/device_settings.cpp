@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "src/lifelog/token_rotation.h"
+
 namespace device {
 namespace {
 
@@ -85,6 +87,7 @@ bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
 
 bool forget_token(lifelog::KeyValueStore& kv) {
   kv.erase(key::kDeviceId);
+  kv.erase(lifelog::kNextTokenKey);  // a rotation's unproven successor goes with it
   return kv.erase(key::kDeviceToken);
 }
 
