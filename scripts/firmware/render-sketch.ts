@@ -74,6 +74,7 @@ function renderConfigHeader(config: SketchConfig): string {
     `#define LIFELOG_JPEG_QUALITY ${config.jpeg_quality}u`,
     `#define LIFELOG_CHUNK_SIZE ${config.chunk_size}u`,
     `#define LIFELOG_TIME_ZONE ${cStringLiteral(config.time_zone)}`,
+    `#define LIFELOG_PRIVACY_LED_PIN ${config.privacy_led_pin}`,
     "// The setup portal's WPA2 access point (a secret: it guards the portal).",
     `#define LIFELOG_PORTAL_SSID ${cStringLiteral(config.portal_ssid ?? "")}`,
     `#define LIFELOG_PORTAL_PASSWORD ${cStringLiteral(config.portal_password ?? "")}`,

@@ -28,6 +28,10 @@ function apiUrlParts(url: string): { host: string; path: string } | undefined {
   return m ? { host: m[1], path: m[3] ?? "" } : undefined;
 }
 
+// GPIOs the XIAO ESP32S3 Sense leaves free: not the camera's (10-18, 38-40, 47, 48), not the
+// card's (7, 8, 9, 21), not the strapping pin GPIO3 (D2), not UART0 (43, 44).
+export const PRIVACY_LED_PINS = [-1, 1, 2, 4, 5, 6];
+
 export const SketchConfigSchema = z
   .object({
     wifi_networks: z.array(WifiNetworkSchema).max(4).default([]),
@@ -46,6 +50,11 @@ export const SketchConfigSchema = z
     time_zone: z.string().min(1).regex(/^[\x20-\x7e]*$/, "time_zone is a POSIX TZ string in ASCII (e.g. CET-1CEST,M3.5.0,M10.5.0/3)")
       .refine(maxBytes(L.timeZone), bytesMessage(L.timeZone)).default("UTC0"),
     dev_insecure_tls: z.boolean().default(false),
+    // The privacy LED (steady while the owner pauses the camera): an external LED on a GPIO the
+    // Sense board leaves free (see sketch/privacy_led.h for the pin sources), or -1 for none.
+    privacy_led_pin: z.number().int().refine((p) => PRIVACY_LED_PINS.includes(p),
+      `privacy_led_pin must be one of ${PRIVACY_LED_PINS.join(", ")} (a free GPIO: D0 = 1, D1 = 2, D3 = 4, D4 = 5, D5 = 6) or -1 for none`)
+      .default(2),
     // The setup portal's WPA2 access point; `render` and `nvs` generate both when absent.
     portal_ssid: z.string().min(1).regex(/^[\x20-\x7e]+$/, "portal_ssid is printable ASCII").refine(maxBytes(L.ssid), bytesMessage(L.ssid)).optional(),
     portal_password: z.string().regex(/^[\x20-\x7e]*$/, "portal_password is printable ASCII")
