@@ -27,8 +27,10 @@ async function itemCount(deviceId: string): Promise<number> {
   return n;
 }
 
+/** The records waiting on the card: /queue/<group>/<bucket>/<seq>.jsn (firmware-config/host/README.md). */
 async function manifestsOnCard(card: string): Promise<string[]> {
-  return (await readdir(join(card, "manifests")).catch(() => [])).filter((f) => f.endsWith(".json"));
+  const entries = await readdir(join(card, "queue"), { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && e.name.endsWith(".jsn")).map((e) => e.name);
 }
 
 interface CameraSetup {
@@ -326,7 +328,9 @@ describe("privacy pause and interval through the CLI", () => {
         expect(seenMs).toBeGreaterThanOrEqual(0);
         expect(seenMs).toBeLessThan(HEARTBEAT_MAX_MS + 1500);
       }
-      expect(Math.abs(indicator.t_ms - sawPause.t_ms)).toBeLessThan(50); // shown in the same step
+      // Shown in the same step: the two events are neighbours (no capture or request between them;
+      // their times differ by an NVS write, which a loaded machine can stretch).
+      expect(Math.abs(seen.indexOf(indicator) - seen.indexOf(sawPause))).toBe(1);
       expect(capturedWhilePaused).toEqual([]);
       for (const gap of gaps) expect(Math.abs(gap - 5000)).toBeLessThan(600); // the loop naps up to 250 ms
     } finally {
