@@ -319,7 +319,9 @@ int main(int argc, char** argv) {
   if (o.fat_card_bytes == 0) mkdir(o.card.c_str(), 0755);
 
   HostClock host_clock(o.ntp_after_ms);
-  SimClock sim_clock(int64_t(time(nullptr)), o.ntp_after_ms);
+  // A simulated offline stretch ends at the real now: the server refuses a captured_at more
+  // than a day ahead of its own clock, so a simulated week may not run into the future.
+  SimClock sim_clock(int64_t(time(nullptr)) - int64_t(o.offline_ms / 1000), o.ntp_after_ms);
   Clock& clock = o.sim_clock ? static_cast<Clock&>(sim_clock) : static_cast<Clock&>(host_clock);
   std::function<void(uint64_t)> nap = [&](uint64_t ms) {
     if (o.sim_clock) sim_clock.sleep_ms(ms);

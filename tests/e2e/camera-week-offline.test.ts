@@ -56,6 +56,11 @@ describe.runIf(process.env.LIFELOG_WEEK_TEST === "1")("simulated camera a week o
     console.log(`week offline: ${JSON.stringify({
       captured: byName("captured").length, capture_failed: byName("capture_failed").length,
       ingested: ingested.length, duplicates: byName("duplicate").length, retries: byName("retry").length,
+      retry_reasons: byName("retry").reduce<Record<string, number>>((acc, e) => {
+        const why = `${e.step} ${e.status} ${e.code}`;
+        acc[why] = (acc[why] ?? 0) + 1;
+        return acc;
+      }, {}),
       card_sector_reads: drained?.card_sector_reads, card_max_capture_reads: drained?.card_max_capture_reads,
       card_max_step_reads: drained?.card_max_step_reads,
     })}`);
