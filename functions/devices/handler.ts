@@ -1,4 +1,5 @@
 // The `devices` Edge Function: one router, one module per route.
+import { createRecentSet } from "../_shared/auth/recent-tokens.ts";
 import { createUserVerifier } from "../_shared/auth/user-jwt.ts";
 import type { Config } from "../_shared/config.ts";
 import { connectDatabase } from "../_shared/db.ts";
@@ -67,6 +68,7 @@ export function createContext(config: Config): DevicesContext {
       jwks: config.jwks,
       legacyJwtSecret: config.legacyJwtSecret,
     }),
+    recentTokens: createRecentSet(),
   };
 }
 
