@@ -10,12 +10,14 @@ import { activate } from "./routes/activate.ts";
 import { deviceSettings } from "./routes/device-settings.ts";
 import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
+import { ingestBatch } from "./routes/ingest-batch.ts";
 import { listDevices } from "./routes/list-devices.ts";
 import { pair } from "./routes/pair.ts";
 import { renameDevice } from "./routes/rename-device.ts";
 import { revokeDevice } from "./routes/revoke-device.ts";
 import { rotate } from "./routes/rotate.ts";
 import { uploadUrl } from "./routes/upload-url.ts";
+import { uploadUrls } from "./routes/upload-urls.ts";
 
 /** POST routes by name; `<id>/<action>` names the per-device user routes. */
 export const ROUTES: Record<string, RouteHandler> = {
@@ -23,6 +25,8 @@ export const ROUTES: Record<string, RouteHandler> = {
   "activate": activate,
   "upload-url": uploadUrl,
   "ingest": ingest,
+  "upload-urls": uploadUrls,
+  "ingest-batch": ingestBatch,
   "rotate": rotate,
   "heartbeat": heartbeat,
   "<id>/rename": renameDevice,
