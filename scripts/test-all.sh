@@ -41,6 +41,9 @@ vitest_counted() {
   rm -f "$report"
 }
 
+echo "== card benchmark (sector reads on the FAT model; figures, not a pass/fail test)"
+make -s -C firmware-config bench-card || status=1
+
 echo "== TypeScript (vitest)"
 vitest_counted
 

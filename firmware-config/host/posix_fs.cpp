@@ -87,21 +87,37 @@ bool PosixFileSystem::rename(const char* from, const char* to) {
 
 bool PosixFileSystem::make_dir(const char* path) {
   std::string p = full(path);
-  if (::mkdir(p.c_str(), 0755) == 0 || errno == EEXIST) return true;
-  return false;
+  if (::mkdir(p.c_str(), 0755) == 0) {
+    sync_parent(p);
+    return true;
+  }
+  return errno == EEXIST;
+}
+
+bool PosixFileSystem::remove_dir(const char* path) {
+  std::string p = full(path);
+  if (::rmdir(p.c_str()) != 0) return false;
+  sync_parent(p);
+  return true;
 }
 
 bool PosixFileSystem::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
   DIR* d = ::opendir(full(dir).c_str());
   if (!d) return false;
-  std::vector<std::string> names;
+  std::vector<std::pair<std::string, bool>> names;
+  std::string base = full(dir) + "/";
   while (struct dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
-    names.emplace_back(e->d_name);
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = ::stat((base + e->d_name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    }
+    names.emplace_back(e->d_name, is_dir);
   }
   ::closedir(d);
-  for (const std::string& n : names) {
-    if (!visitor.on_entry(n.c_str())) break;
+  for (const auto& n : names) {
+    if (!visitor.on_entry(n.first.c_str(), n.second)) break;
   }
   return true;
 }

@@ -2,13 +2,16 @@
 // and plain TCP as Wi-Fi. Safe to SIGKILL at any instant and restart with the same card/NVS.
 //
 // Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
-//             5 card or NVS unusable, 6 --max-runtime-ms reached.
+//             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired.
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -20,8 +23,10 @@
 #include "lifelog/device_api.h"
 #include "lifelog/json.h"
 #include "lifelog/uploader.h"
+#include "lifelog/watchdog.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
+#include "support/fat_card.h"
 #include "tcp_net.h"
 
 using namespace lifelog;
@@ -37,7 +42,9 @@ class SystemRng : public Rng {
   std::random_device device_;
 };
 
-enum ExitCode { kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6 };
+enum ExitCode {
+  kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7
+};
 
 constexpr const char* kFramesKey = "frames_done";
 
@@ -59,6 +66,11 @@ struct Options {
   int64_t max_runtime_ms = -1;
   uint64_t clock_wait_ms = 120000;
   SimLifecycleOptions life;
+  uint64_t fat_card_bytes = 0;  // > 0: the card is FatCard (in memory), not a folder
+  bool sim_clock = false;
+  uint64_t offline_ms = 0;
+  uint32_t step_budget_ms = 240000;
+  uint32_t watchdog_ms = 120000;
 };
 
 void usage() {
@@ -82,7 +94,14 @@ void usage() {
           "  --net-timeout-ms N       socket connect/read/write timeout (default 15000)\n"
           "  --clock-wait-ms N        hold this boot's unsynced photos until NTP, at most N ms\n"
           "                           after start (default 120000)\n"
-          "  --max-runtime-ms N       give up after N ms (exit 6)\n");
+          "  --max-runtime-ms N       give up after N ms (exit 6)\n"
+          "  --fat-card BYTES         the card is a FAT model of that size in memory (FatCard, with\n"
+          "                           FatFs's costs and limits) instead of the --card folder\n"
+          "  --sim-clock              simulated time: sleeping jumps the clock ahead (long runs fast)\n"
+          "  --offline-ms N           no network (uploads wait) until N ms after start\n"
+          "  --step-budget-ms N       wall time one upload step may take (default 240000)\n"
+          "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
+          "                           if a feed comes later, as the board would reset)\n");
   fputs(kLifecycleUsage, stderr);
 }
 
@@ -128,8 +147,13 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--card-capacity" && need_u(UINT64_MAX)) o->card_capacity = u;
     else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
     else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
+    else if (a == "--step-budget-ms" && need_u(UINT32_MAX) && u > 0) o->step_budget_ms = uint32_t(u);
+    else if (a == "--watchdog-ms" && need_u(UINT32_MAX) && u > 0) o->watchdog_ms = uint32_t(u);
     else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
     else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
+    else if (a == "--fat-card" && need_u(UINT64_MAX) && u >= (64ull << 20)) o->fat_card_bytes = u;
+    else if (a == "--sim-clock") o->sim_clock = true;
+    else if (a == "--offline-ms" && need_u(UINT64_MAX)) o->offline_ms = u;
     else if (a == "--ntp-after-ms" && parse_i64(v, &s)) { o->ntp_after_ms = s; ++i; }
     else if (a == "--max-runtime-ms" && parse_i64(v, &s)) { o->max_runtime_ms = s; ++i; }
     else if (bool bad = false; parse_lifecycle_flag(argc, argv, &i, &o->life, &bad)) {
@@ -144,8 +168,8 @@ bool parse_args(int argc, char** argv, Options* o) {
       return false;
     }
   }
-  if (o->api.empty() || o->card.empty() || o->nvs.empty()) {
-    fprintf(stderr, "sim-camera: --api, --card and --nvs are required\n");
+  if (o->api.empty() || (o->card.empty() && o->fat_card_bytes == 0) || o->nvs.empty()) {
+    fprintf(stderr, "sim-camera: --api, --card (or --fat-card) and --nvs are required\n");
     return false;
   }
   return true;
@@ -239,7 +263,8 @@ void write_status(const Options& o, const char* state, CaptureQueue* q, uint32_t
 
 // Obtains the device token, activating with the pairing code if NVS has none.
 int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, const ApiEndpoint& ep,
-                 Clock& clock, Rng& rng, Log& log, char* token, size_t cap) {
+                 Clock& clock, const std::function<void(uint64_t)>& nap, Rng& rng, Log& log, char* token,
+                 size_t cap) {
   if (kv.get_str(kDeviceTokenKey, token, cap) && token[0]) return -1;
   if (o.pairing_code.empty()) {
     fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
@@ -266,10 +291,10 @@ int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, 
       log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
       return kActivationRefused;
     }
-    uint32_t delay = retry_delay_ms(backoff, r);
+    uint32_t delay = retry_delay_ms(backoff, r, clock.wall_synced() ? clock.wall_utc_s() : -1);
     log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
                         {"delay_ms", num(delay)}});
-    HostClock::sleep_ms(delay);
+    nap(delay);
   }
 }
 
@@ -291,9 +316,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sim-camera: https is the device's job; the simulator speaks plain http\n");
     return kUsage;
   }
-  mkdir(o.card.c_str(), 0755);
+  if (o.fat_card_bytes == 0) mkdir(o.card.c_str(), 0755);
 
-  HostClock clock(o.ntp_after_ms);
+  HostClock host_clock(o.ntp_after_ms);
+  SimClock sim_clock(int64_t(time(nullptr)), o.ntp_after_ms);
+  Clock& clock = o.sim_clock ? static_cast<Clock&>(sim_clock) : static_cast<Clock&>(host_clock);
+  std::function<void(uint64_t)> nap = [&](uint64_t ms) {
+    if (o.sim_clock) sim_clock.sleep_ms(ms);
+    else HostClock::sleep_ms(ms);
+  };
   Log log(o.log_json, clock);
   FileKeyValueStore kv(o.nvs);
   if (!kv.load()) {
@@ -303,7 +334,13 @@ int main(int argc, char** argv) {
   uint32_t boot_id = next_boot_id(kv);
   if (boot_id == 0) return kCardFailed;
 
-  PosixFileSystem fs(o.card, o.card_capacity);
+  std::unique_ptr<FileSystem> card;
+  if (o.fat_card_bytes > 0) card.reset(new FatCard(o.fat_card_bytes));
+  else card.reset(new PosixFileSystem(o.card, o.card_capacity));
+  FileSystem& fs = *card;
+  FatCard* fat = o.fat_card_bytes > 0 ? static_cast<FatCard*>(card.get()) : nullptr;
+  uint64_t max_capture_reads = 0, max_step_reads = 0;  // FatCard: the dearest single capture / upload step
+  auto reads = [&]() { return fat ? fat->sector_reads : 0; };
   SeqAllocator seqs(kv);
   QueueConfig qcfg;
   qcfg.min_free_bytes = o.min_free_bytes;
@@ -324,10 +361,15 @@ int main(int argc, char** argv) {
 
   TcpNetClient api_net(o.net_timeout_ms), storage_net(o.net_timeout_ms);
   HttpConnection api_conn(api_net), storage_conn(storage_net);
+  IoTiming timing;
+  timing.clock = &clock;
+  timing.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  api_conn.set_timing(timing);
+  storage_conn.set_timing(timing);
   XorShiftRng rng(o.seed * 2654435761u + boot_id);
 
   static char token[200];
-  int rc = ensure_token(o, kv, api_conn, endpoint, clock, rng, log, token, sizeof(token));
+  int rc = ensure_token(o, kv, api_conn, endpoint, clock, nap, rng, log, token, sizeof(token));
   if (rc >= 0) {
     write_status(o, rc == kActivationRefused ? "activation_refused" : "error", &queue, frames);
     return rc;
@@ -355,11 +397,55 @@ int main(int argc, char** argv) {
   ucfg.backoff.cap_ms = o.backoff_cap_ms;
   ucfg.boot_id = boot_id;
   ucfg.clock_wait_ms = o.clock_wait_ms;
-  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
+  ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
+  ucfg.step_budget_ms = o.step_budget_ms;
 
   uint64_t next_capture = clock.monotonic_ms();
   uint64_t last_capture = next_capture;
   auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
+  auto capture_if_due = [&]() {
+    uint64_t now = clock.monotonic_ms();
+    if (!capturing() || lifecycle.paused() || now < next_capture) return false;
+    last_capture = now;
+    ManifestRecord rec;
+    uint32_t dropped_before = queue.dropped();
+    uint64_t reads_before = reads();
+    CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
+    if (reads() - reads_before > max_capture_reads) max_capture_reads = reads() - reads_before;
+    if (queue.dropped() != dropped_before) {
+      log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
+    }
+    if (st == CaptureStatus::Ok) {
+      ++frames;
+      kv.put_u32(kFramesKey, frames);
+      log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
+                             {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
+    } else {
+      log.event("capture_failed", {{"frame", num(frames)}, {"reason", capture_status_name(st)}});
+    }
+    next_capture += lifecycle.capture_interval_ms(o.interval_ms);
+    if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
+    return true;
+  };
+
+  // The task watchdog as the board arms it, fed where the device feeds it: once per loop pass
+  // and from inside every upload step (IoListener). A feed that comes too late is a reset.
+  WatchdogModel watchdog(o.watchdog_ms);
+  watchdog.start(clock.monotonic_ms());
+  struct Feeder : IoListener {
+    WatchdogModel& wd;
+    const std::function<bool()>& capture;
+    Feeder(WatchdogModel& w, const std::function<bool()>& c) : wd(w), capture(c) {}
+    // Captures keep their rhythm during a long upload: the queue protects the photo in flight.
+    void on_io(uint64_t now_ms) override {
+      wd.feed(now_ms);
+      capture();
+    }
+  };
+  std::function<bool()> capture_fn = capture_if_due;
+  Feeder feeder(watchdog, capture_fn);
+  ucfg.io_listener = &feeder;
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
   write_status(o, "running", &queue, frames);
 
   for (;;) {
@@ -369,29 +455,23 @@ int main(int argc, char** argv) {
       write_status(o, "timeout", &queue, frames);
       return kTimeout;
     }
+    watchdog.feed(now);
+    if (watchdog.fired()) {
+      log.event("watchdog_reset", {{"max_gap_ms", num(watchdog.max_gap_ms())}});
+      write_status(o, "watchdog_reset", &queue, frames);
+      return kWatchdog;
+    }
     uint32_t fixed = 0;
     if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
-    if (capturing() && !lifecycle.paused() && now >= next_capture) {
-      last_capture = now;
-      ManifestRecord rec;
-      uint32_t dropped_before = queue.dropped();
-      CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
-      if (queue.dropped() != dropped_before) {
-        log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
-      }
-      if (st == CaptureStatus::Ok) {
-        ++frames;
-        kv.put_u32(kFramesKey, frames);
-        log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
-                               {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
-      } else {
-        log.event("capture_failed", {{"frame", num(frames)}, {"reason", num(uint64_t(st))}});
-      }
-      next_capture += lifecycle.capture_interval_ms(o.interval_ms);
-      if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
-      continue;
+    if (capture_if_due()) continue;
+    bool online = now >= o.offline_ms;
+    uint64_t reads_before = reads();
+    StepResult r = online ? uploader.step() : StepResult::Waiting;
+    if (reads() - reads_before > max_step_reads) max_step_reads = reads() - reads_before;
+    if (online && uploader.last_step_ms() >= 1000) {
+      log.event("step", {{"ms", num(uploader.last_step_ms())}, {"budget_ms", num(o.step_budget_ms)},
+                         {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())}});
     }
-    StepResult r = uploader.step();
     switch (lifecycle.tick(r, queue)) {
       case SimLifecycle::Tick::TokenChanged:
         uploader.set_token(lifecycle.token());
@@ -413,16 +493,21 @@ int main(int argc, char** argv) {
     }
     if (r == StepResult::Idle && o.exit_when_drained && !capturing()) {
       log.event("drained", {{"frames", num(frames)}, {"failed", num(queue.failed_count())},
-                            {"dropped", num(queue.dropped())}});
+                            {"dropped", num(queue.dropped())}, {"card_sector_reads", num(reads())},
+                            {"card_max_capture_reads", num(max_capture_reads)},
+                            {"card_max_step_reads", num(max_step_reads)},
+                            {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())},
+                            {"longest_step_ms", num(uploader.longest_step_ms())}});
       write_status(o, "drained", &queue, frames);
       return kDrained;
     }
     if (r == StepResult::StorageError) log.event("card_error", {});
     uint64_t wake = capturing() ? next_capture : now + 250;
-    if (r == StepResult::Waiting && uploader.ready_at_ms() < wake) wake = uploader.ready_at_ms();
+    if (r == StepResult::Waiting && online && uploader.ready_at_ms() < wake) wake = uploader.ready_at_ms();
+    if (!online && o.offline_ms < wake) wake = o.offline_ms;
     if (r == StepResult::Idle && !capturing()) wake = now + 250;
-    uint64_t nap = wake > now ? wake - now : 0;
-    if (nap > 250) nap = 250;
-    if (nap > 0) HostClock::sleep_ms(nap);
+    uint64_t nap_ms = wake > now ? wake - now : 0;
+    if (nap_ms > 250 && !o.sim_clock) nap_ms = 250;
+    if (nap_ms > 0) nap(nap_ms);
   }
 }

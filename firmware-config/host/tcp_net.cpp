@@ -4,7 +4,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,8 +41,10 @@ bool TcpNetClient::connect(const char* host, uint16_t port) {
   for (addrinfo* a = res; a; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
-    if (connect_with_timeout(fd, a->ai_addr, a->ai_addrlen, timeout_ms_)) {
-      timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+    int sndbuf = kSendBuffer;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));  // before connect: sets the window
+    if (connect_with_timeout(fd, a->ai_addr, a->ai_addrlen, connect_timeout_ms_)) {
+      timeval tv{0, kSliceMs * 1000};
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
       int one = 1;
@@ -59,7 +63,8 @@ int32_t TcpNetClient::write(const uint8_t* data, size_t len) {
   for (;;) {
     ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    return int32_t(n);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kWouldBlock;
+    return n < 0 ? -1 : int32_t(n);
   }
 }
 
@@ -68,8 +73,23 @@ int32_t TcpNetClient::read(uint8_t* buf, size_t len) {
   for (;;) {
     ssize_t n = ::recv(fd_, buf, len, 0);
     if (n < 0 && errno == EINTR) continue;
-    return int32_t(n);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kWouldBlock;
+    return n < 0 ? -1 : int32_t(n);
   }
+}
+
+uint64_t TcpNetClient::unsent() {
+  int queued = 0;
+  if (fd_ < 0 || ioctl(fd_, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+  return uint64_t(queued);
+}
+
+void TcpNetClient::abort() {
+  if (fd_ < 0) return;
+  ++aborts_;
+  linger hard{1, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+  close();
 }
 
 void TcpNetClient::close() {

@@ -91,29 +91,34 @@ int64_t ArduinoFileSystem::file_size(const char* path) {
 
 bool ArduinoFileSystem::remove(const char* path) { return mounted_ && SD.remove(path); }
 
+// Each call below resolves its path from the root, scanning every folder on the way from its
+// first entry (FatFs follow_path/dir_find); SD.exists() of a missing name costs three such
+// lookups (VFSFileImpl: fopen, stat, opendir). So no call here asks what the next one finds out.
 bool ArduinoFileSystem::rename(const char* from, const char* to) {
-  // FatFs f_rename already refuses an existing target; the check keeps that rule explicit.
-  return mounted_ && !SD.exists(to) && SD.rename(from, to);
+  // FatFs f_rename refuses an existing target (FR_EXIST), the rule the core relies on.
+  return mounted_ && SD.rename(from, to);
 }
 
 bool ArduinoFileSystem::make_dir(const char* path) {
-  if (!mounted_) return false;
-  if (SD.exists(path)) return true;
-  return SD.mkdir(path);
+  // VFSImpl::mkdir stats first and answers true for an existing folder.
+  return mounted_ && SD.mkdir(path);
 }
+
+bool ArduinoFileSystem::remove_dir(const char* path) { return mounted_ && SD.rmdir(path); }
 
 bool ArduinoFileSystem::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
   if (!mounted_) return false;
   File root = SD.open(dir, FILE_READ);
   if (!root || !root.isDirectory()) return false;
-  for (File entry = root.openNextFile(); entry; entry = root.openNextFile()) {
-    const char* name = entry.name();
-    const char* slash = strrchr(name, '/');  // older cores return the full path
-    bool is_dir = entry.isDirectory();
-    char bare[64];
-    snprintf(bare, sizeof(bare), "%s", slash ? slash + 1 : name);
-    entry.close();
-    if (!is_dir && !visitor.on_entry(bare)) break;
+  // getNextFileName() only reads the next entry (readdir); openNextFile() would open each
+  // entry again by its path, scanning the folder from its start: O(n^2) for a listing.
+  for (;;) {
+    bool is_dir = false;
+    String path = root.getNextFileName(&is_dir);
+    if (path.length() == 0) break;
+    const char* name = path.c_str();
+    const char* slash = strrchr(name, '/');
+    if (!visitor.on_entry(slash ? slash + 1 : name, is_dir)) break;
   }
   root.close();
   return true;

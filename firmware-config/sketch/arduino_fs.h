@@ -28,6 +28,7 @@ class ArduinoFileSystem : public lifelog::FileSystem {
   bool remove(const char* path) override;
   bool rename(const char* from, const char* to) override;
   bool make_dir(const char* path) override;
+  bool remove_dir(const char* path) override;
   bool list_dir(const char* dir, lifelog::DirVisitor& visitor) override;
   uint64_t free_bytes() override;
 

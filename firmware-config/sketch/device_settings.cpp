@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "src/lifelog/token_rotation.h"
+
 namespace device {
 namespace {
 
@@ -21,6 +23,7 @@ bool load_networks(lifelog::KeyValueStore& kv, WifiCredentials* out, size_t* cou
     WifiCredentials& n = out[*count];
     if (!kv.get_str(ssid_key, n.ssid, sizeof(n.ssid)) || !n.ssid[0]) continue;
     if (!kv.get_str(pass_key, n.password, sizeof(n.password))) n.password[0] = '\0';  // open network
+    if (lifelog::wifi_credentials_problem(n.ssid, n.password)) continue;  // the radio would refuse it
     ++*count;
   }
   return true;
@@ -60,8 +63,10 @@ bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, 
   return kv.put_u32(key::kNetworkCount, uint32_t(count)) && ok;
 }
 
-bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password) {
-  if (!ssid || !ssid[0] || strlen(ssid) >= kSsidCap || !password || strlen(password) >= kPasswordCap) return false;
+bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password, const char** why) {
+  const char* problem = lifelog::wifi_credentials_problem(ssid, password ? password : "");
+  if (why) *why = problem;
+  if (problem) return false;
   WifiCredentials networks[kMaxNetworks];
   size_t count = 0;
   load_networks(kv, networks, &count);
@@ -82,6 +87,7 @@ bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
 
 bool forget_token(lifelog::KeyValueStore& kv) {
   kv.erase(key::kDeviceId);
+  kv.erase(lifelog::kNextTokenKey);  // a rotation's unproven successor goes with it
   return kv.erase(key::kDeviceToken);
 }
 

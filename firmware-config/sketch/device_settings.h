@@ -5,17 +5,20 @@
 #include <cstdint>
 
 #include "src/lifelog/activation_key.h"
+#include "src/lifelog/config_limits.h"
 #include "src/lifelog/kv_store.h"
 
 namespace device {
 
 constexpr size_t kMaxNetworks = 4;
-constexpr size_t kSsidCap = 33;      // 32 bytes + NUL (802.11 limit)
-constexpr size_t kPasswordCap = 65;  // WPA2 passphrase 63 chars or 64 hex + NUL
-constexpr size_t kUrlCap = 160;
-constexpr size_t kPairingCodeCap = 40;
+// Buffers hold the shared byte limits (config_limits.h) plus the NUL.
+constexpr size_t kSsidCap = lifelog::kMaxSsidBytes + 1;
+constexpr size_t kPasswordCap = lifelog::kPskHexBytes + 1;
+constexpr size_t kUrlCap = lifelog::kMaxApiBaseUrlBytes + 1;
+constexpr size_t kPairingCodeCap = lifelog::kMaxPairingCodeBytes + 1;
 constexpr size_t kTokenCap = 160;    // lifelog::Activation::device_token
-constexpr size_t kTimeZoneCap = 64;
+constexpr size_t kTimeZoneCap = lifelog::kMaxTimeZoneBytes + 1;
+constexpr size_t kPortalPasswordCap = lifelog::kMaxPassphraseBytes + 1;
 constexpr size_t kFrameSizeCap = 8;
 
 // NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit", "dropped",
@@ -33,6 +36,8 @@ constexpr const char* kChunkSize = "chunk_size";
 constexpr const char* kTimeZone = "time_zone";
 constexpr const char* kNetworkCount = "wifi_count";
 constexpr const char* kFramesDone = "frames_done";
+constexpr const char* kPortalPassword = "portal_pass";
+constexpr const char* kPortalSsid = "portal_ssid";
 }  // namespace key
 
 struct WifiCredentials {
@@ -56,8 +61,9 @@ bool load_settings(lifelog::KeyValueStore& kv, Settings* out);
 
 bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, size_t count);
 // Portal entry: an SSID already known gets the new password; a new one is appended, or
-// replaces the last slot when all are taken.
-bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password);
+// replaces the last slot when all are taken. Refused (false, *why set) when the radio could not
+// use it (lifelog::wifi_credentials_problem).
+bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password, const char** why = nullptr);
 
 bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap);
 bool forget_token(lifelog::KeyValueStore& kv);

@@ -6,9 +6,11 @@
 // variants/XIAO_ESP32S3/pins_arduino.h: D0 = 1, D1 = 2). Free because the camera uses GPIO
 // 10-18, 38-40, 47, 48 and the card 7, 8, 9, 21 (Seeed wiki camera and microSD pages); GPIO3
 // (D2) is avoided as an ESP32-S3 strapping pin (ESP32-S3 datasheet, "Strapping Pins").
-// Define LIFELOG_PRIVACY_LED_PIN in lifelog_config.h to use another pin, -1 for none.
+// The pin comes from the config's `privacy_led_pin` (LIFELOG_PRIVACY_LED_PIN in lifelog_config.h),
+// -1 for none.
 #include <cstdint>
 
+#include "lifelog_config.h"
 #include "src/lifelog/remote_settings.h"
 
 #ifndef LIFELOG_PRIVACY_LED_PIN

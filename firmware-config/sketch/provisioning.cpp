@@ -31,6 +31,8 @@ bool write_defaults(lifelog::KeyValueStore& kv) {
   ok = kv.put_u32(key::kJpegQuality, LIFELOG_JPEG_QUALITY) && ok;
   ok = kv.put_u32(key::kChunkSize, LIFELOG_CHUNK_SIZE) && ok;
   ok = kv.put_str(key::kTimeZone, LIFELOG_TIME_ZONE) && ok;
+  ok = kv.put_str(key::kPortalSsid, LIFELOG_PORTAL_SSID) && ok;
+  ok = kv.put_str(key::kPortalPassword, LIFELOG_PORTAL_PASSWORD) && ok;
   // An empty pairing code in the config leaves one typed into the portal alone.
   if (LIFELOG_PAIRING_CODE[0]) ok = store_pairing_code(kv, LIFELOG_PAIRING_CODE) && ok;
   return ok;

@@ -56,7 +56,7 @@ TEST(http_content_length_split_everywhere) {
       CHECK(p.result == HttpResponseParser::Result::Done);
       CHECK_EQ(p.resp.status, 201);
       CHECK_STR(p.resp.body, "{\"status\":\"queued\"}");
-      CHECK_EQ(p.resp.retry_after_s, 3);
+      CHECK_EQ(p.resp.retry_after.delay_s, int64_t(3));
       CHECK(p.resp.keep_alive);
       CHECK_EQ(p.consumed, raw.size());
     }
@@ -213,9 +213,9 @@ TEST(error_bodies_are_classified) {
   r.status = 401;
   CHECK(classify_response(HttpError::None, r).outcome == ApiOutcome::Unauthorized);
   r.status = 429;
-  r.retry_after_s = 12;
+  r.retry_after.delay_s = 12;
   ApiResult b = classify_response(HttpError::None, r);
   CHECK(b.outcome == ApiOutcome::RateLimited);
-  CHECK_EQ(b.retry_after_s, 12);
+  CHECK_EQ(b.retry_after.delay_s, int64_t(12));
   CHECK(classify_response(HttpError::Receive, r).outcome == ApiOutcome::Network);
 }

@@ -102,36 +102,6 @@ TEST(backoff_seeded_rng_is_reproducible) {
   }
 }
 
-TEST(retry_after_values) {
-  CHECK_EQ(retry_after_ms(7, 1234, 60000), 7000u);
-  CHECK_EQ(retry_after_ms(0, 1234, 60000), 0u);
-  CHECK_EQ(retry_after_ms(100000, 1234, 60000), 60000u);
-  CHECK_EQ(retry_after_ms(-1, 1234, 60000), 1234u);
-}
-
-// One backoff draw per failure; only a 429 swaps it for its Retry-After.
-TEST(retry_delay_follows_backoff_unless_rate_limited) {
-  BackoffConfig cfg;
-  cfg.base_ms = 1000;
-  cfg.cap_ms = 10000;
-  ScriptedRng rng({500, 1500, 3000, 100, 7777});
-  Backoff b(cfg, rng);
-  ApiResult r;
-  r.outcome = ApiOutcome::Network;
-  CHECK_EQ(retry_delay_ms(b, r), 500u);
-  r.outcome = ApiOutcome::ServerError;
-  r.retry_after_s = 5;  // a 503 with Retry-After still backs off
-  CHECK_EQ(retry_delay_ms(b, r), 1500u);
-  r.outcome = ApiOutcome::RateLimited;
-  r.retry_after_s = 7;
-  CHECK_EQ(retry_delay_ms(b, r), 7000u);
-  r.retry_after_s = 100;
-  CHECK_EQ(retry_delay_ms(b, r), 10000u);  // clamped to the cap
-  r.retry_after_s = -1;
-  CHECK_EQ(retry_delay_ms(b, r), 7777u);  // no Retry-After: the backoff (ceiling 10000)
-  CHECK_EQ(b.attempt(), 5u);
-}
-
 TEST(boot_id_counts_up_skips_zero_and_reports_a_store_failure) {
   MemKv kv;
   CHECK_EQ(next_boot_id(kv), 1u);
@@ -220,6 +190,14 @@ TEST(time_correction_reaches_the_server) {
   CHECK(json_bool(cJSON_GetObjectItemCaseSensitive(a.get(), "metadata"), "time_corrected", &flag) && flag);
   CHECK(json_bool(b.get(), "ntp_synced", &flag) && !flag);
   CHECK_STR(json_string(b.get(), "captured_at"), "1970-01-01T00:00:00Z");
+  // What the server needs to date it later: the boot and the time since that boot.
+  double boot = -1, uptime = -1;
+  CHECK(json_number(cJSON_GetObjectItemCaseSensitive(b.get(), "metadata"), "boot_id", &boot));
+  CHECK(json_number(cJSON_GetObjectItemCaseSensitive(b.get(), "metadata"), "uptime_ms", &uptime));
+  CHECK_EQ(boot, 0.0);
+  CHECK_EQ(uptime, 10000.0);
+  // A synced photo carries its uptime too: with its wall time it gives its boot's start.
+  CHECK(json_number(cJSON_GetObjectItemCaseSensitive(a.get(), "metadata"), "uptime_ms", &uptime));
 }
 
 TEST(unsynced_photos_wait_for_the_clock_then_give_up) {
@@ -249,4 +227,33 @@ TEST(unsynced_photos_wait_for_the_clock_then_give_up) {
   JsonDoc b(cJSON_Parse(rig.backend.ingest_bodies[1].c_str()));
   bool flag = true;
   CHECK(json_bool(b.get(), "ntp_synced", &flag) && !flag);
+}
+
+// The pass after NTP rewrites at most kCorrectionChunk records per call, so captures and the
+// watchdog get their turn between calls however many photos waited for the clock.
+TEST(time_correction_runs_in_bounded_chunks) {
+  Rig rig;
+  rig.clock.synced = false;
+  rig.clock.wall = 0;
+  for (int i = 0; i < 10; ++i) {
+    CHECK(rig.capture());
+    rig.clock.advance_ms(30000);
+  }
+  rig.clock.wall = 1766744130;
+  rig.clock.synced = true;
+  uint32_t fixed = 0, calls = 0;
+  uint32_t before = rig.fs.ops;
+  while (!rig.queue->correct_times_after_sync(rig.clock, rig.ucfg.boot_id, &fixed)) {
+    ++calls;
+    CHECK(rig.fs.ops - before <= CaptureQueue::kCorrectionChunk * 4);  // a record: remove + rename + open
+    before = rig.fs.ops;
+    CHECK(calls < 10);
+  }
+  CHECK_EQ(fixed, 10u);
+  CHECK_EQ(calls, 2u);  // 4 + 4, then the last 2 on the finishing call
+  for (uint32_t seq = 0; seq < 10; ++seq) {
+    ManifestRecord rec;
+    CHECK(rig.queue->load(seq, &rec));
+    CHECK(rec.stamp.time_corrected);
+  }
 }

@@ -66,6 +66,7 @@ TEST(manifest_survives_cut_at_every_offset) {
   bool completed = false;
   for (int64_t k = 0; !completed && k < 10000; ++k) {
     Rig rig;
+    add_bucket_dirs(rig.fs, kQueueDir, 42);  // as a capture leaves it
     CHECK(rig.queue->save(old_rec));
     rig.fs.budget = k;
     rig.queue->save(new_rec);
@@ -93,6 +94,7 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
   bool completed = false;
   for (int64_t k = 0; !completed && k < 10000; ++k) {
     Rig rig;
+    add_bucket_dirs(rig.fs, kQueueDir, 5);
     rig.fs.budget = k;
     rig.queue->save(rec);
     completed = !rig.fs.crashed;
@@ -104,7 +106,7 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
     if (q.load(5, &got)) {
       CHECK(same_record(got, rec));
     } else {
-      CHECK(!rig.fs.exists("/manifests/0000000005.json"));
+      CHECK(!rig.fs.exists(record_at(5)));
     }
     CHECK(!any_tmp(rig.fs));
   }
@@ -113,21 +115,22 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
 
 TEST(recovery_promotes_tmp_when_target_was_removed) {
   MemFs fs;
-  fs.dirs.insert("/manifests");
+  add_bucket_dirs(fs, kQueueDir, 9);
   ManifestRecord rec = sample_record(9);
   char buf[kManifestMaxBytes];
   size_t n = manifest_to_json(rec, buf, sizeof(buf));
-  fs.files["/manifests/0000000009.json.tmp"] = std::vector<uint8_t>(buf, buf + n);
+  CHECK_STR(tmp_at(record_at(9)), "/queue/00000/000000/00000009.tmp");  // 8.3, one FAT entry
+  fs.files[tmp_at(record_at(9))] = std::vector<uint8_t>(buf, buf + n);
   char scratch[kManifestMaxBytes + 1];
-  CHECK(recover_file(fs, "/manifests/0000000009.json", manifest_text_valid, scratch, sizeof(scratch)) ==
+  CHECK(recover_file(fs, record_at(9).c_str(), manifest_text_valid, scratch, sizeof(scratch)) ==
         Recovery::PromotedTmp);
-  CHECK(fs.exists("/manifests/0000000009.json"));
-  CHECK(!fs.exists("/manifests/0000000009.json.tmp"));
+  CHECK(fs.exists(record_at(9).c_str()));
+  CHECK(!fs.exists(tmp_at(record_at(9)).c_str()));
   // A torn tmp with no target is dropped.
-  fs.files["/manifests/0000000010.json.tmp"] = std::vector<uint8_t>(buf, buf + n / 2);
-  CHECK(recover_file(fs, "/manifests/0000000010.json", manifest_text_valid, scratch, sizeof(scratch)) ==
+  fs.files[tmp_at(record_at(10))] = std::vector<uint8_t>(buf, buf + n / 2);
+  CHECK(recover_file(fs, record_at(10).c_str(), manifest_text_valid, scratch, sizeof(scratch)) ==
         Recovery::DroppedTmp);
-  CHECK(!fs.exists("/manifests/0000000010.json.tmp"));
+  CHECK(!fs.exists(tmp_at(record_at(10)).c_str()));
 }
 
 TEST(seq_never_repeats_across_power_cuts) {
@@ -180,18 +183,23 @@ TEST(capture_survives_random_power_cuts) {
     seqs.begin();
     CHECK(q.begin());
     // After recovery: no tmp files, every record valid, its photo present with matching hash.
-    CHECK(!any_tmp(fs));
+    // Settling is lazy: begin() settles the newest bucket, the first peek the oldest one;
+    // cuts only land in those (captures go to the newest, completions take the oldest).
+    uint32_t oldest_seq;
+    q.peek_oldest(&oldest_seq);
     for (const auto& f : fs.files) {
       uint32_t seq;
-      if (f.first.compare(0, 11, "/manifests/") != 0) continue;
-      CHECK(parse_record_name(f.first.c_str() + 11, ".json", &seq));
+      CardName kind;
+      size_t slash = f.first.rfind('/');
+      CHECK(parse_card_name(f.first.c_str() + slash + 1, &seq, &kind));
+      if (f.first.compare(0, 7, "/queue/") != 0) continue;
+      CHECK(kind != CardName::Tmp);
+      if (kind != CardName::Record) continue;
       ManifestRecord rec;
       CHECK(q.load(seq, &rec));
-      char photo[64];
-      photo_path(seq, photo, sizeof(photo));
-      CHECK(fs.files.count(photo) == 1);
+      CHECK(fs.files.count(photo_at(seq)) == 1);
       Sha256 h;
-      h.update(fs.files[photo].data(), fs.files[photo].size());
+      h.update(fs.files[photo_at(seq)].data(), fs.files[photo_at(seq)].size());
       char hex[65];
       h.finish_hex(hex);
       CHECK_STR(hex, rec.sha256);
@@ -199,11 +207,11 @@ TEST(capture_survives_random_power_cuts) {
     }
     for (const auto& f : fs.files) {
       uint32_t seq;
-      if (f.first.compare(0, 7, "/queue/") == 0) {
-        CHECK(parse_record_name(f.first.c_str() + 7, ".jpg", &seq));
-        char m[64];
-        manifest_path(seq, m, sizeof(m));
-        CHECK(fs.files.count(m) == 1);  // no orphan photos
+      CardName kind;
+      size_t slash = f.first.rfind('/');
+      if (f.first.compare(0, 7, "/queue/") == 0 && parse_card_name(f.first.c_str() + slash + 1, &seq, &kind) &&
+          kind == CardName::Photo) {
+        CHECK(fs.files.count(record_at(seq)) == 1);  // no orphan photos
       }
     }
     // Drain some so the queue does not grow forever, then arm a cut and capture.
@@ -268,13 +276,13 @@ TEST(eviction_never_takes_the_photo_in_flight) {
   for (int i = 0; i < 8; ++i) CHECK(rig.capture());
   rig.queue->set_in_flight(0);
   for (int i = 0; i < 10; ++i) CHECK(rig.capture());
-  CHECK(rig.fs.exists("/queue/0000000000.jpg"));
-  CHECK(rig.fs.exists("/manifests/0000000000.json"));
-  CHECK(!rig.fs.exists("/queue/0000000001.jpg"));  // the next oldest went instead
+  CHECK(rig.fs.exists(photo_at(0)));
+  CHECK(rig.fs.exists(record_at(0)));
+  CHECK(!rig.fs.exists(photo_at(1)));  // the next oldest went instead
   CHECK(rig.queue->dropped() > 0);
   rig.queue->clear_in_flight();
   CHECK(rig.capture());
-  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK(!rig.fs.exists(photo_at(0)));
 }
 
 // The uploader's photo stays protected between its steps, e.g. while it backs off after a
@@ -290,9 +298,9 @@ TEST(eviction_spares_the_photo_whose_upload_is_in_progress) {
   CHECK_STR(rig.events.events.back().step, "put");
   for (int i = 0; i < 10; ++i) CHECK(rig.capture());
   CHECK(rig.queue->dropped() > 0);
-  CHECK(rig.fs.exists("/queue/0000000000.jpg"));
-  CHECK(rig.fs.exists("/manifests/0000000000.json"));
-  CHECK(!rig.fs.exists("/queue/0000000001.jpg"));  // the next oldest went instead
+  CHECK(rig.fs.exists(photo_at(0)));
+  CHECK(rig.fs.exists(record_at(0)));
+  CHECK(!rig.fs.exists(photo_at(1)));  // the next oldest went instead
   rig.clock.mono = rig.uploader->ready_at_ms();
   CHECK(rig.uploader->step() == StepResult::Progress);  // the retry finishes seq 0
   CHECK_EQ(rig.backend.ingested.count(0), 1u);
@@ -308,10 +316,10 @@ TEST(eviction_may_take_a_photo_the_uploader_quarantined) {
   rig.backend.overrides.push_back({"ingest", conflict});
   CHECK(rig.uploader->step() == StepResult::Progress);
   CHECK_EQ(rig.events.count("quarantined"), 1u);
-  CHECK(rig.fs.exists("/failed/0000000000.json"));
+  CHECK(rig.fs.exists(failed_at(0)));
   for (int i = 0; i < 3; ++i) CHECK(rig.capture());
-  CHECK(!rig.fs.exists("/failed/0000000000.json"));
-  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK(!rig.fs.exists(failed_at(0)));
+  CHECK(!rig.fs.exists(photo_at(0)));
 }
 
 // Evictions walk the oldest-first cache and refill it past its 16 entries: still strictly
@@ -326,8 +334,8 @@ TEST(eviction_past_the_cache_stays_oldest_first) {
   rig.fs.capacity = (rig.fs.capacity - rig.fs.free_bytes()) + 12000 - 110000;  // ~21 photos too many
   CHECK(rig.capture());
   uint32_t dropped = rig.queue->dropped();
-  CHECK(dropped > uint32_t(CaptureQueue::kOldestCache));
-  CHECK(rig.fs.exists("/manifests/0000000000.json"));
+  CHECK(dropped > 16u);
+  CHECK(rig.fs.exists(record_at(0)));
   for (uint32_t s = 1; s <= 40; ++s) {
     char path[64];
     CHECK(manifest_path(s, path, sizeof(path)));
@@ -357,26 +365,27 @@ TEST(eviction_takes_quarantined_records_first) {
   CHECK(rig.queue->load(5, &rec));
   CHECK(rig.queue->quarantine(rec, "test"));
   for (int i = 0; i < 3; ++i) CHECK(rig.capture());
-  CHECK(!rig.fs.exists("/failed/0000000005.json"));
-  CHECK(!rig.fs.exists("/queue/0000000005.jpg"));
+  CHECK(!rig.fs.exists(failed_at(5)));
+  CHECK(!rig.fs.exists(photo_at(5)));
 }
 
 TEST(begin_removes_orphans_and_resolves_double_quarantine) {
   Rig rig;
   for (int i = 0; i < 3; ++i) CHECK(rig.capture());
-  rig.fs.files["/queue/0000000099.jpg"] = {1, 2, 3};  // photo whose record never got written
+  rig.fs.files[photo_at(99)] = {1, 2, 3};  // photo whose record never got written
   ManifestRecord rec;
   CHECK(rig.queue->load(1, &rec));
   rec.state = RecordState::Failed;
   char buf[kManifestMaxBytes];
   size_t n = manifest_to_json(rec, buf, sizeof(buf));
-  rig.fs.files["/failed/0000000001.json"] = std::vector<uint8_t>(buf, buf + n);  // cut mid-quarantine
+  add_bucket_dirs(rig.fs, kFailedDir, 1);
+  rig.fs.files[failed_at(1)] = std::vector<uint8_t>(buf, buf + n);  // cut mid-quarantine
   SeqAllocator seqs(rig.kv);
   CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
   CHECK(q.begin());
-  CHECK(!rig.fs.exists("/queue/0000000099.jpg"));
-  CHECK(!rig.fs.exists("/manifests/0000000001.json"));
-  CHECK(rig.fs.exists("/queue/0000000001.jpg"));
+  CHECK(!rig.fs.exists(photo_at(99)));
+  CHECK(!rig.fs.exists(record_at(1)));
+  CHECK(rig.fs.exists(photo_at(1)));
   CHECK_EQ(q.pending_count(), 2u);
   CHECK_EQ(q.failed_count(), 1u);
   uint32_t frame = 0;
@@ -417,10 +426,10 @@ TEST(seq_stays_above_the_card_when_nvs_forgets_it) {
 
 TEST(capture_never_overwrites_a_photo_on_the_card) {
   Rig rig;
-  rig.fs.files["/queue/0000000000.jpg"] = {1, 2, 3};  // appeared after begin(), e.g. a swapped card
+  rig.fs.files[photo_at(0)] = {1, 2, 3};  // appeared after begin(), e.g. a swapped card
   ManifestRecord rec;
   CHECK(rig.queue->capture(rig.camera, 0, CaptureStamp(), &rec) == CaptureStatus::CardFailed);
-  CHECK(rig.fs.files["/queue/0000000000.jpg"] == std::vector<uint8_t>({1, 2, 3}));
+  CHECK(rig.fs.files[photo_at(0)] == std::vector<uint8_t>({1, 2, 3}));
   CHECK(rig.capture(&rec));
   CHECK_EQ(rec.seq, 1u);
 }
@@ -433,17 +442,101 @@ TEST(begin_terminates_when_card_cannot_remove_files) {
   for (int i = 0; i < 20; ++i) {  // stale tmps beside valid records: recovery removes each tmp
     char m[64];
     manifest_path(uint32_t(i), m, sizeof(m));
-    rig.fs.files[std::string(m) + ".tmp"] = rig.fs.files[m];
+    rig.fs.files[tmp_at(m)] = rig.fs.files[m];
   }
   // A cut between removing the record and renaming its tmp: this one only needs a rename.
-  rig.fs.files["/manifests/0000000020.json.tmp"] = rig.fs.files["/manifests/0000000020.json"];
-  rig.fs.files.erase("/manifests/0000000020.json");
+  rig.fs.files[tmp_at(record_at(20))] = rig.fs.files[record_at(20)];
+  rig.fs.files.erase(record_at(20));
   rig.fs.removes_fail = true;
   rig.fs.budget = 5000;  // a loop that never settles runs into this cut instead of spinning forever
   SeqAllocator seqs(rig.kv);
   CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
   CHECK(q.begin());
   CHECK(!rig.fs.crashed);
-  CHECK(rig.fs.exists("/manifests/0000000020.json"));  // not starved by the stuck ones
+  CHECK(rig.fs.exists(record_at(20)));  // not starved by the stuck ones
   CHECK_EQ(q.pending_count(), 21u);
+}
+
+// The photo being uploaded when the camera rebooted is still protected after it: the first
+// eviction of the new boot takes the next oldest instead.
+TEST(in_flight_protection_survives_a_reboot) {
+  Rig rig(60000, 12000);
+  rig.camera.size = 5000;
+  for (int i = 0; i < 8; ++i) CHECK(rig.capture());
+  rig.queue->set_in_flight(0);
+  rig.fs.reboot();
+  SeqAllocator seqs(rig.kv);
+  CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
+  CHECK(seqs.begin());
+  CHECK(q.begin());
+  CHECK_EQ(q.in_flight(), 0u);
+  for (int i = 0; i < 6; ++i) CHECK(q.capture(rig.camera, 100 + uint32_t(i), CaptureStamp(), nullptr) == CaptureStatus::Ok);
+  CHECK(q.dropped() > 0);
+  CHECK(rig.fs.exists(photo_at(0)));
+  CHECK(rig.fs.exists(record_at(0)));
+  CHECK(!rig.fs.exists(photo_at(1)));
+}
+
+// A photo larger than min_free_bytes on a full card: reported as CardFull (not a camera
+// failure), and the next capture makes enough room instead of failing the same way forever.
+TEST(photo_larger_than_min_free_is_a_card_condition_then_fits) {
+  Rig rig(175000, 12000);  // 30 photos leave ~16 KB free
+  rig.camera.size = 5000;
+  for (int i = 0; i < 30; ++i) CHECK(rig.capture());
+  rig.camera.size = 40000;  // bigger than the 12000 kept free
+  ManifestRecord rec;
+  CaptureStatus first = rig.queue->capture(rig.camera, 99, CaptureStamp(), &rec);
+  CHECK(first == CaptureStatus::CardFull);
+  uint32_t failures = 0;
+  for (int i = 0; i < 5; ++i) {
+    if (rig.queue->capture(rig.camera, 100 + uint32_t(i), CaptureStamp(), &rec) != CaptureStatus::Ok) ++failures;
+  }
+  CHECK_EQ(failures, 0u);
+  CHECK(rig.queue->dropped() > 0);
+  CHECK_STR(capture_status_name(first), "card_full");
+}
+
+// Draining across a bucket boundary (records, photos, then the emptied bucket folder go) with a
+// power cut at every metadata operation: afterwards the queue is exactly the photos not yet
+// completed (or one fewer), each intact, with no orphan photo left in a bucket once used.
+TEST(drain_across_buckets_survives_a_cut_at_every_operation) {
+  Rig base;
+  base.camera.size = 300;
+  const uint32_t total = kBucketSeqs + 6;
+  for (uint32_t i = 0; i < total; ++i) CHECK(base.capture());
+  bool completed = false;
+  size_t landed = 0;
+  for (int64_t k = 0; !completed && k < 5000; ++k) {
+    MemFs fs = base.fs;
+    MemKv kv = base.kv;
+    {
+      SeqAllocator seqs(kv);
+      CaptureQueue q(fs, kv, seqs, base.qcfg);
+      CHECK(seqs.begin());
+      CHECK(q.begin());
+      fs.budget = k;
+      uint32_t seq;
+      uint32_t done = 0;
+      while (done < total - 2 && q.peek_oldest(&seq) && q.complete(seq)) ++done;
+      completed = !fs.crashed;
+      landed += fs.crashed;
+    }
+    fs.reboot();
+    SeqAllocator seqs(kv);
+    CaptureQueue q(fs, kv, seqs, base.qcfg);
+    CHECK(seqs.begin());
+    CHECK(q.begin());
+    uint32_t oldest;
+    CHECK(q.peek_oldest(&oldest));
+    CHECK(oldest <= total - 2);
+    for (uint32_t s = oldest; s < total; ++s) {  // everything from the oldest on is intact
+      ManifestRecord rec;
+      CHECK(q.load(s, &rec));
+      CHECK(fs.exists(photo_at(s)));
+    }
+    for (uint32_t s = 0; s < oldest; ++s) CHECK(!fs.exists(record_at(s)));
+    for (uint32_t s = (oldest >> kBucketShift) << kBucketShift; s < oldest; ++s) CHECK(!fs.exists(photo_at(s)));
+  }
+  CHECK(completed);
+  CHECK(landed > total);  // two removals a photo, plus the folder: the cut landed all along
 }

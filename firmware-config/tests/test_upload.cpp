@@ -36,7 +36,7 @@ TEST(upload_happy_path_streams_and_deletes) {
   CHECK(rig.drain() == StepResult::Idle);
   CHECK_EQ(rig.backend.ingested.size(), 2u);
   CHECK_EQ(rig.queue->pending_count(), 0u);
-  CHECK(rig.fs.files.count("/queue/0000000000.jpg") == 0);
+  CHECK(rig.fs.files.count(photo_at(0)) == 0);
   const std::string& key = rig.backend.ingested[0];
   CHECK_STR(rig.backend.objects[key], rec.sha256);
   CHECK_EQ(rig.backend.object_sizes[key], 20000u);
@@ -234,8 +234,8 @@ TEST(upload_seq_conflict_quarantines_once) {
   CHECK_EQ(rig.events.count("quarantined"), 1u);
   CHECK_EQ(rig.queue->failed_count(), 1u);
   CHECK_EQ(rig.backend.ingested.size(), 1u);  // the other photo still went through
-  CHECK(rig.fs.exists("/failed/0000000000.json"));
-  CHECK(rig.fs.exists("/queue/0000000000.jpg"));  // kept for inspection
+  CHECK(rig.fs.exists(failed_at(0)));
+  CHECK(rig.fs.exists(photo_at(0)));  // kept for inspection
 }
 
 TEST(upload_repeated_4xx_quarantines_after_limit) {
@@ -308,12 +308,12 @@ TEST(activate_device_stores_the_token_and_keeps_the_key_until_then) {
 TEST(upload_keeps_record_when_card_read_fails) {
   Rig rig;
   CHECK(rig.capture());
-  std::vector<uint8_t> photo = rig.fs.files["/queue/0000000000.jpg"];
-  std::vector<uint8_t> manifest = rig.fs.files["/manifests/0000000000.json"];
+  std::vector<uint8_t> photo = rig.fs.files[photo_at(0)];
+  std::vector<uint8_t> manifest = rig.fs.files[record_at(0)];
   rig.fs.reads_fail = true;
   CHECK(rig.uploader->step() == StepResult::StorageError);
-  CHECK(rig.fs.files["/queue/0000000000.jpg"] == photo);
-  CHECK(rig.fs.files["/manifests/0000000000.json"] == manifest);
+  CHECK(rig.fs.files[photo_at(0)] == photo);
+  CHECK(rig.fs.files[record_at(0)] == manifest);
   CHECK_EQ(rig.events.count("discarded"), 0u);
   CHECK_EQ(rig.queue->dropped(), 0u);
   rig.fs.reads_fail = false;
@@ -327,11 +327,11 @@ TEST(upload_discards_record_that_does_not_parse) {
   CHECK(rig.capture());
   CHECK(rig.capture());
   std::string junk = "{\"seq\":0,";  // read completely, but not a record
-  rig.fs.files["/manifests/0000000000.json"].assign(junk.begin(), junk.end());
+  rig.fs.files[record_at(0)].assign(junk.begin(), junk.end());
   CHECK(rig.drain() == StepResult::Idle);
   CHECK_EQ(rig.events.count("discarded"), 1u);
   CHECK_EQ(rig.queue->dropped(), 1u);
-  CHECK(!rig.fs.exists("/queue/0000000000.jpg"));
+  CHECK(!rig.fs.exists(photo_at(0)));
   CHECK_EQ(rig.backend.ingested.size(), 1u);  // the next photo still went out
 }
 

@@ -19,13 +19,15 @@ export const NvsKey = {
   chunkSize: "chunk_size",
   timeZone: "time_zone",
   networkCount: "wifi_count",
+  portalSsid: "portal_ssid",
+  portalPassword: "portal_pass",
   ssid: (i: number) => `wifi_ssid_${i}`,
   password: (i: number) => `wifi_pass_${i}`,
 } as const;
 
 /** Keys whose values are shown only with --show-secrets. */
 export function isSecretKey(key: string): boolean {
-  return key === NvsKey.pairingCode || key.startsWith("wifi_pass_") || key === "device_token";
+  return key === NvsKey.pairingCode || key.startsWith("wifi_pass_") || key === NvsKey.portalPassword || key === "device_token";
 }
 
 /**
@@ -46,6 +48,8 @@ export function nvsEntriesFor(config: SketchConfig, configVersion: number): NvsE
     entry(NvsKey.chunkSize, "u32", config.chunk_size),
     entry(NvsKey.timeZone, "string", config.time_zone),
   );
+  if (config.portal_ssid) entries.push(entry(NvsKey.portalSsid, "string", config.portal_ssid));
+  if (config.portal_password) entries.push(entry(NvsKey.portalPassword, "string", config.portal_password));
   if (config.pairing_code) entries.push(entry(NvsKey.pairingCode, "string", config.pairing_code));
   // Last, as on the device: the version marks the settings as complete.
   entries.push(entry(NvsKey.configVersion, "u32", configVersion));

@@ -179,3 +179,30 @@ function connectionError(origin: string, err: NodeJS.ErrnoException): CliError {
   }
   return new CliError(`cannot reach ${origin}: ${networkFailureReason(err)}`, ExitCode.unreachable);
 }
+
+/**
+ * Roots a camera also trusts besides the one its API host uses today, so that a move of the
+ * host's chain to another large CA does not cut the camera off for good (it cannot be re-flashed
+ * from afar). These are the roots behind the certificates Supabase's hosts (Cloudflare) and most
+ * of the web are issued under: Let's Encrypt (ISRG) and Google Trust Services. Taken from this
+ * computer's Node.js root store by name; names it does not have are skipped.
+ */
+export const FALLBACK_ROOT_NAMES = ["ISRG Root X1", "ISRG Root X2", "GTS Root R1", "GTS Root R4"] as const;
+
+export function fallbackRoots(except: string): { subject: string; pem: string }[] {
+  const skip = new X509Certificate(except).fingerprint256;
+  const found: { subject: string; pem: string }[] = [];
+  for (const pem of rootCertificates) {
+    const cert = new X509Certificate(pem);
+    const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
+    if (cn && (FALLBACK_ROOT_NAMES as readonly string[]).includes(cn) && cert.fingerprint256 !== skip) {
+      found.push({ subject: cert.subject.replace(/\n/g, ", "), pem: pem.endsWith("\n") ? pem : `${pem}\n` });
+    }
+  }
+  return found;
+}
+
+/** root_ca_pem for a camera: the host's current root first, then the fallbacks (one PEM bundle). */
+export function rootBundle(root: RootCa, withFallbacks = true): string {
+  return [root.pem, ...(withFallbacks ? fallbackRoots(root.pem).map((r) => r.pem) : [])].join("");
+}

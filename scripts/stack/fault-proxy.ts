@@ -19,6 +19,25 @@ export interface FaultPlan {
   uplinkBytesPerSecond?: number;
 }
 
+/** An answer the proxy gives itself, instead of asking upstream, to the next matching request(s). */
+export interface CannedAnswer {
+  status: number;
+  /** extra headers, computed when the answer is sent (so a `Date` or an HTTP-date `Retry-After` is fresh) */
+  headers?: (now: Date) => Record<string, string>;
+  body?: string;
+  /** only requests whose request line ("PUT /path HTTP/1.1") matches */
+  match?: RegExp;
+  /** how many requests it answers (default 1) */
+  times?: number;
+}
+
+/** One request as the proxy saw it: when its first byte arrived and, if canned, what it got and when. */
+export interface SeenRequest {
+  at: number;
+  line: string;
+  canned?: { status: number; headers: Record<string, string>; at: number };
+}
+
 export interface FaultStats {
   connections: number;
   /** requests let through untouched (the other counters are requests too) */
@@ -26,6 +45,8 @@ export interface FaultStats {
   cutRequest: number;
   cutResponse: number;
   unavailable: number;
+  /** every request, in arrival order */
+  requests: SeenRequest[];
 }
 
 const UNAVAILABLE = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -44,7 +65,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-type Mode = { kind: "pass" } | { kind: "cutRequest" | "cutResponse"; after: number } | { kind: "unavailable" };
+type Mode = { kind: "pass" } | { kind: "cutRequest" | "cutResponse"; after: number } | { kind: "unavailable" } | { kind: "swallow" };
 
 export function chooseMode(plan: FaultPlan, random: () => number): Mode {
   const r = random();
@@ -61,14 +82,35 @@ export interface FaultProxyHandle {
   stats: FaultStats;
   setPlan(plan: FaultPlan): void;
   setUpstream(host: string, port: number): void;
+  /** queue a canned answer; canned answers take precedence over the fault plan */
+  answer(a: CannedAnswer): void;
+  clearAnswers(): void;
   stop(): Promise<void>;
+}
+
+function cannedResponse(a: CannedAnswer, headers: Record<string, string>): string {
+  const body = a.body ?? JSON.stringify({ error: { code: a.status === 429 ? "rate_limited" : "unavailable", message: "canned by the fault proxy" } });
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  return `HTTP/1.1 ${a.status} Canned\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${lines}Connection: close\r\n\r\n${body}`;
 }
 
 export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: number; upstream?: { host: string; port: number } }): Promise<FaultProxyHandle> {
   const random = seededRandom(opts.seed);
   let plan = opts.plan;
   let upstream = opts.upstream;
-  const stats: FaultStats = { connections: 0, passed: 0, cutRequest: 0, cutResponse: 0, unavailable: 0 };
+  const stats = { connections: 0, passed: 0, cutRequest: 0, cutResponse: 0, unavailable: 0 } as FaultStats;
+  // Not enumerable: reports that print the counters stay short.
+  Object.defineProperty(stats, "requests", { value: [], enumerable: false });
+  let answers: CannedAnswer[] = [];
+  const takeAnswer = (line: string): CannedAnswer | undefined => {
+    const i = answers.findIndex((a) => !a.match || a.match.test(line));
+    if (i < 0) return undefined;
+    const a = answers[i];
+    const left = (a.times ?? 1) - 1;
+    if (left <= 0) answers.splice(i, 1);
+    else answers[i] = { ...a, times: left };
+    return a;
+  };
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((client) => {
@@ -98,9 +140,33 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
       mode = { kind: "pass" };
       to.write(chunk.subarray(0, Math.max(0, room)), () => { from.destroy(); to.destroy(); });
     };
-    client.on("data", (chunk: Buffer) => {
+    // A request line can arrive split (behind a slow link, a byte at a time): its first bytes are
+    // held until the line is complete, so it is logged and matched whole.
+    let head = Buffer.alloc(0);
+    let headSince = 0;
+    client.on("data", (piece: Buffer) => {
+      let chunk = piece;
       if (requestStarts) {
+        if (head.length === 0) headSince = Date.now();
+        head = Buffer.concat([head, piece]);
+        if (!head.includes("\r\n") && head.length < 2048) return;
+        chunk = head;
+        head = Buffer.alloc(0);
         requestStarts = false;
+        const text = chunk.subarray(0, 2048).toString("latin1");
+        const seen: SeenRequest = { at: headSince, line: text.slice(0, Math.max(0, text.indexOf("\r\n"))) };
+        stats.requests.push(seen);
+        const canned = takeAnswer(seen.line);
+        if (canned) {
+          const now = new Date();
+          const headers = canned.headers?.(now) ?? {};
+          seen.canned = { status: canned.status, headers, at: now.getTime() };
+          // Answered at once; the rest of the request is read and dropped (the answer says
+          // Connection: close, so the client hangs up when it has read it).
+          mode = { kind: "swallow" };
+          client.write(cannedResponse(canned, headers));
+          return;
+        }
         mode = chooseMode(plan, random);
         sentUp = 0;
         sentDown = 0;
@@ -112,6 +178,7 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
           return;
         }
       }
+      if (mode.kind === "swallow") return;
       if (mode.kind === "cutRequest" && sentUp + chunk.length >= mode.after) {
         return cut(client, server, chunk, mode.after - sentUp, "cutRequest");
       }
@@ -141,6 +208,8 @@ export function startFaultProxy(opts: { port: number; plan: FaultPlan; seed: num
       stats,
       setPlan: (p) => { plan = p; },
       setUpstream: (host, port) => { upstream = { host, port }; },
+      answer: (a) => { answers.push(a); },
+      clearAnswers: () => { answers = []; },
       stop: () => new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
         server.close(() => r());

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
 import { objectStoreChecksum, tableChecksums } from "../support/checksums.ts";
 import { forgeUserJwt } from "../support/jwt.ts";
+import { heartbeat, rotate, validHeartbeat } from "../support/lifecycle.ts";
 import {
   activatedDevice, deviceHeaders, expirePairingCode, fakeJpeg, ingestBody, newUser, pairDevice, post, sql, stack,
   uploadPhoto,
@@ -26,6 +27,8 @@ interface World {
   user: { id: string; token: string };
   device: { token: string; deviceId: string };
   revoked: { token: string };
+  /** a token whose successor (POST /devices/rotate) has been used: it is dead */
+  rotatedAway: string;
   otherKey: string;
   ownKey: string;
   ingestedKey: string;
@@ -41,6 +44,11 @@ beforeAll(async () => {
   const other = await activatedDevice();
   const revoked = await activatedDevice();
   await sql`update public.devices set revoked_at = now() where id = ${revoked.deviceId}`;
+  const rotating = await activatedDevice();
+  const rotated = await rotate(rotating.token);
+  if (rotated.status !== 200 && rotated.status !== 201) throw new Error(`rotate failed: ${rotated.status} ${JSON.stringify(rotated.body)}`);
+  const proven = await heartbeat(rotated.body.device_token);
+  if (proven.status !== 200) throw new Error(`heartbeat with the new token failed: ${proven.status} ${JSON.stringify(proven.body)}`);
   const otherTarget = await uploadPhoto(other.token, 1, fakeJpeg());
   const own = await uploadPhoto(device.token, 7, fakeJpeg());
   const ingested = await uploadPhoto(device.token, 8, fakeJpeg());
@@ -50,7 +58,7 @@ beforeAll(async () => {
   const expired = await pairDevice(user.token);
   await expirePairingCode(expired.device_id);
   w = {
-    user, device, revoked, otherKey: otherTarget.object_key, ownKey: own.object_key, ingestedKey: ingested.object_key,
+    user, device, revoked, rotatedAway: rotating.token, otherKey: otherTarget.object_key, ownKey: own.object_key, ingestedKey: ingested.object_key,
     usedCode: used.pairing_code, expiredCode: expired.pairing_code,
     jwts: {
       foreign: await forgeUserJwt({ foreignKey: true }),
@@ -103,8 +111,12 @@ function cases(): Case[] {
     }
   }
   // Routes that do not exist (traversal variants included).
-  for (const route of ["", "PAIR", "pair/extra", "..%2fpair", "%2e%2e", "pair%00", "upload_url", "ingest.json", "devices", "..;/pair"]) {
+  for (const route of ["PAIR", "pair/extra", "..%2fpair", "%2e%2e", "pair%00", "upload_url", "ingest.json", "..;/pair"]) {
     out.push({ name: `route ${json(route)}`, route, body: "{}", expect: [404, "not_found"] });
+  }
+  // The bare /devices (and /devices/devices, which ends the same way) is the owner's GET listing.
+  for (const route of ["", "devices"]) {
+    out.push({ name: `route ${json(route)} POST`, route, body: "{}", expect: [405, "method_not_allowed"] });
   }
 
   // pair: every way a user token can be wrong; and bad names.
@@ -164,8 +176,10 @@ function cases(): Case[] {
   }
   // ROTATED TOKENS: the lifecycle work (issue 9) adds token rotation; an old token used
   // after its successor must be refused here too (401). Add its cases to this list.
-  const rotatedTokenCases: Case[] = [];
-  out.push(...rotatedTokenCases);
+  for (const route of ["upload-url", "ingest", "heartbeat", "rotate"]) {
+    const body = route === "upload-url" ? json(upload) : route === "ingest" ? json(ingest) : route === "heartbeat" ? json(validHeartbeat) : "{}";
+    out.push({ name: `${route} rotated-away token`, route, body, headers: { "x-device-token": w.rotatedAway }, expect: [401, "token_rotated"] });
+  }
 
   // upload-url: wrong types, huge/negative/fractional numbers, traversal, RTL marks.
   const badUploads: Array<[string, string, [number, string]]> = [];

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 import { readNvsImage } from "../../scripts/cli/nvs/reader.ts";
 import { buildOnce, PROJECT_ROOT, runCli, tempDir } from "./harness.ts";
@@ -53,11 +54,15 @@ describe("render", () => {
     const r = await runCli(["render", config, "--out", join(dir, "build")], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const version = /\(config version ([0-9a-f]{8})\)/.exec(r.stdout)![1];
-    expect(r.stdout).toBe(
-      `Rendered 67 files into build/lifelog_camera (config version ${version}).\n` +
-        "Next: lifelog-devices flash build/lifelog_camera --port <serial port, e.g. /dev/ttyACM0>\n",
-    );
+    expect(r.stdout).toMatch(new RegExp(`^Rendered \\d+ files into build/lifelog_camera \\(config version ${version}\\)\\.\n`));
+    expect(r.stdout).toMatch(/\nNext: lifelog-devices flash build\/lifelog_camera --port <serial port, e\.g\. \/dev\/ttyACM0>\n$/);
+    // The portal's WPA2 credentials: generated once into the config, shown as text (and QR), baked in.
+    const saved = parse(await readFile(config, "utf8")) as { portal_ssid: string; portal_password: string };
+    expect(saved.portal_ssid).toMatch(/^Lifelog-Setup-[A-Z0-9]{4}$/);
+    expect(saved.portal_password).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect(r.stdout).toContain(`Setup portal: Wi-Fi "${saved.portal_ssid}", password ${saved.portal_password} (new, saved in the config)`);
     const header = await readFile(join(dir, "build/lifelog_camera/lifelog_config.h"), "utf8");
+    expect(header).toContain(`#define LIFELOG_PORTAL_PASSWORD "${saved.portal_password}"`);
     expect(header).toContain(`#define LIFELOG_CONFIG_VERSION 0x${version}u`);
     expect(header).toContain('#define LIFELOG_PAIRING_CODE "BCDF-GHJK"');
     expect(header).toContain('  {"home", "correct horse"}, \\');
@@ -73,7 +78,7 @@ describe("render", () => {
     expect(r.stderr).toBe(
       [
         `error: ${config} is not a valid device config (8 problems):`,
-        "  bad.yaml:5:15: wifi_networks[1].password: must be empty or 8-64 bytes",
+        "  bad.yaml:5:15: wifi_networks[1].password: the password is shorter than 8 characters (WPA2 needs 8-63)",
         "  bad.yaml:6:15: api_base_url: must be http(s)://host[:port][/path]",
         "  bad.yaml:7:21: capture_interval_s: must be a number (write 30 without quotes)",
         "  bad.yaml:8:13: frame_size: must be one of QXGA, UXGA, SXGA, HD, XGA, SVGA, VGA, CIF, QVGA",
@@ -131,6 +136,7 @@ describe("nvs", () => {
     expect(result).toEqual({ image, bytes: 0x5000, offset: "0x9000", config_version: expect.stringMatching(/^[0-9a-f]{8}$/) });
 
     const k = await firmwareKeys();
+    const portal = parse(await readFile(config, "utf8")) as { portal_ssid: string; portal_password: string };
     const { entries } = readNvsImage(new Uint8Array(await readFile(image)));
     const byKey = Object.fromEntries(entries.map((e) => [e.key, { type: e.type, value: e.value }]));
     expect(entries.every((e) => e.namespace === "lifelog")).toBe(true); // NvsStore::kNamespace
@@ -147,6 +153,8 @@ describe("nvs", () => {
       [k.kChunkSize]: { type: "u32", value: 4096 },
       [k.kTimeZone]: { type: "string", value: "CET-1CEST,M3.5.0,M10.5.0/3" },
       [k.kPairingCode]: { type: "string", value: "BCDF-GHJK" },
+      [k.kPortalSsid]: { type: "string", value: portal.portal_ssid },
+      [k.kPortalPassword]: { type: "string", value: portal.portal_password },
       [k.kConfigVersion]: { type: "u32", value: parseInt(result.config_version, 16) },
     });
     expect(k.kDeviceTokenKey).toBe("device_token"); // the key the firmware keeps its token under…

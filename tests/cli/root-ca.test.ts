@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { chooseRoot, fetchRootCa, findIssuer } from "../../scripts/cli/root-ca.ts";
+import { chooseRoot, FALLBACK_ROOT_NAMES, fallbackRoots, fetchRootCa, findIssuer } from "../../scripts/cli/root-ca.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
 import { buildOnce, issueCert, makeCa, makeTlsFixtures, runCli, tempDir, type TlsFixtures } from "./harness.ts";
 
@@ -23,6 +23,9 @@ let root2: string;
 const PAIRING_CODE = "BCDF-GHJK";
 const trusted = () => ({ NODE_EXTRA_CA_CERTS: caFile });
 const normalized = (pem: string) => new X509Certificate(pem).toString();
+const pemsOf = (bundle: string) => bundle.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("BEGIN"));
+// Node's root store holds every fallback root by name (checked here, so a store without one fails loudly).
+const FALLBACKS = FALLBACK_ROOT_NAMES.length;
 
 /** An HTTPS server answering POST /functions/v1/devices/pair like the devices API. */
 async function serve(key: string, cert: string): Promise<number> {
@@ -70,7 +73,7 @@ describe("ca", () => {
       [
         `Root certificate of ${origin(port.full)}: CN=Test ca CA (valid until ${new Date(new X509Certificate(tls.ca).validTo).toISOString().slice(0, 10)})`,
         "It comes from here because the server sends it at the end of its certificate chain.",
-        `Wrote it to ${config} as root_ca_pem.`,
+        `Wrote it and ${FALLBACKS} fallback roots to ${config} as root_ca_pem.`,
         `Next: lifelog-devices render ${config} --out build`,
         "",
       ].join("\n"),
@@ -79,21 +82,27 @@ describe("ca", () => {
     expect(text.startsWith(original)).toBe(true);
     const { parse } = await import("yaml");
     const written = parse(text).root_ca_pem as string;
-    expect(written).toBe(normalized(tls.ca));
+    // The host's current root first (the one mbedTLS meets in this chain), then the fallbacks.
+    expect(written.startsWith(normalized(tls.ca))).toBe(true);
     expect(new X509Certificate(written).fingerprint256).toBe(new X509Certificate(tls.ca).fingerprint256);
+    const names = pemsOf(written).map((p) => /CN=([^\n]+)/.exec(new X509Certificate(p).subject)?.[1]);
+    expect(names).toEqual(["Test ca CA", ...FALLBACK_ROOT_NAMES]);
 
     // The config is now complete for an https API; a second run changes nothing.
     expect((await runCli(["render", config, "--out", join(dir, "build")])).code).toBe(0);
+    const rendered = await readFile(config, "utf8"); // render added the portal's credentials
     const again = await runCli(["ca", config, "--json"], { env: trusted() });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ subject: "CN=Test ca CA", source: "chain", config, written: "unchanged", pem: normalized(tls.ca) });
-    expect(await readFile(config, "utf8")).toBe(text);
+    expect(JSON.parse(again.stdout)).toMatchObject({ subject: "CN=Test ca CA", source: "chain", config, written: "unchanged", pem: normalized(tls.ca), bundle_roots: 1 + FALLBACKS });
+    expect(await readFile(config, "utf8")).toBe(rendered);
   });
 
   it("prints the PEM with --print and writes nothing", async () => {
     const r = await runCli(["ca", "--print", "--api-base", api(port.full)], { env: trusted() });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(normalized(tls.ca));
+    expect(pemsOf(r.stdout)[0]).toBe(normalized(tls.ca));
+    expect(pemsOf(r.stdout)).toHaveLength(1 + FALLBACKS);
+    expect(fallbackRoots(tls.ca)).toHaveLength(FALLBACKS);
   });
 
   it("refuses a server that sends only its leaf when no built-in root issued it (exit 1)", async () => {
@@ -186,7 +195,9 @@ describe("pair --write-config with an https API", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Created ${config} with the pairing code.\nAdded the root certificate of ${origin(port.full)} as root_ca_pem: CN=Test ca CA.\n`);
     const { parse } = await import("yaml");
-    expect(parse(await readFile(config, "utf8"))).toEqual({ api_base_url: api(port.full), pairing_code: PAIRING_CODE, root_ca_pem: normalized(tls.ca) });
+    expect(parse(await readFile(config, "utf8"))).toEqual({
+      api_base_url: api(port.full), pairing_code: PAIRING_CODE, root_ca_pem: expect.stringMatching(new RegExp(`^${normalized(tls.ca).replace(/[+/]/g, "\\$&")}`)),
+    });
     const render = await runCli(["render", config, "--out", join(dir, "paired-build")]);
     expect(render.code, render.stderr).toBe(0);
     expect(existsSync(join(dir, "paired-build", "lifelog_camera"))).toBe(true);

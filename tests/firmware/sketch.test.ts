@@ -147,6 +147,17 @@ describe("sketch renderer", () => {
   });
 });
 
+describe("privacy LED pin", () => {
+  it("is rendered from the config and refuses a pin the board uses (GPIO21 is the card's chip-select)", async () => {
+    const { result, tree } = await render({ ...BASE, privacy_led_pin: 5 });
+    expect(tree.get("lifelog_config.h")!.toString()).toContain("#define LIFELOG_PRIVACY_LED_PIN 5\n");
+    expect(result.sketchDir).toBeTruthy();
+    const err = await renderSketch({ ...BASE, privacy_led_pin: 21 }, await tempDir()).catch((e) => e);
+    expect(err).toBeInstanceOf(SketchRenderError);
+    expect(String(err.message)).toMatch(/privacy_led_pin must be one of/);
+  });
+});
+
 describe("host compile of the rendered sketch (no ESP32 toolchain here)", () => {
   it("compiles the core in the Arduino src/ layout and the glue against declaration stubs", async () => {
     const { result, tree } = await render(BASE);

@@ -6,7 +6,13 @@
 namespace lifelog {
 
 bool tmp_path_for(const char* path, char* out, size_t cap) {
-  int n = snprintf(out, cap, "%s.tmp", path);
+  // "x.jsn" -> "x.tmp": an 8.3 name stays 8.3 (one directory entry; "x.jsn.tmp" would take
+  // three and a numbered short name, see tests/support/fat_card.h).
+  const char* slash = strrchr(path, '/');
+  const char* dot = strrchr(slash ? slash : path, '.');
+  size_t stem = dot ? size_t(dot - path) : strlen(path);
+  if (dot && strcmp(dot, ".tmp") == 0) return false;  // a tmp has no tmp of its own
+  int n = snprintf(out, cap, "%.*s.tmp", int(stem), path);
   return n > 0 && size_t(n) < cap;
 }
 
@@ -23,8 +29,7 @@ static bool write_all(FileSystem& fs, int fd, const char* data, size_t len) {
 bool write_file_replacing(FileSystem& fs, const char* path, const char* data, size_t len) {
   char tmp[kMaxPathLen];
   if (!tmp_path_for(path, tmp, sizeof(tmp))) return false;
-  if (fs.exists(tmp) && !fs.remove(tmp)) return false;
-  {
+  {  // Opening for writing truncates a tmp left by an earlier cut.
     ScopedFile f(fs, tmp, OpenMode::Write);
     if (!f.ok()) return false;
     if (!write_all(fs, f.fd(), data, len) || !fs.flush(f.fd())) {
@@ -38,7 +43,8 @@ bool write_file_replacing(FileSystem& fs, const char* path, const char* data, si
     }
   }
   // From here a cut leaves a complete tmp, which recover_file() promotes if the target is gone.
-  if (fs.exists(path) && !fs.remove(path)) return false;
+  // remove() of a missing target fails harmlessly; one the card keeps makes rename() fail.
+  fs.remove(path);
   return fs.rename(tmp, path);
 }
 

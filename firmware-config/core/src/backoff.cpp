@@ -14,22 +14,22 @@ uint32_t full_jitter_ms(uint32_t ceiling_ms, uint32_t random) {
   return uint32_t(uint64_t(random) % (uint64_t(ceiling_ms) + 1));
 }
 
-uint32_t retry_after_ms(int32_t retry_after_s, uint32_t fallback_ms, uint32_t cap_ms) {
-  if (retry_after_s < 0) return fallback_ms;
-  uint64_t ms = uint64_t(retry_after_s) * 1000;
-  return ms > cap_ms ? cap_ms : uint32_t(ms);
-}
-
 uint32_t Backoff::next_delay_ms() {
   uint32_t delay = full_jitter_ms(backoff_ceiling_ms(cfg_, attempt_), rng_.next_u32());
   if (attempt_ < 31) ++attempt_;
   return delay;
 }
 
-uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r) {
-  uint32_t delay = backoff.next_delay_ms();
-  if (r.outcome != ApiOutcome::RateLimited) return delay;
-  return retry_after_ms(r.retry_after_s, delay, backoff.config().cap_ms);
+int64_t server_wait_ms(const ApiResult& r, int64_t wall_now_s) {
+  bool asks = r.status == 429 || r.status == 503;
+  if (!asks || !r.retry_after.present()) return -1;
+  return retry_after_wait_ms(r.retry_after, r.server_date_s, wall_now_s);
+}
+
+uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r, int64_t wall_now_s) {
+  int64_t asked = server_wait_ms(r, wall_now_s);
+  if (asked >= 0) return uint32_t(asked);
+  return backoff.next_delay_ms();
 }
 
 }  // namespace lifelog

@@ -8,74 +8,45 @@
 namespace lifelog {
 namespace {
 
-bool format_path(char* out, size_t cap, const char* dir, uint32_t seq, const char* ext) {
-  int n = snprintf(out, cap, "%s/%010lu%s", dir, static_cast<unsigned long>(seq), ext);
+const char* const kRoots[2] = {kQueueDir, kFailedDir};
+
+uint32_t bucket_of(uint32_t seq) { return seq >> kBucketShift; }
+uint32_t group_of(uint32_t bucket) { return bucket >> kGroupShift; }
+
+bool seq_path(char* out, size_t cap, const char* root, uint32_t seq, const char* ext) {
+  uint32_t b = bucket_of(seq);
+  int n = snprintf(out, cap, "%s/%05lx/%06lx/%08lx%s", root, static_cast<unsigned long>(group_of(b)),
+                   static_cast<unsigned long>(b), static_cast<unsigned long>(seq), ext);
   return n > 0 && size_t(n) < cap;
 }
 
-// Collects the smallest record seqs in a folder, ascending, without allocating.
-class SmallestSeqs : public DirVisitor {
- public:
-  SmallestSeqs(uint32_t* out, size_t cap, const char* ext, uint32_t after, uint32_t skip)
-      : out_(out), cap_(cap), ext_(ext), after_(after), skip_(skip) {}
-  bool on_entry(const char* name) override {
-    uint32_t seq;
-    if (!parse_record_name(name, ext_, &seq)) return true;
-    if ((after_ != kNoSeq && seq <= after_) || seq == skip_) return true;
-    ++seen_;
-    size_t pos = len_;
-    while (pos > 0 && out_[pos - 1] > seq) --pos;
-    if (pos >= cap_) return true;
-    size_t last = (len_ < cap_) ? len_ : cap_ - 1;
-    for (size_t i = last; i > pos; --i) out_[i] = out_[i - 1];
-    out_[pos] = seq;
-    if (len_ < cap_) ++len_;
-    return true;
+bool group_path(const char* root, uint32_t group, char* out, size_t cap) {
+  int n = snprintf(out, cap, "%s/%05lx", root, static_cast<unsigned long>(group));
+  return n > 0 && size_t(n) < cap;
+}
+
+bool hex_value(const char* s, size_t digits, uint32_t* out) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    char c = s[i];
+    uint32_t d;
+    if (c >= '0' && c <= '9') d = uint32_t(c - '0');
+    else if (c >= 'a' && c <= 'f') d = uint32_t(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') d = uint32_t(c - 'A' + 10);  // FAT matches names in any case
+    else return false;
+    v = (v << 4) | d;
   }
-  size_t len() const { return len_; }
-  size_t seen() const { return seen_; }
+  *out = v;
+  return true;
+}
 
- private:
-  uint32_t* out_;
-  size_t cap_;
-  const char* ext_;
-  uint32_t after_;
-  uint32_t skip_;
-  size_t len_ = 0;
-  size_t seen_ = 0;
-};
-
-class LargestSeq : public DirVisitor {
- public:
-  explicit LargestSeq(const char* ext) : ext_(ext) {}
-  bool on_entry(const char* name) override {
-    uint32_t seq;
-    if (parse_record_name(name, ext_, &seq) && (!found || seq > best)) {
-      best = seq;
-      found = true;
-    }
-    return true;
+bool same_ext(const char* a, const char* b) {
+  for (; *a && *b; ++a, ++b) {
+    char x = (*a >= 'A' && *a <= 'Z') ? char(*a + 32) : *a;
+    if (x != *b) return false;
   }
-  uint32_t best = 0;
-  bool found = false;
-
- private:
-  const char* ext_;
-};
-
-class CountRecords : public DirVisitor {
- public:
-  explicit CountRecords(const char* ext) : ext_(ext) {}
-  bool on_entry(const char* name) override {
-    uint32_t seq;
-    if (parse_record_name(name, ext_, &seq)) ++count;
-    return true;
-  }
-  uint32_t count = 0;
-
- private:
-  const char* ext_;
-};
+  return *a == *b;
+}
 
 class HashingFileSink : public FrameSink {
  public:
@@ -84,7 +55,10 @@ class HashingFileSink : public FrameSink {
     hash.update(data, len);
     while (len > 0) {
       int32_t n = fs_.write(fd_, data, len);
-      if (n <= 0) return false;
+      if (n <= 0) {
+        write_failed = true;
+        return false;
+      }
       data += n;
       len -= size_t(n);
       size += uint64_t(n);
@@ -93,134 +67,363 @@ class HashingFileSink : public FrameSink {
   }
   Sha256 hash;
   uint64_t size = 0;
+  bool write_failed = false;
 
  private:
   FileSystem& fs_;
   int fd_;
 };
 
-void copy_reason(char* dst, size_t cap, const char* src) {
-  snprintf(dst, cap, "%s", src ? src : "");
-}
+class BucketLister : public DirVisitor {
+ public:
+  explicit BucketLister(BucketView& v) : v_(v) {}
+  bool on_entry(const char* name, bool is_dir) override {
+    uint32_t seq;
+    CardName kind;
+    if (is_dir || !parse_card_name(name, &seq, &kind) || bucket_of(seq) != v_.id) return true;
+    uint32_t* set = kind == CardName::Photo ? v_.photos : kind == CardName::Record ? v_.records : v_.tmps;
+    BucketView::put(set, seq, true);
+    if (v_.largest_seen == kNoSeq || seq > v_.largest_seen) v_.largest_seen = seq;
+    return true;
+  }
+
+ private:
+  BucketView& v_;
+};
+
+// Among a folder's entries named with `digits` hex digits: the smallest id above `after`
+// (or the largest below it); with `inclusive`, `after` itself counts too.
+class IdFinder : public DirVisitor {
+ public:
+  IdFinder(size_t digits, bool largest, uint32_t after, bool inclusive)
+      : digits_(digits), largest_(largest), after_(after), inclusive_(inclusive) {}
+  bool on_entry(const char* name, bool is_dir) override {
+    uint32_t id;
+    if (!is_dir || strlen(name) != digits_ || !hex_value(name, digits_, &id)) return true;
+    ++seen;
+    if (after_ != kNoBucket && !(inclusive_ && id == after_) && (largest_ ? id >= after_ : id <= after_)) return true;
+    if (found == kNoBucket || (largest_ ? id > found : id < found)) found = id;
+    return true;
+  }
+  uint32_t found = kNoBucket;
+  uint32_t seen = 0;
+
+ private:
+  size_t digits_;
+  bool largest_;
+  uint32_t after_;
+  bool inclusive_;
+};
+
+void copy_reason(char* dst, size_t cap, const char* src) { snprintf(dst, cap, "%s", src ? src : ""); }
 
 }  // namespace
 
-bool photo_path(uint32_t seq, char* out, size_t cap) { return format_path(out, cap, kQueueDir, seq, ".jpg"); }
-bool manifest_path(uint32_t seq, char* out, size_t cap) {
-  return format_path(out, cap, kManifestDir, seq, ".json");
-}
-bool failed_path(uint32_t seq, char* out, size_t cap) { return format_path(out, cap, kFailedDir, seq, ".json"); }
-
-bool parse_record_name(const char* name, const char* ext, uint32_t* seq) {
-  size_t ext_len = strlen(ext);
-  if (strlen(name) != 10 + ext_len || strcmp(name + 10, ext) != 0) return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 10; ++i) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    v = v * 10 + uint64_t(name[i] - '0');
+uint32_t BucketView::count(const uint32_t* set) const {
+  uint32_t n = 0;
+  for (size_t i = 0; i < kWords; ++i) {
+    for (uint32_t w = set[i]; w; w &= w - 1) ++n;
   }
-  if (v >= kNoSeq) return false;
-  *seq = uint32_t(v);
+  return n;
+}
+
+bool BucketView::first(const uint32_t* set, uint32_t from, uint32_t skip, uint32_t* seq) const {
+  uint32_t base = id << kBucketShift;
+  for (uint32_t i = (from > base ? from - base : 0); i < kBucketSeqs; ++i) {
+    uint32_t s = base + i;
+    if (s != skip && has(set, s)) {
+      *seq = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool BucketView::last(const uint32_t* set, uint32_t* seq) const {
+  for (uint32_t i = kBucketSeqs; i-- > 0;) {
+    uint32_t s = (id << kBucketShift) + i;
+    if (has(set, s)) {
+      *seq = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool photo_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap, kQueueDir, seq, ".jpg"); }
+bool manifest_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap, kQueueDir, seq, ".jsn"); }
+bool failed_path(uint32_t seq, char* out, size_t cap) { return seq_path(out, cap, kFailedDir, seq, ".jsn"); }
+bool bucket_path(const char* root, uint32_t bucket, char* out, size_t cap) {
+  int n = snprintf(out, cap, "%s/%05lx/%06lx", root, static_cast<unsigned long>(group_of(bucket)),
+                   static_cast<unsigned long>(bucket));
+  return n > 0 && size_t(n) < cap;
+}
+
+bool parse_card_name(const char* name, uint32_t* seq, CardName* kind) {
+  if (strlen(name) != 12 || name[8] != '.' || !hex_value(name, 8, seq) || *seq == kNoSeq) return false;
+  const char* ext = name + 9;
+  if (same_ext(ext, "jpg")) *kind = CardName::Photo;
+  else if (same_ext(ext, "jsn")) *kind = CardName::Record;
+  else if (same_ext(ext, "tmp")) *kind = CardName::Tmp;
+  else return false;
   return true;
 }
 
-void CaptureQueue::recover_tmp_files(const char* dir) {
-  // Walks by seq (a folder is not edited while listed), so a tmp the card refuses to remove
-  // is passed over once instead of being listed again forever.
-  char target[kMaxPathLen];
-  for (uint32_t after = kNoSeq;;) {
-    uint32_t batch[kOldestCache];
-    SmallestSeqs tmps(batch, kOldestCache, ".json.tmp", after, kNoSeq);
-    fs_.list_dir(dir, tmps);
-    for (size_t i = 0; i < tmps.len(); ++i) {
-      if (!format_path(target, sizeof(target), dir, batch[i], ".json")) continue;
-      recover_file(fs_, target, manifest_text_valid, scratch_, sizeof(scratch_));
+
+const char* capture_status_name(CaptureStatus s) {
+  switch (s) {
+    case CaptureStatus::Ok: return "ok";
+    case CaptureStatus::NoSeq: return "no_seq";
+    case CaptureStatus::CameraFailed: return "camera_failed";
+    case CaptureStatus::CardFailed: return "card_failed";
+    case CaptureStatus::CardFull: return "card_full";
+  }
+  return "unknown";
+}
+
+// ---- bucket views -------------------------------------------------------------------------
+
+BucketView* CaptureQueue::cached(uint8_t root, uint32_t bucket) {
+  for (BucketView& v : views_) {
+    if (v.valid() && v.root == root && v.id == bucket) return &v;
+  }
+  return nullptr;
+}
+
+bool CaptureQueue::list_bucket(uint8_t root, uint32_t bucket, BucketView* v) {
+  *v = BucketView();
+  v->root = root;
+  v->id = bucket;
+  char dir[kMaxPathLen];
+  if (!bucket_path(kRoots[root], bucket, dir, sizeof(dir))) return false;
+  BucketLister lister(*v);
+  fs_.list_dir(dir, lister);  // a missing folder is an empty bucket
+  return true;
+}
+
+BucketView* CaptureQueue::view(uint8_t root, uint32_t bucket, bool settled) {
+  if (BucketView* hit = cached(root, bucket)) {
+    hit->used = ++view_clock_;
+    return hit;
+  }
+  // A queue bucket is settled against the failed bucket of the same seqs: list that first.
+  if (root == 0) view(1, bucket);
+  BucketView* slot = nullptr;
+  for (BucketView& v : views_) {
+    if (root == 0 && v.valid() && v.root == 1 && v.id == bucket) continue;  // keep its partner
+    if (!v.valid()) { slot = &v; break; }
+    if (!slot || v.used < slot->used) slot = &v;
+  }
+  if (!list_bucket(root, bucket, slot)) return nullptr;
+  if (settled) settle(slot);
+  slot->used = ++view_clock_;
+  return slot;
+}
+
+// Settles what a power cut may have left in one bucket. The folder was listed first and is
+// edited only now; each leftover is tried once per listing, so a card that refuses to
+// remove files cannot keep this loop going.
+void CaptureQueue::settle(BucketView* v) {
+  char path[kMaxPathLen];
+  const char* root = kRoots[v->root];
+  uint32_t base = v->id << kBucketShift;
+  for (uint32_t i = 0; i < kBucketSeqs; ++i) {
+    uint32_t seq = base + i;
+    if (!BucketView::has(v->tmps, seq)) continue;
+    if (!seq_path(path, sizeof(path), root, seq, ".jsn")) continue;
+    recover_file(fs_, path, manifest_text_valid, scratch_, sizeof(scratch_));
+    BucketView::put(v->records, seq, fs_.exists(path));
+    BucketView::put(v->tmps, seq, false);
+  }
+  if (v->root != 0) return;
+  BucketView* failed = cached(1, v->id);
+  for (uint32_t i = 0; i < kBucketSeqs; ++i) {
+    uint32_t seq = base + i;
+    bool in_failed = failed && BucketView::has(failed->records, seq);
+    // A cut during quarantine can leave the record in both roots: the failed copy is complete.
+    if (in_failed && BucketView::has(v->records, seq) && manifest_path(seq, path, sizeof(path)) &&
+        fs_.remove(path)) {
+      BucketView::put(v->records, seq, false);
     }
-    if (tmps.len() < kOldestCache) return;
-    after = batch[tmps.len() - 1];
+    if (BucketView::has(v->photos, seq) && !BucketView::has(v->records, seq) && !in_failed &&
+        photo_path(seq, path, sizeof(path)) && fs_.remove(path)) {
+      BucketView::put(v->photos, seq, false);
+    }
   }
 }
 
-uint32_t CaptureQueue::remove_orphan_photos() {
-  // A record may sit in /failed and /manifests at once after a cut mid-quarantine; keep the failed one.
-  class Orphans : public DirVisitor {
-   public:
-    explicit Orphans(FileSystem& fs) : fs_(fs) {}
-    bool on_entry(const char* name) override {
-      uint32_t seq;
-      if (!parse_record_name(name, ".jpg", &seq)) return true;
-      char path[kMaxPathLen];
-      bool kept = (manifest_path(seq, path, sizeof(path)) && fs_.exists(path)) ||
-                  (failed_path(seq, path, sizeof(path)) && fs_.exists(path));
-      if (kept) return true;
-      snprintf(doomed[count], sizeof(doomed[0]), "%s/%s", kQueueDir, name);
-      return ++count < 8;
-    }
-    char doomed[8][40];
-    size_t count = 0;
+void CaptureQueue::note(uint8_t root, uint32_t seq, CardName kind, bool present) {
+  BucketView* v = cached(root, bucket_of(seq));
+  if (!v) return;
+  BucketView::put(kind == CardName::Photo ? v->photos : kind == CardName::Record ? v->records : v->tmps, seq,
+                  present);
+}
 
-   private:
-    FileSystem& fs_;
-  };
-  uint32_t removed = 0;
-  for (;;) {
-    Orphans orphans(fs_);
-    fs_.list_dir(kQueueDir, orphans);
-    size_t done = 0;
-    for (size_t i = 0; i < orphans.count; ++i) {
-      if (fs_.remove(orphans.doomed[i])) ++done;
+// Two levels: the root holds group folders (64 buckets each), a group its bucket folders.
+bool CaptureQueue::find_bucket(uint8_t root, bool largest, uint32_t after, uint32_t* bucket) {
+  uint32_t bound = after == kNoBucket ? kNoBucket : group_of(after);
+  for (int guard = 0; guard < 64; ++guard) {
+    IdFinder groups(5, largest, bound, true);
+    if (!fs_.list_dir(kRoots[root], groups) || groups.found == kNoBucket) return false;
+    uint32_t g = groups.found;
+    char dir[kMaxPathLen];
+    if (!group_path(kRoots[root], g, dir, sizeof(dir))) return false;
+    IdFinder buckets(6, largest, after, false);
+    fs_.list_dir(dir, buckets);
+    if (buckets.found != kNoBucket) {
+      *bucket = buckets.found;
+      return true;
     }
-    removed += uint32_t(done);
-    if (orphans.count < 8 || done == 0) return removed;
+    // Nothing beyond `after` in this group: an empty group below the capture group goes.
+    if (buckets.seen == 0 && g < group_of(bucket_of(seqs_.peek_next()))) fs_.remove_dir(dir);
+    if (largest) {
+      if (g == 0) return false;
+      bound = g - 1;
+    } else {
+      bound = g + 1;
+    }
+  }
+  return false;
+}
+
+bool CaptureQueue::newest_bucket(uint8_t root, uint32_t* bucket) {
+  if (!newest_known_[root]) {
+    if (!find_bucket(root, true, kNoBucket, &newest_[root])) newest_[root] = kNoBucket;
+    newest_known_[root] = true;
+  }
+  *bucket = newest_[root];
+  return newest_[root] != kNoBucket;
+}
+
+void CaptureQueue::note_bucket(uint8_t root, uint32_t bucket) {
+  if (newest_known_[root] && (newest_[root] == kNoBucket || bucket > newest_[root])) newest_[root] = bucket;
+  if (head_known_[root] && (head_[root] == kNoBucket || bucket < head_[root])) head_[root] = bucket;
+}
+
+// Removes a bucket folder that holds nothing any more, unless captures still go there.
+void CaptureQueue::retire_if_empty(BucketView* v) {
+  if (!v->empty() || v->id >= bucket_of(seqs_.peek_next())) return;
+  if (v->root == 0) {
+    BucketView* failed = cached(1, v->id);
+    if (!failed || failed->count(failed->records) != 0) return;  // its photos live here
+  }
+  char dir[kMaxPathLen];
+  if (bucket_path(kRoots[v->root], v->id, dir, sizeof(dir)) && fs_.remove_dir(dir)) {
+    if (v->root == 0 && made_bucket_ == v->id) made_bucket_ = kNoBucket;
+    if (newest_[v->root] == v->id) newest_known_[v->root] = false;
+    if (group_path(kRoots[v->root], group_of(v->id), dir, sizeof(dir)) &&
+        group_of(v->id) < group_of(bucket_of(seqs_.peek_next()))) {
+      fs_.remove_dir(dir);  // refused while other buckets are in it
+    }
+    *v = BucketView();
   }
 }
+
+// The smallest bucket of a root holding a record, walking on from the last one known.
+bool CaptureQueue::head_bucket(uint8_t root, uint32_t* bucket) {
+  for (int guard = 0; guard < 64; ++guard) {
+    if (!head_known_[root]) {
+      head_known_[root] = true;
+      if (!find_bucket(root, false, kNoBucket, &head_[root])) head_[root] = kNoBucket;
+    }
+    if (head_[root] == kNoBucket) return false;
+    BucketView* v = view(root, head_[root]);
+    if (!v) return false;
+    if (v->count(v->records) > 0) {
+      *bucket = head_[root];
+      return true;
+    }
+    uint32_t done = head_[root];
+    retire_if_empty(v);
+    if (!find_bucket(root, false, done, &head_[root])) head_[root] = kNoBucket;
+  }
+  head_known_[root] = false;  // many empty folders in a row: go on at the next call
+  return false;
+}
+
+bool CaptureQueue::oldest_record(uint8_t root, uint32_t skip, uint32_t* seq) {
+  uint32_t b;
+  if (!head_bucket(root, &b)) return false;
+  BucketView* v = view(root, b);
+  if (v && v->first(v->records, 0, skip, seq)) return true;
+  // Only `skip` is left in the head bucket: look in the next one.
+  uint32_t next;
+  if (!find_bucket(root, false, b, &next)) return false;
+  v = view(root, next);
+  return v && v->first(v->records, 0, skip, seq);
+}
+
+// ---- boot -----------------------------------------------------------------------------------
 
 bool CaptureQueue::begin() {
-  if (!fs_.make_dir(kQueueDir) || !fs_.make_dir(kManifestDir) || !fs_.make_dir(kFailedDir)) return false;
+  if (!fs_.make_dir(kQueueDir) || !fs_.make_dir(kFailedDir)) return false;
   if (!kv_.get_u32(kDroppedKey, &dropped_)) dropped_ = 0;
-  recover_tmp_files(kManifestDir);
-  recover_tmp_files(kFailedDir);
-  // A cut during quarantine can leave the record in both folders: the failed copy is complete.
-  for (uint32_t after = kNoSeq;;) {
-    uint32_t batch[kOldestCache];
-    SmallestSeqs failed(batch, kOldestCache, ".json", after, kNoSeq);
-    fs_.list_dir(kFailedDir, failed);
-    char path[kMaxPathLen];
-    for (size_t i = 0; i < failed.len(); ++i) {
-      if (manifest_path(batch[i], path, sizeof(path)) && fs_.exists(path)) fs_.remove(path);
-    }
-    if (failed.len() < kOldestCache) break;
-    after = batch[failed.len() - 1];
+  if (!kv_.get_u32(kInFlightKey, &in_flight_)) in_flight_ = kNoSeq;
+  for (BucketView& v : views_) v = BucketView();
+  head_known_[0] = head_known_[1] = false;
+  newest_known_[0] = newest_known_[1] = false;
+  made_bucket_ = kNoBucket;
+  unsynced_first_ = unsynced_last_ = kNoSeq;
+  times_corrected_ = correcting_ = false;
+  uint32_t unused;
+  for (uint8_t root = 0; root < 2; ++root) {
+    head_known_[root] = true;
+    if (!find_bucket(root, false, kNoBucket, &head_[root])) head_[root] = kNoBucket;
+    newest_bucket(root, &unused);
   }
-  // Seqs must never repeat, even if NVS lost its limit: stay above every seq on the card,
-  // orphan photos included (one may be a record the server already has).
+  // Seqs must never repeat, even if NVS lost its limit: stay above every name in the newest
+  // bucket of each root, orphan photos and tmps included (one may be a record the server
+  // already has). Persisted before anything is removed.
   uint32_t largest = 0;
   bool any = false;
-  const char* dirs[3] = {kQueueDir, kManifestDir, kFailedDir};
-  for (const char* dir : dirs) {
-    LargestSeq in_dir(dir == kQueueDir ? ".jpg" : ".json");
-    if (!fs_.list_dir(dir, in_dir)) return false;
-    if (in_dir.found && (!any || in_dir.best > largest)) largest = in_dir.best;
-    any = any || in_dir.found;
+  BucketView* newest[2] = {nullptr, nullptr};
+  for (uint8_t root = 2; root-- > 0;) {
+    if (newest_[root] == kNoBucket) continue;
+    newest[root] = view(root, newest_[root], false);  // listed, not yet settled
+    if (!newest[root]) return false;
+  }
+  for (BucketView* v : newest) {
+    if (!v) continue;
+    uint32_t floor = v->largest_seen != kNoSeq ? v->largest_seen : (v->id << kBucketShift);
+    if (!any || floor > largest) largest = floor;
+    any = true;
   }
   if (any && !seqs_.ensure_above(largest)) return false;
-  remove_orphan_photos();
-  oldest_valid_ = false;
+  for (uint8_t root = 2; root-- > 0;) {
+    if (newest[root]) settle(newest[root]);
+  }
   return true;
+}
+
+// ---- capture --------------------------------------------------------------------------------
+
+uint64_t CaptureQueue::room_wanted() const {
+  return room_after_full_ > cfg_.min_free_bytes ? room_after_full_ : cfg_.min_free_bytes;
 }
 
 CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const CaptureStamp& stamp,
                                     ManifestRecord* out) {
   make_room();
+  uint64_t free_at_start = fs_.free_bytes();
   uint32_t seq;
   if (!seqs_.next(&seq)) return CaptureStatus::NoSeq;
+  char dir[kMaxPathLen];
   char photo[kMaxPathLen];
   char manifest[kMaxPathLen];
-  if (!photo_path(seq, photo, sizeof(photo)) || !manifest_path(seq, manifest, sizeof(manifest))) {
+  if (!bucket_path(kQueueDir, bucket_of(seq), dir, sizeof(dir)) || !photo_path(seq, photo, sizeof(photo)) ||
+      !manifest_path(seq, manifest, sizeof(manifest))) {
     return CaptureStatus::CardFailed;
   }
-  // Never clobber a record already on the card (begin() keeps seqs above them; this is the backstop).
-  if (fs_.exists(photo) || fs_.exists(manifest)) return CaptureStatus::CardFailed;
+  if (made_bucket_ != bucket_of(seq)) {
+    char group[kMaxPathLen];
+    if (!group_path(kQueueDir, group_of(bucket_of(seq)), group, sizeof(group)) || !fs_.make_dir(group) ||
+        !fs_.make_dir(dir)) {
+      return CaptureStatus::CardFailed;
+    }
+    made_bucket_ = bucket_of(seq);
+  }
+  // Never clobber a photo already on the card (begin() keeps seqs above them; this is the backstop).
+  if (fs_.exists(photo)) return CaptureStatus::CardFailed;
   ManifestRecord rec;
   rec.seq = seq;
   rec.frame = frame;
@@ -233,8 +436,10 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
     bool stored = fs_.flush(file.fd());
     if (!file.close()) stored = false;
     if (!shot || !stored || sink.size == 0) {
+      bool full = sink.write_failed && fs_.free_bytes() < 512;
       fs_.remove(photo);
-      return shot ? CaptureStatus::CardFailed : CaptureStatus::CameraFailed;
+      if (full) return card_full(free_at_start);
+      return sink.write_failed || !stored ? CaptureStatus::CardFailed : CaptureStatus::CameraFailed;
     }
     rec.size = sink.size;
     sink.hash.finish_hex(rec.sha256);
@@ -243,48 +448,43 @@ CaptureStatus CaptureQueue::capture(Camera& camera, uint32_t frame, const Captur
   if (len == 0 || !write_file_replacing(fs_, manifest, scratch_, len)) {
     fs_.remove(manifest);
     fs_.remove(photo);
-    return CaptureStatus::CardFailed;
+    return fs_.free_bytes() < 512 ? card_full(free_at_start) : CaptureStatus::CardFailed;
   }
-  if (oldest_valid_ && oldest_complete_) {
-    if (oldest_len_ < kOldestCache) {
-      oldest_[oldest_len_++] = seq;
-    } else {
-      oldest_complete_ = false;  // the cache is full: this one is only found by the next listing
-    }
+  note(0, seq, CardName::Photo, true);
+  note(0, seq, CardName::Record, true);
+  note_bucket(0, bucket_of(seq));
+  if (!stamp.ntp_synced) {
+    if (unsynced_first_ == kNoSeq) unsynced_first_ = seq;
+    unsynced_last_ = seq;
   }
   if (out) *out = rec;
   return CaptureStatus::Ok;
 }
 
-bool CaptureQueue::refill_cache() {
-  SmallestSeqs smallest(oldest_, kOldestCache, ".json", kNoSeq, kNoSeq);
-  if (!fs_.list_dir(kManifestDir, smallest)) return false;
-  oldest_len_ = smallest.len();
-  oldest_pos_ = 0;
-  oldest_complete_ = smallest.seen() <= kOldestCache;
-  oldest_valid_ = true;
-  return true;
+// The photo did not fit in what make_room() left: from now on keep twice that free (plus a
+// cluster), so the next capture evicts enough instead of failing the same way forever.
+CaptureStatus CaptureQueue::card_full(uint64_t free_at_start) {
+  uint64_t wanted = free_at_start * 2 + 65536;
+  if (wanted > room_after_full_) room_after_full_ = wanted;
+  return CaptureStatus::CardFull;
 }
 
-bool CaptureQueue::peek_oldest(uint32_t* seq) {
-  if (!oldest_valid_ || oldest_pos_ >= oldest_len_) {
-    if (!refill_cache()) return false;
-  }
-  if (oldest_pos_ >= oldest_len_) return false;
-  *seq = oldest_[oldest_pos_];
-  return true;
-}
+// ---- the uploader's side ----------------------------------------------------------------------
 
-void CaptureQueue::forget_cached(uint32_t seq) {
-  if (!oldest_valid_) return;
-  for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
-    if (oldest_[i] != seq) continue;
-    // Close the gap from the front so the rest keeps its order.
-    for (; i > oldest_pos_; --i) oldest_[i] = oldest_[i - 1];
-    ++oldest_pos_;
-    return;
+bool CaptureQueue::peek_oldest(uint32_t* seq) { return oldest_record(0, kNoSeq, seq); }
+
+bool CaptureQueue::peek_after(uint32_t after, uint32_t* seq) {
+  if (after == kNoSeq) return false;
+  uint32_t b = bucket_of(after);
+  BucketView* v = view(0, b);
+  if (v && v->first(v->records, after + 1, kNoSeq, seq)) return true;
+  // Buckets that hold only photos (their records already done) are skipped, a bounded few.
+  for (int guard = 0; guard < 64; ++guard) {
+    if (!find_bucket(0, false, b, &b)) return false;
+    v = view(0, b);
+    if (v && v->first(v->records, 0, kNoSeq, seq)) return true;
   }
-  oldest_valid_ = false;
+  return false;
 }
 
 LoadStatus CaptureQueue::load_record(uint32_t seq, ManifestRecord* out) {
@@ -293,8 +493,11 @@ LoadStatus CaptureQueue::load_record(uint32_t seq, ManifestRecord* out) {
   if (!manifest_path(seq, path, sizeof(path))) return LoadStatus::Corrupt;
   ReadStatus read = read_small_file(fs_, path, scratch_, sizeof(scratch_), &len);
   if (read == ReadStatus::TooLarge) return LoadStatus::Corrupt;  // no record is that big
+  if (read == ReadStatus::Missing) note(0, seq, CardName::Record, false);  // it really vanished
   if (read != ReadStatus::Ok) {
-    oldest_valid_ = false;  // list again next time: a record that really vanished drops out
+    if (BucketView* v = cached(0, bucket_of(seq))) {
+      if (read != ReadStatus::Missing) *v = BucketView();  // list again next time
+    }
     return LoadStatus::IoError;
   }
   return manifest_from_json(scratch_, len, out) && out->seq == seq ? LoadStatus::Ok : LoadStatus::Corrupt;
@@ -307,41 +510,53 @@ bool CaptureQueue::save(const ManifestRecord& rec) {
   return len > 0 && write_file_replacing(fs_, path, scratch_, len);
 }
 
-bool CaptureQueue::remove_record(const char* manifest, uint32_t seq) {
+void CaptureQueue::set_in_flight(uint32_t seq) {
+  if (seq == in_flight_) return;
+  in_flight_ = seq;
+  kv_.put_u32(kInFlightKey, seq);
+}
+
+bool CaptureQueue::remove_record(uint8_t root, uint32_t seq) {
+  char record[kMaxPathLen];
   char photo[kMaxPathLen];
-  if (!photo_path(seq, photo, sizeof(photo))) return false;
-  // Record first: a cut in between leaves an orphan photo, which begin() sweeps up.
-  if (fs_.exists(manifest) && !fs_.remove(manifest)) return false;
-  if (fs_.exists(photo)) fs_.remove(photo);
+  if (!seq_path(record, sizeof(record), kRoots[root], seq, ".jsn") || !photo_path(seq, photo, sizeof(photo))) {
+    return false;
+  }
+  // Record first: a cut in between leaves an orphan photo, which settling sweeps up.
+  if (!fs_.remove(record) && fs_.exists(record)) return false;
+  note(root, seq, CardName::Record, false);
+  fs_.remove(photo);
+  note(0, seq, CardName::Photo, false);
   return true;
 }
 
-bool CaptureQueue::complete(uint32_t seq) {
-  char manifest[kMaxPathLen];
-  if (!manifest_path(seq, manifest, sizeof(manifest))) return false;
-  forget_cached(seq);
-  return remove_record(manifest, seq);
-}
+bool CaptureQueue::complete(uint32_t seq) { return remove_record(0, seq); }
 
 bool CaptureQueue::quarantine(ManifestRecord& rec, const char* reason) {
+  char dir[kMaxPathLen];
   char failed[kMaxPathLen];
   char manifest[kMaxPathLen];
-  if (!failed_path(rec.seq, failed, sizeof(failed)) || !manifest_path(rec.seq, manifest, sizeof(manifest))) {
+  if (!bucket_path(kFailedDir, bucket_of(rec.seq), dir, sizeof(dir)) ||
+      !failed_path(rec.seq, failed, sizeof(failed)) || !manifest_path(rec.seq, manifest, sizeof(manifest))) {
     return false;
   }
   rec.state = RecordState::Failed;
   copy_reason(rec.reason, sizeof(rec.reason), reason);
   size_t len = manifest_to_json(rec, scratch_, sizeof(scratch_));
-  if (len == 0 || !write_file_replacing(fs_, failed, scratch_, len)) return false;
-  forget_cached(rec.seq);
-  return fs_.remove(manifest);
+  char group[kMaxPathLen];
+  if (!group_path(kFailedDir, group_of(bucket_of(rec.seq)), group, sizeof(group))) return false;
+  if (len == 0 || !fs_.make_dir(group) || !fs_.make_dir(dir) || !write_file_replacing(fs_, failed, scratch_, len)) {
+    return false;
+  }
+  note(1, rec.seq, CardName::Record, true);
+  note_bucket(1, bucket_of(rec.seq));
+  if (!fs_.remove(manifest)) return false;
+  note(0, rec.seq, CardName::Record, false);
+  return true;
 }
 
 bool CaptureQueue::discard_unreadable(uint32_t seq) {
-  char manifest[kMaxPathLen];
-  if (!manifest_path(seq, manifest, sizeof(manifest))) return false;
-  forget_cached(seq);
-  if (!remove_record(manifest, seq)) return false;
+  if (!remove_record(0, seq)) return false;
   count_dropped();
   return true;
 }
@@ -351,62 +566,57 @@ void CaptureQueue::count_dropped() {
   kv_.put_u32(kDroppedKey, dropped_);
 }
 
-// The oldest queued record other than the one in flight, taken from the oldest-first cache.
-bool CaptureQueue::oldest_evictable(uint32_t* seq) {
-  // Only the in-flight one left in a cache that did not hold every record: list again.
-  bool only_in_flight = oldest_valid_ && oldest_pos_ + 1 == oldest_len_ && oldest_[oldest_pos_] == in_flight_;
-  if (!oldest_valid_ || oldest_pos_ >= oldest_len_ || (only_in_flight && !oldest_complete_)) {
-    if (!refill_cache()) return false;
-  }
-  for (size_t i = oldest_pos_; i < oldest_len_; ++i) {
-    if (oldest_[i] == in_flight_) continue;
-    *seq = oldest_[i];
-    return true;
-  }
-  return false;
-}
+// ---- eviction -------------------------------------------------------------------------------
 
 bool CaptureQueue::evict_one() {
   uint32_t victim;
-  char manifest[kMaxPathLen];
-  SmallestSeqs failed(&victim, 1, ".json", kNoSeq, in_flight_);
-  fs_.list_dir(kFailedDir, failed);
-  if (failed.len() == 1) {
-    if (!failed_path(victim, manifest, sizeof(manifest))) return false;
-  } else {
-    if (!oldest_evictable(&victim)) return false;
-    if (!manifest_path(victim, manifest, sizeof(manifest))) return false;
-    forget_cached(victim);
+  for (uint8_t root = 1;; root = 0) {  // quarantined records go first
+    if (oldest_record(root, in_flight_, &victim)) {
+      if (!remove_record(root, victim)) return false;
+      count_dropped();
+      return true;
+    }
+    if (root == 0) return false;
   }
-  if (!remove_record(manifest, victim)) return false;
-  count_dropped();
-  return true;
 }
 
 uint32_t CaptureQueue::make_room() {
   uint32_t evicted = 0;
-  while (fs_.free_bytes() < cfg_.min_free_bytes && evict_one()) ++evicted;
+  uint64_t wanted = room_wanted();
+  while (evicted < kMaxEvictionsPerCapture && fs_.free_bytes() < wanted && evict_one()) ++evicted;
   return evicted;
 }
 
-uint32_t CaptureQueue::count_records(const char* dir) {
-  CountRecords count(".json");
-  fs_.list_dir(dir, count);
-  return count.count;
+uint32_t CaptureQueue::count_in(uint8_t root) {
+  uint32_t first, last;
+  if (!head_bucket(root, &first) || !newest_bucket(root, &last)) return 0;
+  BucketView* v = view(root, first);
+  uint32_t n = v ? v->count(v->records) : 0;
+  if (last <= first) return n;
+  v = view(root, last);
+  n += v ? v->count(v->records) : 0;
+  return n + (last - first - 1) * kBucketSeqs;
 }
+
+// ---- frames and time ------------------------------------------------------------------------
 
 bool CaptureQueue::newest_frame(uint32_t* frame) {
   // Frames and seqs grow together, so the newest record carries the highest frame.
   bool found = false;
-  const char* dirs[2] = {kManifestDir, kFailedDir};
-  for (const char* dir : dirs) {
-    LargestSeq largest(".json");
-    fs_.list_dir(dir, largest);
-    if (!largest.found) continue;
+  for (uint8_t root = 0; root < 2; ++root) {
+    uint32_t b = kNoBucket, seq = 0;
+    bool have = false;
+    // The newest folder may hold only leftovers; then the one before it has the newest record.
+    for (int tries = 0; tries < 2 && !have; ++tries) {
+      if (tries == 0 ? !newest_bucket(root, &b) : !find_bucket(root, true, b, &b)) break;
+      BucketView* v = view(root, b);
+      have = v && v->last(v->records, &seq);
+    }
+    if (!have) continue;
     char path[kMaxPathLen];
     size_t len = 0;
     ManifestRecord rec;
-    if (!format_path(path, sizeof(path), dir, largest.best, ".json")) continue;
+    if (!seq_path(path, sizeof(path), kRoots[root], seq, ".jsn")) continue;
     if (read_small_file(fs_, path, scratch_, sizeof(scratch_), &len) != ReadStatus::Ok) continue;
     if (!manifest_from_json(scratch_, len, &rec)) continue;
     if (!found || rec.frame > *frame) *frame = rec.frame;
@@ -420,30 +630,55 @@ uint32_t CaptureQueue::resume_frame_count(uint32_t counted) {
   return newest_frame(&newest) && newest + 1 > counted ? newest + 1 : counted;
 }
 
+// Rewrites up to max_records of this boot's unsynced records from *cursor on. True when done.
+bool CaptureQueue::correction_step(const ClockReading& now, uint32_t* cursor, uint32_t max_records,
+                                   uint32_t* fixed) {
+  if (unsynced_first_ == kNoSeq) return true;
+  if (*cursor == kNoSeq || *cursor < unsynced_first_) *cursor = unsynced_first_;
+  uint32_t done = 0;
+  while (*cursor <= unsynced_last_ && done < max_records) {
+    BucketView* v = view(0, bucket_of(*cursor));
+    uint32_t seq;
+    if (!v || !v->first(v->records, *cursor, kNoSeq, &seq) || seq > unsynced_last_) {
+      // Nothing more in this bucket: on to the next one.
+      uint32_t next = (bucket_of(*cursor) + 1) << kBucketShift;
+      if (next == 0) return true;
+      *cursor = next;
+      continue;
+    }
+    *cursor = seq + 1;
+    ++done;
+    ManifestRecord rec;
+    if (!load(seq, &rec)) continue;
+    CaptureStamp better = resolve_capture_time(rec.stamp, now);
+    if (better.time_corrected == rec.stamp.time_corrected) continue;
+    rec.stamp = better;
+    if (save(rec)) ++*fixed;
+    if (seq == kNoSeq - 1) return true;
+  }
+  return *cursor > unsynced_last_;
+}
+
 uint32_t CaptureQueue::apply_time_correction(const ClockReading& now) {
   if (!now.synced) return 0;
   uint32_t fixed = 0;
-  for (uint32_t after = kNoSeq;;) {
-    uint32_t batch[kOldestCache];
-    SmallestSeqs page(batch, kOldestCache, ".json", after, kNoSeq);
-    fs_.list_dir(kManifestDir, page);
-    for (size_t i = 0; i < page.len(); ++i) {
-      ManifestRecord rec;
-      if (!load(batch[i], &rec)) continue;
-      CaptureStamp better = resolve_capture_time(rec.stamp, now);
-      if (better.time_corrected == rec.stamp.time_corrected) continue;
-      rec.stamp = better;
-      if (save(rec)) ++fixed;
-    }
-    if (page.len() < kOldestCache) return fixed;
-    after = batch[page.len() - 1];
+  uint32_t cursor = kNoSeq;
+  while (!correction_step(now, &cursor, kCorrectionChunk, &fixed)) {
   }
+  return fixed;
 }
 
 bool CaptureQueue::correct_times_after_sync(Clock& clock, uint32_t boot_id, uint32_t* fixed) {
   if (times_corrected_ || !clock.wall_synced()) return false;
+  if (!correcting_) {
+    correcting_ = true;
+    correction_clock_ = read_clock(clock, boot_id);
+    correction_cursor_ = kNoSeq;
+    correction_fixed_ = 0;
+  }
+  if (!correction_step(correction_clock_, &correction_cursor_, kCorrectionChunk, &correction_fixed_)) return false;
   times_corrected_ = true;
-  *fixed = apply_time_correction(read_clock(clock, boot_id));
+  *fixed = correction_fixed_;
   return true;
 }
 

@@ -80,7 +80,8 @@ ApiResult classify_response(HttpError err, const HttpResponse& resp) {
   const cJSON* error = doc ? cJSON_GetObjectItemCaseSensitive(doc.get(), "error") : nullptr;
   const char* code = error ? json_string(error, "code") : nullptr;
   set_code(r, code ? code : "");
-  r.retry_after_s = resp.retry_after_s;
+  r.retry_after = resp.retry_after;
+  r.server_date_s = resp.date_s;
   if (resp.status == 401) {
     r.outcome = ApiOutcome::Unauthorized;
   } else if (resp.status == 429) {
@@ -221,6 +222,9 @@ ApiResult DeviceApi::ingest(const char* token, const IngestRequest& req, IngestR
               cJSON_AddNumberToObject(meta, "size", double(req.size)) &&
               cJSON_AddNumberToObject(meta, "boot_id", req.boot_id);
     if (ok && req.time_corrected) ok = cJSON_AddBoolToObject(meta, "time_corrected", true);
+    // On every photo: a synced one tells the server when its boot began, which dates the
+    // same boot's photos that went out before the clock was set (source_items trigger).
+    if (ok) ok = cJSON_AddNumberToObject(meta, "uptime_ms", double(req.uptime_ms));
     if (!ok || !print_into(o, body_, sizeof(body_))) return local_failure("request_too_large");
   }
   ApiResult r = post("/devices/ingest", token);

@@ -65,7 +65,8 @@ int hex_value(char c) {
 void HttpResponse::clear() {
   status = 0;
   keep_alive = true;
-  retry_after_s = -1;
+  retry_after = RetryAfter();
+  date_s = -1;
   body_truncated = false;
   body_len = 0;
   body[0] = '\0';
@@ -79,6 +80,8 @@ const char* http_error_name(HttpError e) {
     case HttpError::Receive: return "receive_failed";
     case HttpError::BadResponse: return "bad_response";
     case HttpError::Source: return "source_failed";
+    case HttpError::Timeout: return "timeout";
+    case HttpError::OverBudget: return "over_budget";
   }
   return "unknown";
 }
@@ -132,8 +135,10 @@ HttpResponseParser::Result HttpResponseParser::on_header(const char* name, const
     if (list_has_token(value, "close")) conn_close_ = true;
     if (list_has_token(value, "keep-alive")) conn_keep_ = true;
   } else if (equals_ci(name, "retry-after")) {
-    uint64_t s;
-    if (parse_decimal(value, &s)) out_->retry_after_s = s > 86400 ? 86400 : int32_t(s);
+    parse_retry_after(value, &out_->retry_after);
+  } else if (equals_ci(name, "date")) {
+    int64_t when;
+    if (parse_http_date(value, &when)) out_->date_s = when;
   }
   return Result::NeedMore;
 }
@@ -296,12 +301,37 @@ bool HttpConnection::open_to(const char* host, uint16_t port) {
   return true;
 }
 
+bool HttpConnection::keep_waiting(bool progressed) {
+  if (!timing_.clock) {
+    if (progressed) return true;
+    io_error_ = HttpError::Timeout;
+    return false;
+  }
+  uint64_t now = timing_.clock->monotonic_ms();
+  if (progressed) last_progress_ms_ = now;
+  if (timing_.listener) timing_.listener->on_io(now);
+  if (now >= timing_.deadline_ms) {
+    io_error_ = HttpError::OverBudget;
+    return false;
+  }
+  if (now - last_progress_ms_ >= timing_.idle_timeout_ms) {
+    io_error_ = HttpError::Timeout;
+    return false;
+  }
+  return true;
+}
+
 bool HttpConnection::write_all(const uint8_t* data, size_t len) {
   while (len > 0) {
     int32_t n = net_.write(data, len);
+    if (n == NetClient::kWouldBlock) {
+      if (!keep_waiting(false)) return false;
+      continue;
+    }
     if (n <= 0) return false;
     data += n;
     len -= size_t(n);
+    if (!keep_waiting(true)) return false;
   }
   return true;
 }
@@ -343,7 +373,7 @@ HttpError HttpConnection::send_request(const HttpRequest& req) {
   snprintf(number, sizeof(number), "%llu", static_cast<unsigned long long>(length));
   ok = ok && put("Content-Length: ") && put(number) && put("\r\nConnection: keep-alive\r\n\r\n");
   if (ok && req.body && !req.stream) ok = put(req.body, req.body_len);
-  if (!ok || !flush_out()) return HttpError::Send;
+  if (!ok || !flush_out()) return io_error_ != HttpError::None ? io_error_ : HttpError::Send;
   if (!req.stream) return HttpError::None;
 
   if (!req.stream_buf || req.stream_chunk == 0) return HttpError::Source;
@@ -353,7 +383,7 @@ HttpError HttpConnection::send_request(const HttpRequest& req) {
     size_t want = left < chunk ? size_t(left) : chunk;
     int32_t n = req.stream->read(req.stream_buf, want);
     if (n <= 0) return HttpError::Source;  // the promised length can no longer be met
-    if (!write_all(req.stream_buf, size_t(n))) return HttpError::Send;
+    if (!write_all(req.stream_buf, size_t(n))) return io_error_ != HttpError::None ? io_error_ : HttpError::Send;
     left -= uint64_t(n);
   }
   return HttpError::None;
@@ -361,8 +391,18 @@ HttpError HttpConnection::send_request(const HttpRequest& req) {
 
 HttpError HttpConnection::read_response(HttpResponse& resp, bool* response_started) {
   parser_.begin(&resp);
+  last_unsent_ = net_.unsent();
   for (;;) {
     int32_t n = net_.read(in_, sizeof(in_));
+    if (n == NetClient::kWouldBlock) {
+      // Still draining our own body from the send queue counts as progress: the idle
+      // timeout starts when the last byte has left, not when write() returned.
+      uint64_t unsent = net_.unsent();
+      bool drained = unsent < last_unsent_;
+      last_unsent_ = unsent;
+      if (!keep_waiting(drained)) return io_error_;
+      continue;
+    }
     if (n < 0) return HttpError::Receive;
     if (n == 0) {
       if (parser_.finish_at_eof() == HttpResponseParser::Result::Done) {
@@ -379,15 +419,29 @@ HttpError HttpConnection::read_response(HttpResponse& resp, bool* response_start
       if (used < size_t(n)) resp.keep_alive = false;  // unexpected extra bytes: do not reuse
       return HttpError::None;
     }
+    if (!keep_waiting(true)) return io_error_;
   }
 }
 
 HttpError HttpConnection::attempt(const HttpRequest& req, HttpResponse& resp, bool* response_started) {
   *response_started = false;
+  io_error_ = HttpError::None;
+  if (timing_.clock) {
+    last_progress_ms_ = timing_.clock->monotonic_ms();
+    if (last_progress_ms_ >= timing_.deadline_ms) return HttpError::OverBudget;
+  }
   if (!open_to(req.host, req.port)) return HttpError::Connect;
   HttpError err = send_request(req);
   if (err == HttpError::None) err = read_response(resp, response_started);
-  if (err != HttpError::None || !resp.keep_alive) close();
+  if (err != HttpError::None && err != HttpError::BadResponse && err != HttpError::Receive) {
+    // Given up while bytes may still be queued: drop the connection rather than let it drain.
+    net_.abort();
+    open_ = false;
+    host_[0] = '\0';
+    port_ = 0;
+  } else if (err != HttpError::None || !resp.keep_alive) {
+    close();
+  }
   return err;
 }
 
@@ -398,8 +452,8 @@ HttpError HttpConnection::exchange(const HttpRequest& req, HttpResponse& resp) {
   HttpError err = attempt(req, resp, &started);
   // A kept-alive socket may have been closed by the server while idle; that is not a
   // network failure, so try once more on a fresh connection if nothing came back.
-  if (err != HttpError::None && err != HttpError::Source && reused && !started &&
-      (!req.stream || req.stream->rewind())) {
+  if (err != HttpError::None && err != HttpError::Source && err != HttpError::Timeout &&
+      err != HttpError::OverBudget && reused && !started && (!req.stream || req.stream->rewind())) {
     err = attempt(req, resp, &started);
   }
   return err;

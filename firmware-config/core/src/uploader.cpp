@@ -42,6 +42,8 @@ const char* upload_event_name(UploadEventKind k) {
     case UploadEventKind::Quarantined: return "quarantined";
     case UploadEventKind::Discarded: return "discarded";
     case UploadEventKind::TokenDead: return "token_dead";
+    case UploadEventKind::Deferred: return "deferred";
+    case UploadEventKind::ReadRetry: return "read_retry";
   }
   return "unknown";
 }
@@ -54,8 +56,15 @@ Uploader::Uploader(CaptureQueue& queue, HttpConnection& api, HttpConnection& sto
       backoff_(cfg.backoff, rng),
       cfg_(cfg),
       observer_(observer),
-      api_(api, endpoint) {
+      api_(api, endpoint),
+      api_conn_(api) {
   if (cfg_.chunk_size == 0 || cfg_.chunk_size > kMaxStreamChunk) cfg_.chunk_size = kMaxStreamChunk;
+  IoTiming timing;
+  timing.clock = &clock_;
+  timing.idle_timeout_ms = cfg_.idle_timeout_ms;
+  timing.listener = cfg_.io_listener;
+  api_conn_.set_timing(timing);
+  storage_conn_.set_timing(timing);
 }
 
 void Uploader::set_token(const char* token) {
@@ -79,17 +88,110 @@ void Uploader::emit(UploadEventKind kind, const ManifestRecord& rec, const ApiRe
 }
 
 StepResult Uploader::step() {
-  if (token_dead_) return StepResult::TokenDead;
-  if (clock_.monotonic_ms() < ready_at_ms_) return StepResult::Waiting;
-  uint32_t seq;
-  if (!queue_.peek_oldest(&seq)) return StepResult::Idle;
-  if (seq != current_seq_) {
-    current_seq_ = seq;
-    rejections_ = 0;
-    missing_ = 0;
-    // Protected from eviction until it is ingested, quarantined or discarded, across retries.
-    queue_.set_in_flight(seq);
+  uint64_t start = clock_.monotonic_ms();
+  api_conn_.set_deadline(start + cfg_.step_budget_ms);
+  storage_conn_.set_deadline(start + cfg_.step_budget_ms);
+  StepResult result = step_within_budget();
+  api_conn_.set_deadline(UINT64_MAX);
+  storage_conn_.set_deadline(UINT64_MAX);
+  last_step_ms_ = clock_.monotonic_ms() - start;
+  if (last_step_ms_ > longest_step_ms_) longest_step_ms_ = last_step_ms_;
+  return result;
+}
+
+Uploader::Deferred* Uploader::find_deferred(uint32_t seq) {
+  for (size_t i = 0; i < deferred_len_; ++i) {
+    if (deferred_[i].seq == seq) return &deferred_[i];
   }
+  return nullptr;
+}
+
+void Uploader::forget_deferred(uint32_t seq) {
+  for (size_t i = 0; i < deferred_len_; ++i) {
+    if (deferred_[i].seq != seq) continue;
+    deferred_[i] = deferred_[--deferred_len_];
+    return;
+  }
+}
+
+void Uploader::defer(uint32_t seq, uint32_t delay_ms) {
+  Deferred* d = find_deferred(seq);
+  if (!d) {
+    // Full: the entry waiting longest gives way (it is simply tried again in queue order).
+    if (deferred_len_ == kMaxDeferred) {
+      size_t latest = 0;
+      for (size_t i = 1; i < deferred_len_; ++i) {
+        if (deferred_[i].until_ms > deferred_[latest].until_ms) latest = i;
+      }
+      deferred_[latest] = deferred_[--deferred_len_];
+    }
+    d = &deferred_[deferred_len_++];
+    d->seq = seq;
+  }
+  d->failures = failures_;
+  d->until_ms = clock_.monotonic_ms() + delay_ms;
+}
+
+bool Uploader::choose_photo(uint64_t now, uint32_t* seq, uint64_t* wake_ms, bool* any) {
+  uint32_t s;
+  *any = queue_.peek_oldest(&s);
+  if (!*any) {
+    deferred_len_ = 0;
+    return false;
+  }
+  // Entries older than the oldest waiting photo are gone (evicted or done elsewhere).
+  for (size_t i = 0; i < deferred_len_;) {
+    if (deferred_[i].seq < s) {
+      deferred_[i] = deferred_[--deferred_len_];
+    } else {
+      ++i;
+    }
+  }
+  uint64_t earliest = UINT64_MAX;
+  for (size_t looked = 0; looked <= kMaxDeferred; ++looked) {
+    const Deferred* d = find_deferred(s);
+    if (!d || d->until_ms <= now) {
+      *seq = s;
+      return true;
+    }
+    if (d->until_ms < earliest) earliest = d->until_ms;
+    if (!queue_.peek_after(s, &s)) break;
+  }
+  *wake_ms = earliest;
+  return false;
+}
+
+void Uploader::select(uint32_t seq) {
+  if (seq == current_seq_) return;
+  current_seq_ = seq;
+  rejections_ = 0;
+  missing_ = 0;
+  read_errors_ = 0;
+  const Deferred* d = find_deferred(seq);
+  failures_ = d ? d->failures : 0;
+  // Protected from eviction until it is ingested, quarantined or discarded, across retries.
+  queue_.set_in_flight(seq);
+}
+
+void Uploader::photo_done() {
+  forget_deferred(current_seq_);
+  queue_.clear_in_flight();
+  current_seq_ = kNoSeq;
+}
+
+StepResult Uploader::step_within_budget() {
+  if (token_dead_) return StepResult::TokenDead;
+  uint64_t now = clock_.monotonic_ms();
+  if (now < ready_at_ms_) return StepResult::Waiting;
+  uint32_t seq;
+  uint64_t wake = 0;
+  bool any = false;
+  if (!choose_photo(now, &seq, &wake, &any)) {
+    if (!any) return StepResult::Idle;
+    ready_at_ms_ = wake;
+    return StepResult::Waiting;
+  }
+  select(seq);
   LoadStatus loaded = queue_.load_record(seq, &rec_);
   // A read that failed says nothing about the record: keep it and let the caller retry the card.
   if (loaded == LoadStatus::IoError) return StepResult::StorageError;
@@ -98,11 +200,11 @@ StepResult Uploader::step() {
     rec_.seq = seq;
     ApiResult why = local_failure("unreadable_record");
     if (!queue_.discard_unreadable(seq)) return StepResult::StorageError;
-    queue_.clear_in_flight();
+    photo_done();
     emit(UploadEventKind::Discarded, rec_, &why, "load");
     return StepResult::Progress;
   }
-  uint64_t now = clock_.monotonic_ms();
+  now = clock_.monotonic_ms();
   if (!rec_.stamp.ntp_synced && rec_.stamp.boot_id == cfg_.boot_id && !clock_.wall_synced() &&
       now < cfg_.clock_wait_ms) {
     uint64_t recheck = now + 1000;
@@ -181,6 +283,7 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
   req.size = rec.size;
   req.time_corrected = when.time_corrected;
   req.boot_id = rec.stamp.boot_id;
+  req.uptime_ms = rec.stamp.mono_ms;
   IngestReply reply;
   ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
   if (r.ok()) return done(rec, r, reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, "ingest");
@@ -198,7 +301,7 @@ StepResult Uploader::ingest(ManifestRecord& rec) {
 
 StepResult Uploader::done(ManifestRecord& rec, const ApiResult& r, UploadEventKind kind, const char* step) {
   if (!queue_.complete(rec.seq)) return StepResult::StorageError;
-  queue_.clear_in_flight();
+  photo_done();
   backoff_.reset();
   emit(kind, rec, &r, step);
   return StepResult::Progress;
@@ -214,13 +317,30 @@ void Uploader::start_over(ManifestRecord& rec) {
 void Uploader::schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step) {
   ready_at_ms_ = clock_.monotonic_ms() + delay_ms;
   emit(UploadEventKind::Retry, rec, &r, step, delay_ms);
+  if (++failures_ < cfg_.stuck_after_failures) return;
+  // Its own, longer wait (the backoff ceiling for its count), then it is the oldest again.
+  uint32_t own = backoff_ceiling_ms(backoff_.config(), failures_);
+  if (own < delay_ms) own = delay_ms;
+  defer(rec.seq, own);
+  current_seq_ = kNoSeq;  // the next step chooses again
+  emit(UploadEventKind::Deferred, rec, &r, step, own);
+}
+
+StepResult Uploader::on_read_error(ManifestRecord& rec, const ApiResult& r) {
+  if (++read_errors_ > cfg_.max_read_retries) return quarantine(rec, r, "put");
+  if (cfg_.card && !cfg_.card->remount()) return StepResult::StorageError;
+  // The bytes already sent are lost with the aborted request; the next step sends them again.
+  uint32_t delay = 1000 * read_errors_;
+  ready_at_ms_ = clock_.monotonic_ms() + delay;
+  emit(UploadEventKind::ReadRetry, rec, &r, "put", delay);
+  return StepResult::Progress;
 }
 
 StepResult Uploader::quarantine(ManifestRecord& rec, const ApiResult& r, const char* step) {
   char reason[kReasonCap];
   snprintf(reason, sizeof(reason), "%s:%d:%s", step, r.status, r.code);
   if (!queue_.quarantine(rec, reason)) return StepResult::StorageError;
-  queue_.clear_in_flight();
+  photo_done();
   emit(UploadEventKind::Quarantined, rec, &r, step);
   return StepResult::Progress;
 }
@@ -236,13 +356,13 @@ StepResult Uploader::on_failure(ManifestRecord& rec, const ApiResult& r, const c
     case ApiOutcome::RateLimited:
     case ApiOutcome::Network:
     case ApiOutcome::ServerError:
-      schedule_retry(retry_delay_ms(backoff_, r), rec, r, step);
+      schedule_retry(retry_delay_ms(backoff_, r, clock_.wall_synced() ? clock_.wall_utc_s() : -1), rec, r, step);
       return StepResult::Progress;
     case ApiOutcome::Rejected:
       break;
   }
   bool from_api = strcmp(step, "put") != 0;
-  if (strcmp(r.code, "photo_unreadable") == 0) return quarantine(rec, r, step);
+  if (strcmp(r.code, "photo_unreadable") == 0) return on_read_error(rec, r);
   // The server says this photo can never be accepted as it is.
   if (from_api && (r.status == 409 || r.status == 413 || r.status == 415)) return quarantine(rec, r, step);
   if (++rejections_ >= cfg_.max_rejections) return quarantine(rec, r, step);

@@ -117,27 +117,49 @@ bool MemFs::rename(const char* from, const char* to) {
 bool MemFs::make_dir(const char* path) {
   heap_meter::Untracked untracked;
   if (crashed) return false;
+  if (dirs.count(path)) return true;
+  std::string parent = parent_of(path);
+  if (parent != "/" && !dirs.count(parent)) return false;  // FatFs f_mkdir: FR_NO_PATH
+  if (files.count(path) || !spend_metadata()) return false;
   dirs.insert(path);
+  return true;
+}
+
+bool MemFs::remove_dir(const char* path) {
+  heap_meter::Untracked untracked;
+  if (crashed || !dirs.count(path)) return false;
+  std::string prefix = std::string(path) + "/";
+  auto f = files.lower_bound(prefix);
+  if (f != files.end() && f->first.compare(0, prefix.size(), prefix) == 0) return false;  // not empty
+  auto d = dirs.upper_bound(path);
+  if (d != dirs.end() && d->compare(0, prefix.size(), prefix) == 0) return false;
+  if (!spend_metadata() || removes_fail) return false;
+  dirs.erase(path);
   return true;
 }
 
 bool MemFs::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
   heap_meter::Untracked untracked;
-  if (crashed || !dirs.count(dir)) return false;
-  std::string prefix = std::string(dir) + "/";
-  std::vector<std::string> names;
+  if (crashed || (!dirs.count(dir) && strcmp(dir, "/") != 0)) return false;
+  std::string prefix = strcmp(dir, "/") == 0 ? std::string("/") : std::string(dir) + "/";
+  std::vector<std::pair<std::string, bool>> names;
+  auto direct = [&](const std::string& p) {
+    return p.compare(0, prefix.size(), prefix) == 0 && p.size() > prefix.size() &&
+           p.find('/', prefix.size()) == std::string::npos;
+  };
   for (const auto& kv : files) {
-    if (kv.first.compare(0, prefix.size(), prefix) == 0 && kv.first.find('/', prefix.size()) == std::string::npos) {
-      names.push_back(kv.first.substr(prefix.size()));
-    }
+    if (direct(kv.first)) names.emplace_back(kv.first.substr(prefix.size()), false);
+  }
+  for (const std::string& d : dirs) {
+    if (direct(d)) names.emplace_back(d.substr(prefix.size()), true);
   }
   // Real directories are not sorted; visit in a scrambled order so nobody relies on it.
   for (size_t i = 0; i < names.size(); ++i) {
     size_t j = (i * 7919 + 13) % names.size();
     std::swap(names[i], names[j]);
   }
-  for (const std::string& n : names) {
-    if (!visitor.on_entry(n.c_str())) break;
+  for (const auto& n : names) {
+    if (!visitor.on_entry(n.first.c_str(), n.second)) break;
   }
   return true;
 }

@@ -40,9 +40,11 @@ class MemFs : public lifelog::FileSystem {
   bool remove(const char* path) override;
   bool rename(const char* from, const char* to) override;
   bool make_dir(const char* path) override;
+  bool remove_dir(const char* path) override;
   bool list_dir(const char* dir, lifelog::DirVisitor& visitor) override;
   uint64_t free_bytes() override;
 
+  bool exists(const std::string& path) { return exists(path.c_str()); }
   std::string text(const std::string& path) const {
     auto it = files.find(path);
     return it == files.end() ? std::string() : std::string(it->second.begin(), it->second.end());

@@ -4,6 +4,40 @@
 
 #include "lifelog/json.h"
 
+#include "lifelog/atomic_file.h"
+
+std::string photo_at(uint32_t seq) {
+  char p[lifelog::kMaxPathLen];
+  lifelog::photo_path(seq, p, sizeof(p));
+  return p;
+}
+std::string record_at(uint32_t seq) {
+  char p[lifelog::kMaxPathLen];
+  lifelog::manifest_path(seq, p, sizeof(p));
+  return p;
+}
+std::string failed_at(uint32_t seq) {
+  char p[lifelog::kMaxPathLen];
+  lifelog::failed_path(seq, p, sizeof(p));
+  return p;
+}
+std::string tmp_at(const std::string& path) {
+  char p[lifelog::kMaxPathLen];
+  lifelog::tmp_path_for(path.c_str(), p, sizeof(p));
+  return p;
+}
+void add_bucket_dirs(MemFs& fs, const char* root, uint32_t seq) {
+  std::string b = bucket_dir(root, seq);
+  fs.dirs.insert(root);
+  fs.dirs.insert(b.substr(0, b.rfind('/')));
+  fs.dirs.insert(b);
+}
+std::string bucket_dir(const char* root, uint32_t seq) {
+  char p[lifelog::kMaxPathLen];
+  lifelog::bucket_path(root, seq >> lifelog::kBucketShift, p, sizeof(p));
+  return p;
+}
+
 bool PatternCamera::capture(uint32_t frame, lifelog::FrameSink& sink) {
   if (fail) return false;
   uint8_t piece[1000];

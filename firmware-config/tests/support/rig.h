@@ -15,6 +15,14 @@
 #include "support/mem_fs.h"
 #include "support/mem_kv.h"
 
+// Card paths of the queue layout (capture_queue.h), as strings for the tests.
+std::string photo_at(uint32_t seq);
+std::string record_at(uint32_t seq);
+std::string failed_at(uint32_t seq);
+std::string tmp_at(const std::string& path);
+std::string bucket_dir(const char* root, uint32_t seq);
+void add_bucket_dirs(MemFs& fs, const char* root, uint32_t seq);  // the group and bucket folders
+
 class TestClock : public lifelog::Clock {
  public:
   uint64_t mono = 1000;

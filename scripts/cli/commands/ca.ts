@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import type { Command } from "../command.ts";
 import { invalidConfigError, parseConfigText, readConfigText, updateConfigFile } from "../config-file.ts";
 import { usageError } from "../errors.ts";
-import { fetchRootCa, requireHttps, type RootCa } from "../root-ca.ts";
+import { FALLBACK_ROOT_NAMES, fetchRootCa, requireHttps, rootBundle, type RootCa } from "../root-ca.ts";
 
 /** Where the root came from, in words. */
 function describeRootSource(source: RootCa["source"]): string {
@@ -19,18 +19,21 @@ export const ca: Command = {
   lifelog-devices ca <config file> [--api-base <url>] [--print]
   lifelog-devices ca --api-base <url> --print
 
-A camera talking to an https API trusts exactly one root certificate: root_ca_pem in its config.
+A camera talking to an https API trusts the root certificates in root_ca_pem of its config.
 This connects to the API's host, checks its certificate the way a browser would (it refuses a
-server this computer does not trust), and writes the root into the config, keeping the file's
+server this computer does not trust), and writes its root into the config, keeping the file's
 comments and other settings. The root is
   - the self-signed certificate at the end of the chain the server sends, or
   - the root certificate built into Node.js that issued the server's chain.
+After it come fallback roots (${FALLBACK_ROOT_NAMES.join(", ")}), so the camera keeps working
+when the host's certificates move to one of those authorities.
 \`pair --write-config\` does this already when it creates a config for an https API.
 
 Flags:
   --api-base <url>   ask this URL's host instead of the config's api_base_url
-  --print            print the certificate (PEM) on stdout instead of writing it`,
-  options: { "api-base": { type: "string" }, print: { type: "boolean" } },
+  --only-current     the host's current root alone, no fallbacks
+  --print            print the certificates (PEM) on stdout instead of writing them`,
+  options: { "api-base": { type: "string" }, print: { type: "boolean" }, "only-current": { type: "boolean" } },
   async run(values, positionals, { out }) {
     const print = values.print === true;
     const apiBaseFlag = values["api-base"] as string | undefined;
@@ -42,10 +45,11 @@ Flags:
     const apiBase = (apiBaseFlag ?? current?.apiBase)!;
     const origin = requireHttps(apiBase).origin;
     const root = await out.step(`Asking ${origin} for its certificates`, () => fetchRootCa(apiBase));
+    const bundle = rootBundle(root, values["only-current"] !== true);
 
     let written: "created" | "updated" | "unchanged" | null = null;
     if (!print && configPath !== undefined) {
-      written = sameCertificate(current?.rootCaPem, root.pem) ? "unchanged" : await updateConfigFile(configPath, { root_ca_pem: root.pem });
+      written = sameCertificate(current?.rootCaPem, bundle) ? "unchanged" : await updateConfigFile(configPath, { root_ca_pem: bundle });
     }
     out.result({
       api_base_url: apiBase,
@@ -56,14 +60,17 @@ Flags:
       config: print ? null : configPath,
       written,
       pem: root.pem,
+      bundle_roots: bundle.split("-----BEGIN CERTIFICATE-----").length - 1,
     });
     if (print) {
-      out.line(root.pem.trimEnd());
+      out.line(bundle.trimEnd());
       return;
     }
     out.line(`Root certificate of ${origin}: ${root.subject} (valid until ${root.validTo.slice(0, 10)})`);
     out.line(`It comes from here because ${describeRootSource(root.source)}.`);
-    out.line(written === "unchanged" ? `${configPath} already has it as root_ca_pem.` : `Wrote it to ${configPath} as root_ca_pem.`);
+    const fallbacks = bundle.split("-----BEGIN CERTIFICATE-----").length - 2;
+    const what = fallbacks > 0 ? `it and ${fallbacks} fallback ${fallbacks === 1 ? "root" : "roots"}` : "it";
+    out.line(written === "unchanged" ? `${configPath} already has ${what} as root_ca_pem.` : `Wrote ${what} to ${configPath} as root_ca_pem.`)
     out.line(`Next: lifelog-devices render ${configPath} --out build`);
   },
 };

@@ -11,6 +11,7 @@ import { readNvsImage } from "../nvs/reader.ts";
 import { validatePartitionSize } from "../nvs/validate.ts";
 import { writeNvsImage } from "../nvs/writer.ts";
 import { isSecretKey, NvsKey, NVS_OFFSET, NVS_SIZE, nvsEntriesFor } from "../nvs-settings.ts";
+import { ensurePortalCredentials, showPortalCredentials } from "../portal-credentials.ts";
 
 export const nvs: Command = {
   name: "nvs",
@@ -55,7 +56,8 @@ Flags:
 };
 
 async function encode(configPath: string, values: Values, out: Output): Promise<void> {
-  const { config } = await loadConfigFile(configPath);
+  const loaded = await loadConfigFile(configPath);
+  const { config, generated } = await ensurePortalCredentials(configPath, loaded.config);
   const size = values.size === undefined ? NVS_SIZE : parseSize(String(values.size));
   const version = await firmwareConfigVersion(values, configVersion(config));
   const outPath = (values.out as string | undefined) ?? join(dirname(configPath), `${basename(configPath, extname(configPath))}.nvs.bin`);
@@ -70,6 +72,7 @@ async function encode(configPath: string, values: Values, out: Output): Promise<
   const versionHex = version.value.toString(16).padStart(8, "0");
   out.line(`Wrote ${outPath} (${image.length} bytes, NVS format v2, config version ${versionHex} from ${version.source}).`);
   out.line(`It holds Wi-Fi passwords${config.pairing_code ? " and the pairing code" : ""}: keep it private.`);
+  await showPortalCredentials(out, config, generated);
   out.line(`Next: lifelog-devices flash --nvs-only ${outPath} --port <serial port>   (writes it at 0x${NVS_OFFSET.toString(16)})`);
   out.result({ image: outPath, bytes: image.length, offset: `0x${NVS_OFFSET.toString(16)}`, config_version: versionHex });
 }

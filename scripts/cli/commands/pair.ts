@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { existingConfigText, loadConfigFile, updateConfigFile } from "../config-file.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { describePairing, pairingStatus, savePairingRecord } from "../pairing-record.ts";
-import { fetchRootCa, type RootCa } from "../root-ca.ts";
+import { fetchRootCa, rootBundle, type RootCa } from "../root-ca.ts";
 import { activeSession } from "../session.ts";
 import { originOf } from "./ca.ts";
 
@@ -85,7 +85,7 @@ Flags:
       }
       const settings = exists
         ? { pairing_code: paired.pairing_code }
-        : { api_base_url: apiBase, pairing_code: paired.pairing_code, ...(rootCa ? { root_ca_pem: rootCa.pem } : {}) };
+        : { api_base_url: apiBase, pairing_code: paired.pairing_code, ...(rootCa ? { root_ca_pem: rootBundle(rootCa) } : {}) };
       configAction = await updateConfigFile(configPath, settings, NEW_CONFIG_HEADER).catch((err) => {
         throw err instanceof CliError ? err : new CliError(`cannot write ${configPath}: ${(err as Error).message}`);
       });

@@ -6,6 +6,7 @@ import { loadConfigFile } from "../config-file.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
 import { firmwareRoot } from "../package-root.ts";
 import { describePairing, minutesLeft, pairingStatus } from "../pairing-record.ts";
+import { ensurePortalCredentials, showPortalCredentials } from "../portal-credentials.ts";
 
 export const render: Command = {
   name: "render",
@@ -26,7 +27,8 @@ Flags:
   async run(values, positionals, { out }) {
     if (positionals.length !== 1) throw usageError("render needs exactly one config file");
     const configPath = positionals[0];
-    const { config } = await loadConfigFile(configPath);
+    const loaded = await loadConfigFile(configPath);
+    const { config, generated } = await ensurePortalCredentials(configPath, loaded.config);
     const pairing = await pairingStatus(configPath, config.pairing_code);
     if (pairing.state === "expired") {
       throw new CliError(describePairing(pairing), ExitCode.failure, [
@@ -37,6 +39,7 @@ Flags:
     const result = await out.step("Rendering the sketch", () => renderSketch(config, outDir, { firmwareRoot: firmwareRoot() }));
     const shownDir = relative(process.cwd(), result.sketchDir) || ".";
     out.line(`Rendered ${result.files.length} files into ${shownDir} (config version ${result.configVersion}).`);
+    await showPortalCredentials(out, config, generated);
     if (pairing.state === "valid") {
       out.line(`The pairing code expires in ${minutesLeft(pairing)} minutes: flash the camera and let it go online before then.`);
     }
@@ -45,6 +48,7 @@ Flags:
       sketch_dir: result.sketchDir,
       config_version: result.configVersion,
       files: result.files.length,
+      portal_ssid: config.portal_ssid ?? null,
       pairing_code_expires_at: "record" in pairing ? pairing.record.expires_at : null,
     });
   },

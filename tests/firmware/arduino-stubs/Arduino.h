@@ -13,6 +13,7 @@
 #define HIGH 0x1
 #define INPUT 0x01
 #define OUTPUT 0x03
+#define INPUT_PULLUP 0x05  // cores/esp32/esp32-hal-gpio.h
 
 class String {
  public:
@@ -23,6 +24,7 @@ class String {
   const char* c_str() const;
   unsigned int length() const;
   void trim();
+  String& operator=(const char*);
   friend String operator+(const String&, const char*);
   friend String operator+(const String&, const String&);
 };
@@ -58,9 +60,12 @@ class IPAddress {
   String toString() const;
 };
 
+// cores/esp32/Esp.h: getFreeHeap() is the total free heap (heap_caps_get_free_size), which says
+// nothing about fragmentation; getMaxAllocHeap() is the largest block one allocation can get.
 class EspClass {
  public:
   uint32_t getFreeHeap();
+  uint32_t getMaxAllocHeap();
   uint64_t getEfuseMac();
   [[noreturn]] void restart();
 };
@@ -70,4 +75,5 @@ unsigned long millis();
 void delay(uint32_t ms);
 void pinMode(uint8_t pin, uint8_t mode);
 void digitalWrite(uint8_t pin, uint8_t val);
+int digitalRead(uint8_t pin);
 void configTzTime(const char* tz, const char* server1, const char* server2 = nullptr, const char* server3 = nullptr);

@@ -22,6 +22,10 @@ class File : public Stream {
   const char* name() const;
   bool isDirectory(void);
   File openNextFile(const char* mode = FILE_READ);
+  // libraries/FS/src/FS.h (3.x): the next entry's path without opening it (the cheap listing).
+  String getNextFileName(void);
+  String getNextFileName(bool* isDir);
+  void rewindDirectory(void);
 };
 
 class FS {
@@ -31,6 +35,7 @@ class FS {
   bool remove(const char* path);
   bool rename(const char* pathFrom, const char* pathTo);
   bool mkdir(const char* path);
+  bool rmdir(const char* path);
 };
 }  // namespace fs
 using namespace fs;

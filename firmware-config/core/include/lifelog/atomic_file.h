@@ -7,7 +7,8 @@
 namespace lifelog {
 
 // Small-file replacement that survives a power cut on FAT (no atomic rename-over):
-//   write "<path>.tmp", flush, close, remove "<path>", rename tmp -> path.
+//   write the tmp ("<dir>/<stem>.tmp"), flush, close, remove "<path>", rename tmp -> path.
+// Two files that differ only in their extension must not both be written this way.
 // A reader then sees either the old or the new content once recover_file() has run.
 
 constexpr size_t kMaxPathLen = 96;

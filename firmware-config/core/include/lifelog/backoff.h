@@ -16,8 +16,6 @@ struct BackoffConfig {
 uint32_t backoff_ceiling_ms(const BackoffConfig& cfg, uint32_t attempt);
 // "Full jitter": a uniform pick in [0, ceiling], taken from one random draw.
 uint32_t full_jitter_ms(uint32_t ceiling_ms, uint32_t random);
-// Wait asked by a 429: Retry-After seconds when given (clamped to the cap), else the fallback.
-uint32_t retry_after_ms(int32_t retry_after_s, uint32_t fallback_ms, uint32_t cap_ms);
 
 class Backoff {
  public:
@@ -33,7 +31,13 @@ class Backoff {
   uint32_t attempt_ = 0;
 };
 
-// The wait before retrying a failed request: the next backoff delay, or the Retry-After of a 429.
-uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r);
+// The wait the server asked for on a 429 or 503 (Retry-After, either form, bounded by
+// kMaxRetryAfterS), or -1 when it asked for none. wall_now_s: the device's UTC clock if set, else -1.
+int64_t server_wait_ms(const ApiResult& r, int64_t wall_now_s);
+
+// The wait before retrying a failed request. When the server said how long (server_wait_ms),
+// exactly that, and the backoff does not advance: waits the server imposes say nothing about
+// the link, so they must not lengthen later, unrelated retries. Otherwise the next backoff delay.
+uint32_t retry_delay_ms(Backoff& backoff, const ApiResult& r, int64_t wall_now_s = -1);
 
 }  // namespace lifelog

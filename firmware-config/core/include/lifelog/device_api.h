@@ -27,7 +27,8 @@ enum class ApiOutcome : uint8_t {
 struct ApiResult {
   ApiOutcome outcome = ApiOutcome::Ok;
   int status = 0;
-  int32_t retry_after_s = -1;
+  RetryAfter retry_after;     // as the server sent it (429 and 503 carry it here)
+  int64_t server_date_s = -1;  // the answer's Date header, to measure an HTTP-date against
   char code[40] = {};  // error.code from the body, or a local reason
   bool ok() const { return outcome == ApiOutcome::Ok; }
 };
@@ -56,6 +57,9 @@ struct IngestRequest {
   uint64_t size = 0;
   bool time_corrected = false;
   uint32_t boot_id = 0;
+  // Unsynced photos: ms since boot `boot_id` at capture, so the server can date them once it
+  // knows when that boot started.
+  uint64_t uptime_ms = 0;
 };
 
 struct IngestReply {

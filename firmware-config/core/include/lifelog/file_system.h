@@ -9,12 +9,16 @@ enum class OpenMode : uint8_t { Read, Write /* create or truncate */ };
 class DirVisitor {
  public:
   virtual ~DirVisitor() = default;
-  // Called with the bare entry name (no directory). Return false to stop early.
-  virtual bool on_entry(const char* name) = 0;
+  // Called with the bare entry name (no directory) for files and folders alike.
+  // Return false to stop early. The folder must not be changed while it is listed.
+  virtual bool on_entry(const char* name, bool is_dir) = 0;
 };
 
 // A FAT-like card. Paths are absolute ("/queue/x.jpg"). rename() must fail when the
-// target exists, as on FAT; callers remove the target first.
+// target exists, as on FAT; callers remove the target first. On the board every call that
+// takes a path resolves it from the root, scanning each folder from its first entry
+// (tests/support/fat_card.h models that cost), so callers keep folders small and avoid
+// lookups whose answer they already know.
 class FileSystem {
  public:
   static constexpr int kNoFile = -1;
@@ -29,6 +33,8 @@ class FileSystem {
   virtual bool remove(const char* path) = 0;
   virtual bool rename(const char* from, const char* to) = 0;
   virtual bool make_dir(const char* path) = 0;  // true if it exists afterwards
+  virtual bool remove_dir(const char* path) = 0;  // only an empty folder; false otherwise
+  // Lists names only (getNextFileName on the board), never opening the entries.
   virtual bool list_dir(const char* dir, DirVisitor& visitor) = 0;
   virtual uint64_t free_bytes() = 0;
 };

@@ -2,7 +2,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "clock.h"
 #include "net_client.h"
+#include "retry_after.h"
 
 namespace lifelog {
 
@@ -12,7 +14,8 @@ constexpr size_t kMaxStreamChunk = 8192;
 struct HttpResponse {
   int status = 0;
   bool keep_alive = true;
-  int32_t retry_after_s = -1;  // -1 when absent or not in delta-seconds form
+  RetryAfter retry_after;      // Retry-After, either form
+  int64_t date_s = -1;         // the Date header (server's clock), -1 when absent or unreadable
   bool body_truncated = false;
   size_t body_len = 0;
   char body[kMaxResponseBody + 1] = {};
@@ -82,8 +85,24 @@ struct HttpRequest {
   size_t stream_chunk = 0;
 };
 
-enum class HttpError : uint8_t { None, Connect, Send, Receive, BadResponse, Source };
+enum class HttpError : uint8_t { None, Connect, Send, Receive, BadResponse, Source, Timeout, OverBudget };
 const char* http_error_name(HttpError e);
+
+// Told about every bounded wait inside an exchange (bytes moved or one wait slice passed), so the
+// caller can feed a watchdog from inside a long upload.
+class IoListener {
+ public:
+  virtual ~IoListener() = default;
+  virtual void on_io(uint64_t now_ms) = 0;
+};
+
+// The connection's clocks. Without a clock, a NetClient that reports kWouldBlock counts as timed out.
+struct IoTiming {
+  Clock* clock = nullptr;
+  uint32_t idle_timeout_ms = 15000;   // measured from the last byte of progress, either way
+  uint64_t deadline_ms = UINT64_MAX;  // monotonic; past it the exchange stops (OverBudget)
+  IoListener* listener = nullptr;
+};
 
 // One keep-alive connection over a NetClient, reopened when the host changes or it breaks.
 class HttpConnection {
@@ -95,6 +114,9 @@ class HttpConnection {
 
   HttpError exchange(const HttpRequest& req, HttpResponse& resp);
   void close();
+  void set_timing(const IoTiming& timing) { timing_ = timing; }
+  void set_deadline(uint64_t deadline_ms) { timing_.deadline_ms = deadline_ms; }
+  const char* last_net_error() { return net_.last_error(); }
 
  private:
   HttpError attempt(const HttpRequest& req, HttpResponse& resp, bool* response_started);
@@ -105,8 +127,15 @@ class HttpConnection {
   bool put(const char* text);
   bool flush_out();
   bool write_all(const uint8_t* data, size_t len);
+  // After a wait slice or progress: false (with io_error_ set) when the idle timeout or the
+  // deadline has passed.
+  bool keep_waiting(bool progressed);
 
   NetClient& net_;
+  IoTiming timing_;
+  uint64_t last_progress_ms_ = 0;
+  uint64_t last_unsent_ = 0;
+  HttpError io_error_ = HttpError::None;
   HttpResponseParser parser_;
   char host_[128] = {};
   uint16_t port_ = 0;
