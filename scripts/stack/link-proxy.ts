@@ -1,7 +1,11 @@
 // A TCP proxy that behaves like a slow mobile link: each direction is one shared pipe of
 // `bitsPerSecond` (all connections queue on it, as on one radio link) and every byte
 // arrives `rttMs / 2` after it has left. Counts the TCP connections it is asked for.
-// For the drain benchmark (scripts/bench/drain.ts); loopback only.
+// For the drain benchmark (scripts/bench/drain.ts); loopback only. Unlike the simulator's
+// uplink (scripts/sim/link-proxy.ts: bandwidth up only, per proxy, small receive buffer),
+// this one adds latency both ways and puts the API and storage hosts on one shared link;
+// it reads at loopback speed, so a sender sees its bytes acknowledged early, which does
+// not change when a request's answer arrives (the figures the benchmark reports).
 import { createConnection, createServer, type Socket } from "node:net";
 
 export interface LinkPlan {
