@@ -11,8 +11,8 @@
 //   npm run bench:drain -- [--photos 2880] [--rtt 100] [--mbit 5] [--links direct,slow] [--json out.json]
 import { createHash, randomUUID } from "node:crypto";
 import { request, Agent } from "node:http";
-import { mkdir, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -85,7 +85,8 @@ async function main() {
   const storeProxy = await startLinkProxy({ upstream: () => storeUpstream, link: () => link });
   const stack = await startStack({
     ports: "random",
-    workDir: join(PROJECT_ROOT, ".local/bench/drain-stack"),
+    // Its own folder: a stack clears its folder first, so two runs must not share one.
+    workDir: await mkdtemp(join(tmpdir(), "lifelog-drain-")),
     // Upload URLs name the proxy: the device reaches storage over the link. Only the
     // PUT-only loop's up-front reservations need more than the default budget.
     functionEnv: { S3_PUBLIC_ENDPOINT: storeProxy.url, DEVICE_MAX_OUTSTANDING_UPLOADS: String(PHOTOS + BATCH) },
@@ -196,6 +197,7 @@ async function main() {
     await apiProxy.stop();
     await storeProxy.stop();
     await stack.stop();
+    await rm(stack.workDir, { recursive: true, force: true });
   }
 }
 
