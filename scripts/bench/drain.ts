@@ -10,7 +10,6 @@
 //
 //   npm run bench:drain -- [--photos 2880] [--rtt 100] [--mbit 5] [--links direct,slow] [--json out.json]
 import { createHash, randomUUID } from "node:crypto";
-import { request, Agent } from "node:http";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +18,7 @@ import postgres from "postgres";
 import { syntheticFrame } from "../sim/sim-camera.ts";
 import { createLocalUser } from "../stack/auth.ts";
 import { createLink, type Link, startLinkProxy } from "../stack/link-proxy.ts";
+import { keptAliveClient as client, type Res } from "./kept-alive-client.ts";
 import { PROJECT_ROOT, startStack } from "../stack/stack.ts";
 
 const { values: args } = parseArgs({
@@ -40,37 +40,6 @@ const photos = Array.from({ length: PHOTOS }, (_, i) => {
   const bytes = syntheticFrame(0x5eed, i, size);
   return { seq: i, bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 });
-
-type Res = { status: number; body: any };
-
-/** One HTTP/1.1 client per host with one kept-alive socket, as the firmware has. */
-function client() {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  let calls = 0;
-  const send = (url: string, method: string, headers: Record<string, string>, body: Uint8Array): Promise<Res> =>
-    new Promise((resolve, reject) => {
-      calls++;
-      const req = request(url, { method, agent, headers: { ...headers, "content-length": String(body.length) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let parsed: unknown = text;
-          try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      });
-      req.on("error", reject);
-      req.end(body);
-    });
-  return {
-    send,
-    json: (url: string, body: unknown, headers: Record<string, string>) =>
-      send(url, "POST", { "content-type": "application/json", ...headers }, new TextEncoder().encode(JSON.stringify(body))),
-    get calls() { return calls; },
-    close: () => agent.destroy(),
-  };
-}
 
 const ask = (p: (typeof photos)[number]) =>
   ({ filename: `IMG_${p.seq}.jpg`, content_type: "image/jpeg", seq: p.seq, size: p.bytes.length, sha256: p.sha256 });
