@@ -127,3 +127,53 @@ describe("POST /devices/ingest-batch", () => {
     expect(counts).toEqual({ items: 5, jobs: 5 });
   });
 });
+
+describe("a hostile sample, item by item", () => {
+  // Field values of the hostile suite's kind; each also sent alone to the single route.
+  const hostile: unknown[] = [
+    null, 7, "x", [], {}, ask(1, { seq: 2 ** 32 }), ask(1, { seq: 1.5 }), ask(1, { seq: "1" }), ask(1, { filename: "a/b.jpg" }),
+    ask(1, { filename: "..jpg" }), ask(1, { filename: "\u202egpj.exe" }), ask(1, { filename: "a".repeat(200) + ".jpg" }),
+    ask(1, { content_type: "image/jpeg\u0000" }), ask(1, { size: -1 }), ask(1, { size: 2 ** 60 }), ask(1, { sha256: "zz" }),
+    JSON.parse('{"__proto__": 1, "filename": "a.jpg", "content_type": "image/jpeg", "seq": 1}'),
+    ask(1, { filename: "\ud800.jpg" }), ask(1, { content_type: "x".repeat(101) }),
+  ];
+  it("upload-urls: each hostile item gets the single route's status and code, no 5xx, and writes nothing", async () => {
+    const device = await activatedDevice();
+    const h = deviceHeaders(device.token);
+    const before = await tableChecksums();
+    const r = await post("upload-urls", { items: hostile }, h);
+    expect(r.status).toBe(200);
+    const got = results(r);
+    expect(got).toHaveLength(hostile.length);
+    expect(await tableChecksums()).toEqual(before);
+    for (const [i, item] of hostile.entries()) {
+      const single = await post("upload-url", JSON.stringify(item), h); // as the batch carried it
+      expect([got[i].status, codeOf(got[i])], JSON.stringify(item)).toEqual([single.status, (single.body as any).error?.code]);
+      expect(got[i].status).toBeLessThan(500);
+    }
+  });
+
+  it("ingest-batch: hostile items beside a good one; only the good one is written", async () => {
+    const device = await activatedDevice();
+    const h = deviceHeaders(device.token);
+    const good = await uploadPhoto(device.token, 40, fakeJpeg(3000));
+    const items = [...hostile.map((x) => (x && typeof x === "object" && !Array.isArray(x) && "filename" in x)
+      ? { ...ingestBody(good.object_key, 40), ...(x as object), filename: undefined } : x),
+      ingestBody("devices/../etc/passwd", 40), ingestBody(good.object_key, 41), ingestBody(good.object_key, 40, { captured_at: "1969-12-31T23:59:59Z" }),
+      ingestBody(good.object_key, 40, { metadata: { big: "x".repeat(5000) } })];
+    const before = await tableChecksums();
+    const r = await post("ingest-batch", { items: [...items, ingestBody(good.object_key, 40)] }, h);
+    expect(r.status).toBe(200);
+    const got = results(r);
+    expect(got.at(-1)!.status).toBe(201);
+    expect(got.slice(0, -1).every((x) => x.status >= 400 && x.status < 500)).toBe(true);
+    const after = await tableChecksums();
+    // Only the good item's rows moved: one item, one job, its reservation marked ingested.
+    for (const t of ["public.devices", "public.device_pairing_codes", "device_api.storage_deletions", "auth.users"]) {
+      expect(after[t]).toEqual(before[t]);
+    }
+    const [counts] = await sql`select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items`;
+    expect(counts.items).toBe(1);
+  });
+});
+
