@@ -23,9 +23,15 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
   return new Response(JSON.stringify(body), { status, headers: h });
 }
 
-export function errorResponse(err: ApiError, headers: HeadersInit = {}): Response {
+/** The body of an error response (also one refused item of a batch). */
+export function errorBody(err: ApiError): ErrorBody {
   const body: ErrorBody = { error: { ...err.extra.body, code: err.code, message: err.message } };
   if (err.extra.details !== undefined) body.error.details = err.extra.details;
+  return body;
+}
+
+export function errorResponse(err: ApiError, headers: HeadersInit = {}): Response {
+  const body = errorBody(err);
   const h = new Headers(headers);
   if (err.extra.retryAfterSeconds !== undefined) {
     h.set("retry-after", String(err.extra.retryAfterSeconds));

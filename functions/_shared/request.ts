@@ -68,19 +68,22 @@ function invalidRequest(issues: Issue[]): ApiError {
     issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "), { details: issues });
 }
 
-/** The validated body, or a 400/413/415 ApiError that says exactly what is wrong. */
-export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
+/** The parsed JSON body (not validated), or a 400/413/415 ApiError. */
+export async function readJsonValue(req: Request, limit = MAX_JSON_BODY_BYTES): Promise<unknown> {
   const mediaType = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (mediaType !== "application/json") {
     throw new ApiError(415, "unsupported_media_type", "Send the request body as application/json.");
   }
-  const bytes = await readLimited(req, MAX_JSON_BODY_BYTES);
-  let data: unknown;
+  const bytes = await readLimited(req, limit);
   try {
-    data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
   }
+}
+
+/** The value checked against the schema (and storable in Postgres), or a 400 ApiError. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
   const unsafe: Issue[] = [];
   findUnstorable(data, [], unsafe);
   if (unsafe.length) throw invalidRequest(unsafe);
@@ -89,4 +92,13 @@ export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S)
     throw invalidRequest(parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
   }
   return parsed.data;
+}
+
+/** The validated body, or a 400/413/415 ApiError that says exactly what is wrong. */
+export async function readJsonBody<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  limit = MAX_JSON_BODY_BYTES,
+): Promise<z.output<S>> {
+  return validate(schema, await readJsonValue(req, limit));
 }

@@ -1,3 +1,4 @@
+import type { RecentSet } from "../_shared/auth/recent-tokens.ts";
 import type { UserVerifier } from "../_shared/auth/user-jwt.ts";
 import type { Config } from "../_shared/config.ts";
 import type { Sql } from "../_shared/db.ts";
@@ -9,6 +10,8 @@ export interface DevicesContext {
   sql: Sql;
   storage: StorageDriver;
   verifyUser: UserVerifier;
+  /** device token hashes the database accepted lately (this isolate): see recent-tokens.ts */
+  recentTokens: RecentSet;
 }
 
 export type RouteHandler = (req: Request, ctx: DevicesContext) => Promise<Response>;

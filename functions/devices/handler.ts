@@ -1,4 +1,5 @@
 // The `devices` Edge Function: one router, one module per route.
+import { createRecentSet } from "../_shared/auth/recent-tokens.ts";
 import { createUserVerifier } from "../_shared/auth/user-jwt.ts";
 import type { Config } from "../_shared/config.ts";
 import { connectDatabase } from "../_shared/db.ts";
@@ -9,12 +10,14 @@ import { activate } from "./routes/activate.ts";
 import { deviceSettings } from "./routes/device-settings.ts";
 import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
+import { ingestBatch } from "./routes/ingest-batch.ts";
 import { listDevices } from "./routes/list-devices.ts";
 import { pair } from "./routes/pair.ts";
 import { renameDevice } from "./routes/rename-device.ts";
 import { revokeDevice } from "./routes/revoke-device.ts";
 import { rotate } from "./routes/rotate.ts";
 import { uploadUrl } from "./routes/upload-url.ts";
+import { uploadUrls } from "./routes/upload-urls.ts";
 
 /** POST routes by name; `<id>/<action>` names the per-device user routes. */
 export const ROUTES: Record<string, RouteHandler> = {
@@ -22,6 +25,8 @@ export const ROUTES: Record<string, RouteHandler> = {
   "activate": activate,
   "upload-url": uploadUrl,
   "ingest": ingest,
+  "upload-urls": uploadUrls,
+  "ingest-batch": ingestBatch,
   "rotate": rotate,
   "heartbeat": heartbeat,
   "<id>/rename": renameDevice,
@@ -67,6 +72,7 @@ export function createContext(config: Config): DevicesContext {
       jwks: config.jwks,
       legacyJwtSecret: config.legacyJwtSecret,
     }),
+    recentTokens: createRecentSet(),
   };
 }
 

@@ -31,6 +31,10 @@ const MIXED = Number(args.mixed);
 const FUNCTION_ENV = {
   DEVICE_PAIRINGS_PER_HOUR: "100000",
   DEVICE_ACTIVATION_FAILURES: "1000000000",
+  DEVICE_ACTIVATION_FAILURES_PER_MINUTE: "1000000000",
+  DEVICE_REQUESTS_PER_MINUTE: "1000000000",
+  DEVICE_ACCOUNT_REQUESTS_PER_MINUTE: "1000000000",
+  DEVICE_MAX_OUTSTANDING_UPLOADS: "1000000000",
 };
 
 const jpegBytes = (seed: number): Buffer => {
@@ -179,6 +183,8 @@ async function main() {
     const headTarget = await uploadTarget(stack, tokens[0], 0);
     await putPhoto(headTarget, 0);
     const headKey = headTarget.object_key;
+    // Seq 1 of every device stays reserved and never ingested: the repeated ask.
+    for (const t of tokens) await uploadTarget(stack, t, 1);
     const baseline = await startBaselineHost(stack, headKey);
     stops.unshift(baseline.stop);
 
@@ -231,7 +237,7 @@ async function main() {
       await measure("upload-url, new seq", stack.fn.url, c,
         (i) => post("upload-url", { filename: `p${fresh + i}.jpg`, content_type: "image/jpeg", seq: fresh + i }, hdr(i)), "select 1");
       await measure("upload-url, repeated seq", stack.fn.url, c,
-        (i) => post("upload-url", { filename: "p0.jpg", content_type: "image/jpeg", seq: 0 }, hdr(i)), "select 1");
+        (i) => post("upload-url", { filename: "p1.jpg", content_type: "image/jpeg", seq: 1 }, hdr(i)), "select 1");
 
       // New ingests need their objects in storage first (not measured).
       const uploads = new Array<{ key: string; seq: number }>(REQUESTS);

@@ -1,4 +1,5 @@
 // Each finding of the abuse run (issue 11) as a test: what it found must no longer work.
+import { createRecentSet } from "../../functions/_shared/auth/recent-tokens.ts";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../functions/_shared/errors.ts";
@@ -213,7 +214,7 @@ describe("8. ingest checks the token before storage", () => {
     };
     const db = connectDatabase(stack.db_url, 1);
     try {
-      const ctx = { config, sql: db, storage, verifyUser: createUserVerifier({ supabaseUrl: stack.supabase_url }) };
+      const ctx = { config, sql: db, storage, verifyUser: createUserVerifier({ supabaseUrl: stack.supabase_url }), recentTokens: createRecentSet() };
       for (const key of ["devices/x/1.jpg", `devices/${"%".repeat(100)}/\u202e.jpg`]) {
         const req = new Request("http://x/devices/ingest", {
           method: "POST",

@@ -26,6 +26,9 @@ export interface StorageDriver {
   readonly name: string;
   /** Whether the store itself refuses a PUT whose bytes differ from the signed SHA-256. */
   readonly verifiesSha256: boolean;
+  /** Set when the function's own database lists the store's objects (Supabase Storage's
+   * storage.objects): ingest then judges the object there, in its one SQL call. */
+  readonly databaseBucket?: string;
   /** Signed for one object that does not exist yet: no driver overwrites. */
   createUploadTarget(objectKey: string, spec: UploadSpec): Promise<UploadTarget>;
   inspectObject(objectKey: string): Promise<StoredObject>;

@@ -35,6 +35,7 @@ export function createSupabaseStorageDriver(
     // Storage does not compare the bytes with a checksum; the SHA-256 the camera
     // declares is recorded unverified.
     verifiesSha256: false,
+    databaseBucket: settings.bucket,
     async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
       // No upsert: Storage refuses a second upload to an existing key. The bucket's
       // file_size_limit and allowed_mime_types (set by the migration) bound the bytes.

@@ -1,7 +1,13 @@
 // POST /devices/ingest (device token): record the uploaded photo and queue its
-// processing, exactly once per (device, seq). The token, the limits and the
-// reservation are checked before storage is asked anything; what storage holds is
-// judged in SQL, and bytes it refuses are deleted.
+// processing, exactly once per (device, seq), in one SQL call in the common case:
+// - supabase driver: the SQL call judges the object from storage.objects; storage is not asked.
+// - s3 driver, a token the database accepted lately in this isolate (a drain's upload-url
+//   before it): one 16-byte storage read, then one SQL call that checks the token, the
+//   limits and the reservation again and judges what storage holds.
+// - otherwise (an unknown token, a key this isolate saw ingested): the SQL call first;
+//   storage is asked only if the SQL answers 'inspect', then a second call judges. So a
+//   forged token never reaches storage, and a duplicate of a recent ingest never does either.
+// Bytes storage holds that are refused are deleted.
 import { z } from "zod";
 import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
@@ -27,16 +33,16 @@ export const IngestRequest = z.object({
 export type IngestRequest = z.infer<typeof IngestRequest>;
 
 /** Refusals of stored bytes: the object is deleted, the device may upload again. */
-const REFUSED_OBJECT_CODES = new Set(["photo_too_large", "photo_size_mismatch", "photo_not_jpeg"]);
+export const REFUSED_OBJECT_CODES = new Set(["photo_too_large", "photo_size_mismatch", "photo_not_jpeg"]);
 
-type IngestRow = { status: "queued" | "duplicate" | "inspect"; item_id: string | null; task_id: string | null };
+export type IngestRow = { status: "queued" | "duplicate" | "inspect"; item_id: string | null; task_id: string | null };
 
 export const ingest: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
   const body = await readJsonBody(req, IngestRequest);
   if (body.content_type !== undefined) assertPhotoContentType(body.content_type);
   const c = ctx.config;
-  const call = (object: StoredObject | null) =>
+  const call = (object: StoredObject | null, limitsTaken: boolean) =>
     callDeviceApi(() =>
       ctx.sql<IngestRow[]>`
         select * from device_api.ingest(${tokenHash}, ${body.seq}, ${body.object_key},
@@ -44,14 +50,13 @@ export const ingest: RouteHandler = async (req, ctx) => {
                                         ${body.ntp_synced}, ${ctx.sql.json((body.metadata ?? {}) as never)},
                                         ${object === null ? null : ctx.sql.json(describe(object) as never)},
                                         ${c.maxPhotoBytes}, ${ctx.storage.verifiesSha256},
-                                        ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
+                                        ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account},
+                                        ${limitsTaken}, ${ctx.storage.databaseBucket ?? null})`
     ).then((rows) => rows[0]);
-
-  let row = await call(null);
-  if (row.status === "inspect") {
-    const object = await ctx.storage.inspectObject(body.object_key);
+  // null with the supabase driver: the SQL call reads storage.objects itself.
+  const judge = async (object: StoredObject | null, limitsTaken: boolean) => {
     try {
-      row = await call(object);
+      return await call(object, limitsTaken);
     } catch (err) {
       if (err instanceof ApiError && REFUSED_OBJECT_CODES.has(err.code)) {
         // Best effort: if this fails, the sweeper removes the object with its reservation.
@@ -59,13 +64,34 @@ export const ingest: RouteHandler = async (req, ctx) => {
       }
       throw err;
     }
+  };
+
+  let row: IngestRow;
+  try {
+    if (ctx.storage.databaseBucket !== undefined) {
+      row = await judge(null, false);
+    } else if (ctx.recentTokens.has(tokenHash) && !ctx.recentTokens.has(ingestedKey(body.object_key))) {
+      row = await judge(await ctx.storage.inspectObject(body.object_key), false);
+    } else {
+      row = await call(null, false);
+      if (row.status === "inspect") row = await judge(await ctx.storage.inspectObject(body.object_key), true);
+    }
+  } catch (err) {
+    // A refused token (or one over its limits) goes back to the path that checks it first.
+    if (err instanceof ApiError && (err.status === 401 || err.status === 429)) ctx.recentTokens.delete(tokenHash);
+    throw err;
   }
+  ctx.recentTokens.add(tokenHash);
+  ctx.recentTokens.add(ingestedKey(body.object_key));
   if (row.status === "duplicate") {
     return jsonResponse({ status: "duplicate", item_id: row.item_id });
   }
   return jsonResponse({ status: "queued", item_id: row.item_id, task_id: row.task_id }, 201);
 };
 
-function describe(object: StoredObject): Record<string, unknown> {
+/** The recent-set entry for an object key this isolate saw ingested. */
+export const ingestedKey = (objectKey: string) => `ingested:${objectKey}`;
+
+export function describe(object: StoredObject): Record<string, unknown> {
   return object.exists ? { exists: true, size: object.size, jpeg: looksLikeJpeg(object.head) } : { exists: false };
 }

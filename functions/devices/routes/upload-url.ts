@@ -5,7 +5,8 @@ import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
-import type { RouteHandler } from "../context.ts";
+import type { Config } from "../../_shared/config.ts";
+import type { DevicesContext, RouteHandler } from "../context.ts";
 import { assertPhotoContentType, Seq, Sha256Hex } from "../photo.ts";
 
 // A plain file name, never a path: it becomes the last segment of the object key.
@@ -25,24 +26,22 @@ export const UploadUrlRequest = z.object({
 });
 export type UploadUrlRequest = z.infer<typeof UploadUrlRequest>;
 
-export const uploadUrl: RouteHandler = async (req, ctx) => {
-  const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
-  const body = await readJsonBody(req, UploadUrlRequest);
+/** The checks the route makes before the database (also each item of upload-urls). */
+export function checkUploadUrlRequest(body: UploadUrlRequest, c: Config): UploadUrlRequest {
   assertPhotoContentType(body.content_type);
-  if (body.size !== undefined && body.size > ctx.config.maxPhotoBytes) {
-    throw new ApiError(413, "photo_too_large", `Photos may be at most ${ctx.config.maxPhotoBytes} bytes.`);
+  if (body.size !== undefined && body.size > c.maxPhotoBytes) {
+    throw new ApiError(413, "photo_too_large", `Photos may be at most ${c.maxPhotoBytes} bytes.`);
   }
-  const c = ctx.config;
-  const [reservation] = await callDeviceApi(() =>
-    ctx.sql<{
-      status: "reserved" | "ingested"; device_id: string; object_key: string; item_id: string | null;
-      declared_size: string | null; sha256: string | null;
-    }[]>`
-      select * from device_api.reserve_upload(${tokenHash}, ${body.seq}, ${body.filename}, ${body.content_type},
-                                              ${body.size ?? null}, ${body.sha256 ?? null}, ${c.uploadTtlSeconds},
-                                              ${c.maxOutstandingUploads}, ${c.reservationTtlSeconds},
-                                              ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
-  );
+  return body;
+}
+
+export type Reservation = {
+  status: "reserved" | "ingested"; device_id: string; object_key: string; item_id: string | null;
+  declared_size: string | null; sha256: string | null;
+};
+
+/** The route's answer for a reservation: the signed target, or 409 already_ingested. */
+export async function uploadTargetBody(ctx: DevicesContext, body: UploadUrlRequest, reservation: Reservation) {
   if (reservation.status === "ingested") {
     throw new ApiError(409, "already_ingested",
       "This seq is already ingested; there is nothing left to upload for it.", { body: { item_id: reservation.item_id } });
@@ -54,7 +53,7 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
     sha256: reservation.sha256 ?? undefined,
   });
   const { host, port, path } = splitUploadUrl(target.url);
-  return jsonResponse({
+  return {
     object_key: reservation.object_key,
     upload_url: target.url,
     upload_method: target.method,
@@ -63,6 +62,21 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
     upload_path: path,
     upload_headers: target.headers,
     expires_at: target.expiresAt.toISOString(),
-    max_bytes: c.maxPhotoBytes,
-  });
+    max_bytes: ctx.config.maxPhotoBytes,
+  };
+}
+
+export const uploadUrl: RouteHandler = async (req, ctx) => {
+  const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
+  const body = checkUploadUrlRequest(await readJsonBody(req, UploadUrlRequest), ctx.config);
+  const c = ctx.config;
+  const [reservation] = await callDeviceApi(() =>
+    ctx.sql<Reservation[]>`
+      select * from device_api.reserve_upload(${tokenHash}, ${body.seq}, ${body.filename}, ${body.content_type},
+                                              ${body.size ?? null}, ${body.sha256 ?? null}, ${c.uploadTtlSeconds},
+                                              ${c.maxOutstandingUploads}, ${c.reservationTtlSeconds},
+                                              ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
+  );
+  ctx.recentTokens.add(tokenHash); // the drain's ingest that follows reads storage first (ingest.ts)
+  return jsonResponse(await uploadTargetBody(ctx, body, reservation));
 };
