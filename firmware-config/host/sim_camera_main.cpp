@@ -14,6 +14,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "file_kv.h"
 #include "host_cameras.h"
@@ -70,6 +71,7 @@ struct Options {
   bool sim_clock = false;
   uint64_t offline_ms = 0;
   uint32_t step_budget_ms = 240000;
+  uint32_t batch = kMaxBatchItems;
   uint32_t watchdog_ms = 120000;
 };
 
@@ -100,6 +102,8 @@ void usage() {
           "  --sim-clock              simulated time: sleeping jumps the clock ahead (long runs fast)\n"
           "  --offline-ms N           no network (uploads wait) until N ms after start\n"
           "  --step-budget-ms N       wall time one upload step may take (default 240000)\n"
+          "  --batch N                photos per upload-urls / ingest-batch call (1-32, default 32;\n"
+          "                           1 keeps to the single routes)\n"
           "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
           "                           if a feed comes later, as the board would reset)\n");
   fputs(kLifecycleUsage, stderr);
@@ -148,6 +152,7 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
     else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
     else if (a == "--step-budget-ms" && need_u(UINT32_MAX) && u > 0) o->step_budget_ms = uint32_t(u);
+    else if (a == "--batch" && need_u(kMaxBatchItems) && u > 0) o->batch = uint32_t(u);
     else if (a == "--watchdog-ms" && need_u(UINT32_MAX) && u > 0) o->watchdog_ms = uint32_t(u);
     else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
     else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
@@ -401,6 +406,13 @@ int main(int argc, char** argv) {
   ucfg.clock_wait_ms = o.clock_wait_ms;
   ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
   ucfg.step_budget_ms = o.step_budget_ms;
+  // The board's glue gives these from PSRAM; sized for a full window of targets.
+  std::vector<char> batch_request(16 * 1024), batch_answer(kMaxBatchItems * kBatchTargetAnswerBytes + 1);
+  ucfg.max_batch = o.batch;
+  ucfg.batch.request = batch_request.data();
+  ucfg.batch.request_cap = batch_request.size();
+  ucfg.batch.answer = batch_answer.data();
+  ucfg.batch.answer_cap = batch_answer.size() - 1;
 
   uint64_t next_capture = clock.monotonic_ms();
   uint64_t last_capture = next_capture;

@@ -301,10 +301,15 @@ TEST(eviction_spares_the_photo_whose_upload_is_in_progress) {
   CHECK(rig.fs.exists(photo_at(0)));
   CHECK(rig.fs.exists(record_at(0)));
   CHECK(!rig.fs.exists(photo_at(1)));  // the next oldest went instead
-  rig.clock.mono = rig.uploader->ready_at_ms();
-  CHECK(rig.uploader->step() == StepResult::Progress);  // the retry finishes seq 0
+  // The retry finishes seq 0; the window's photos evicted meanwhile leave it quietly (they
+  // were counted as dropped), neither retried as unreadable nor quarantined.
+  CHECK(rig.drain() == StepResult::Idle);
   CHECK_EQ(rig.backend.ingested.count(0), 1u);
+  CHECK_EQ(rig.backend.ingested.count(1), 0u);
   CHECK_EQ(rig.events.count("retry"), 1u);
+  CHECK_EQ(rig.events.count("read_retry"), 0u);
+  CHECK_EQ(rig.events.count("quarantined"), 0u);
+  CHECK_EQ(rig.queue->failed_count(), 0u);
 }
 
 // A photo the uploader quarantined is no longer its photo: eviction may take it.
@@ -314,10 +319,13 @@ TEST(eviction_may_take_a_photo_the_uploader_quarantined) {
   for (int i = 0; i < 8; ++i) CHECK(rig.capture());
   FakeReply conflict{http_reply(409, "{\"error\":{\"code\":\"seq_conflict\"}}"), false};
   rig.backend.overrides.push_back({"ingest", conflict});
-  CHECK(rig.uploader->step() == StepResult::Progress);
+  for (int i = 0; i < 20 && rig.events.count("quarantined") == 0; ++i) rig.uploader->step();
   CHECK_EQ(rig.events.count("quarantined"), 1u);
+  CHECK_EQ(rig.events.events.back().seq, 7u);  // the window's last Ingested event...
+  CHECK_EQ(rig.backend.ingested.count(0), 0u);  // ...while seq 0, the batch's first item, was refused
   CHECK(rig.fs.exists(failed_at(0)));
-  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  for (int i = 0; i < 12; ++i) CHECK(rig.capture());  // the card fills again
+  CHECK(rig.queue->dropped() > 0);
   CHECK(!rig.fs.exists(failed_at(0)));
   CHECK(!rig.fs.exists(photo_at(0)));
 }

@@ -56,9 +56,15 @@ TEST(upload_happy_path_streams_and_deletes) {
   double size = 0, frame = -1;
   CHECK(json_number(meta, "size", &size) && size == 20000);
   CHECK(json_number(meta, "frame", &frame) && frame == 0);
-  // upload-url got the filename form the server expects.
+  // Two photos queued: one upload-urls and one ingest-batch call for both, and the ask got
+  // the filename form the server expects.
+  CHECK_EQ(rig.backend.api.log.size(), 2u);
+  CHECK(rig.backend.api.log[0].path == "/functions/v1/devices/upload-urls");
+  CHECK(rig.backend.api.log[1].path == "/functions/v1/devices/ingest-batch");
   JsonDoc first(cJSON_Parse(rig.backend.api.log[0].body.c_str()));
-  CHECK_STR(json_string(first.get(), "filename"), "2025-12-26T10-15-30Z_000000.jpg");
+  const cJSON* asked = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first.get(), "items"), 0);
+  CHECK(asked != nullptr);
+  CHECK_STR(json_string(asked, "filename"), "2025-12-26T10-15-30Z_000000.jpg");
   CHECK_EQ(rig.events.count("ingested"), 2u);
 }
 
@@ -253,7 +259,9 @@ TEST(upload_server_closing_every_connection_still_works) {
   for (int i = 0; i < 3; ++i) CHECK(rig.capture());
   CHECK(rig.drain() == StepResult::Idle);
   CHECK_EQ(rig.backend.ingested.size(), 3u);
-  CHECK_EQ(rig.backend.api.connects, 6u);  // one per request, none leaked (the fake refuses double connects)
+  // one per request (upload-urls, ingest-batch; 3 PUTs), none leaked (the fake refuses double connects)
+  CHECK_EQ(rig.backend.api.connects, 2u);
+  CHECK_EQ(rig.backend.storage.connects, 3u);
 }
 
 TEST(activation_returns_token) {

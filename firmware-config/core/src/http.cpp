@@ -62,6 +62,12 @@ int hex_value(char c) {
 
 }  // namespace
 
+void HttpResponse::use_buffer(char* buf, size_t cap) {
+  body = buf;
+  body_cap = cap;
+  clear();
+}
+
 void HttpResponse::clear() {
   status = 0;
   keep_alive = true;
@@ -114,7 +120,7 @@ bool HttpResponseParser::line_complete(uint8_t c) {
 }
 
 void HttpResponseParser::store_body(const uint8_t* data, size_t len) {
-  size_t room = kMaxResponseBody - out_->body_len;
+  size_t room = out_->body_cap - out_->body_len;
   size_t take = len < room ? len : room;
   memcpy(out_->body + out_->body_len, data, take);
   out_->body_len += take;

@@ -19,28 +19,7 @@ void printable_error_text(const char* in, char* out, size_t cap) {
 }
 
 ApiResult LifecycleApi::post(const char* route, const char* token) {
-  int n = snprintf(path_, sizeof(path_), "%s%s", endpoint_.prefix, route);
-  if (n <= 0 || size_t(n) >= sizeof(path_)) return local_failure("path_too_long");
-  HttpHeader headers[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"},
-                           {"X-Device-Token", token}};
-  HttpRequest req;
-  req.method = "POST";
-  req.host = endpoint_.host;
-  req.port = endpoint_.port;
-  req.path = path_;
-  req.headers = headers;
-  req.header_count = 3;
-  req.body = body_;
-  req.body_len = strlen(body_);
-  return classify_response(conn_.exchange(req, resp_), resp_);
-}
-
-static ApiResult unexpected_answer(int status) {
-  ApiResult r;
-  r.outcome = ApiOutcome::ServerError;
-  r.status = status;
-  snprintf(r.code, sizeof(r.code), "%s", "unexpected_answer");
-  return r;
+  return post_json(conn_, endpoint_, route, token, body_, resp_);
 }
 
 ApiResult LifecycleApi::heartbeat(const char* token, const StatusReport& s, HeartbeatReply* out) {

@@ -51,14 +51,20 @@ const char* upload_event_name(UploadEventKind k) {
 Uploader::Uploader(CaptureQueue& queue, HttpConnection& api, HttpConnection& storage, Clock& clock, Rng& rng,
                    const ApiEndpoint& endpoint, const UploaderConfig& cfg, UploadObserver* observer)
     : queue_(queue),
+      api_conn_(api),
       storage_conn_(storage),
       clock_(clock),
       backoff_(cfg.backoff, rng),
       cfg_(cfg),
       observer_(observer),
-      api_(api, endpoint),
-      api_conn_(api) {
+      endpoint_(endpoint),
+      api_(api, endpoint) {
   if (cfg_.chunk_size == 0 || cfg_.chunk_size > kMaxStreamChunk) cfg_.chunk_size = kMaxStreamChunk;
+  api_.use_batch_buffers(cfg_.batch);
+  max_window_ = api_.batches_usable() ? cfg_.max_batch : 1;
+  if (max_window_ < 1) max_window_ = 1;
+  if (max_window_ > kMaxBatchItems) max_window_ = kMaxBatchItems;
+  batch_limit_ = max_window_;
   IoTiming timing;
   timing.clock = &clock_;
   timing.idle_timeout_ms = cfg_.idle_timeout_ms;
@@ -114,8 +120,8 @@ void Uploader::forget_deferred(uint32_t seq) {
   }
 }
 
-void Uploader::defer(uint32_t seq, uint32_t delay_ms) {
-  Deferred* d = find_deferred(seq);
+void Uploader::defer(const Slot& s, uint32_t delay_ms) {
+  Deferred* d = find_deferred(s.rec.seq);
   if (!d) {
     // Full: the entry waiting longest gives way (it is simply tried again in queue order).
     if (deferred_len_ == kMaxDeferred) {
@@ -126,9 +132,9 @@ void Uploader::defer(uint32_t seq, uint32_t delay_ms) {
       deferred_[latest] = deferred_[--deferred_len_];
     }
     d = &deferred_[deferred_len_++];
-    d->seq = seq;
+    d->seq = s.rec.seq;
   }
-  d->failures = failures_;
+  d->failures = s.failures;
   d->until_ms = clock_.monotonic_ms() + delay_ms;
 }
 
@@ -161,28 +167,23 @@ bool Uploader::choose_photo(uint64_t now, uint32_t* seq, uint64_t* wake_ms, bool
   return false;
 }
 
-void Uploader::select(uint32_t seq) {
-  if (seq == current_seq_) return;
-  current_seq_ = seq;
-  rejections_ = 0;
-  missing_ = 0;
-  read_errors_ = 0;
-  const Deferred* d = find_deferred(seq);
-  failures_ = d ? d->failures : 0;
-  // Protected from eviction until it is ingested, quarantined or discarded, across retries.
-  queue_.set_in_flight(seq);
+bool Uploader::next_photo(uint64_t now, uint32_t after, uint32_t* seq) {
+  for (size_t looked = 0; looked <= kMaxDeferred; ++looked) {
+    if (!queue_.peek_after(after, seq)) return false;
+    const Deferred* d = find_deferred(*seq);
+    if (!d || d->until_ms <= now) return true;
+    after = *seq;
+  }
+  return false;
 }
 
-void Uploader::photo_done() {
-  forget_deferred(current_seq_);
-  queue_.clear_in_flight();
-  current_seq_ = kNoSeq;
+void Uploader::leave_window(Slot& s) {
+  s.phase = Phase::Out;
+  if (queue_.in_flight() == s.rec.seq) queue_.clear_in_flight();
 }
 
-StepResult Uploader::step_within_budget() {
-  if (token_dead_) return StepResult::TokenDead;
-  uint64_t now = clock_.monotonic_ms();
-  if (now < ready_at_ms_) return StepResult::Waiting;
+StepResult Uploader::fill_window(uint64_t now) {
+  window_len_ = 0;
   uint32_t seq;
   uint64_t wake = 0;
   bool any = false;
@@ -191,56 +192,163 @@ StepResult Uploader::step_within_budget() {
     ready_at_ms_ = wake;
     return StepResult::Waiting;
   }
-  select(seq);
-  LoadStatus loaded = queue_.load_record(seq, &rec_);
-  // A read that failed says nothing about the record: keep it and let the caller retry the card.
-  if (loaded == LoadStatus::IoError) return StepResult::StorageError;
-  if (loaded == LoadStatus::Corrupt) {
-    rec_ = ManifestRecord();
-    rec_.seq = seq;
-    ApiResult why = local_failure("unreadable_record");
-    if (!queue_.discard_unreadable(seq)) return StepResult::StorageError;
-    photo_done();
-    emit(UploadEventKind::Discarded, rec_, &why, "load");
-    return StepResult::Progress;
+  bool discarded = false;
+  for (;;) {
+    Slot& s = window_[window_len_];
+    s = Slot();
+    LoadStatus loaded = queue_.load_record(seq, &s.rec);
+    // A read that failed says nothing about the record: keep it and let the caller retry the card.
+    if (loaded == LoadStatus::IoError) {
+      if (window_len_ == 0) return StepResult::StorageError;
+      break;
+    }
+    if (loaded == LoadStatus::Corrupt) {
+      s.rec = ManifestRecord();
+      s.rec.seq = seq;
+      ApiResult why = local_failure("unreadable_record");
+      if (!queue_.discard_unreadable(seq)) return StepResult::StorageError;
+      forget_deferred(seq);
+      emit(UploadEventKind::Discarded, s.rec, &why, "load");
+      discarded = true;
+    } else {
+      // Photos from this boot taken before the clock was set wait (a while) for NTP.
+      if (!s.rec.stamp.ntp_synced && s.rec.stamp.boot_id == cfg_.boot_id && !clock_.wall_synced() &&
+          now < cfg_.clock_wait_ms) {
+        if (window_len_ > 0 || discarded) break;
+        uint64_t recheck = now + 1000;
+        ready_at_ms_ = recheck < cfg_.clock_wait_ms ? recheck : cfg_.clock_wait_ms;
+        return StepResult::Waiting;
+      }
+      const Deferred* d = find_deferred(seq);
+      s.failures = d ? d->failures : 0;
+      s.phase = s.rec.state == RecordState::Uploaded ? Phase::Uploaded : Phase::NeedTarget;
+      if (++window_len_ == batch_limit_) break;
+    }
+    if (!next_photo(now, seq, &seq)) break;
   }
-  now = clock_.monotonic_ms();
-  if (!rec_.stamp.ntp_synced && rec_.stamp.boot_id == cfg_.boot_id && !clock_.wall_synced() &&
-      now < cfg_.clock_wait_ms) {
-    uint64_t recheck = now + 1000;
-    ready_at_ms_ = recheck < cfg_.clock_wait_ms ? recheck : cfg_.clock_wait_ms;
-    return StepResult::Waiting;
-  }
-  return process(rec_);
+  // With photos in the window the step goes on to its exchange; a discard alone was the step.
+  return window_len_ == 0 ? StepResult::Progress : StepResult::Waiting;
 }
 
-StepResult Uploader::process(ManifestRecord& rec) {
-  if (rec.state == RecordState::Pending) {
-    char stamp[24];
-    char filename[64];
+HttpConnection& Uploader::connection_for(const UploadTarget& t) {
+  bool api_host = t.port == endpoint_.port && strcmp(t.host, endpoint_.host) == 0;
+  return api_host ? api_conn_ : storage_conn_;
+}
+
+StepResult Uploader::step_within_budget() {
+  if (token_dead_) return StepResult::TokenDead;
+  uint64_t now = clock_.monotonic_ms();
+  if (now < ready_at_ms_) return StepResult::Waiting;
+  bool open = false;
+  for (size_t i = 0; i < window_len_; ++i) open = open || window_[i].phase != Phase::Out;
+  if (!open) {
+    StepResult filled = fill_window(now);
+    if (window_len_ == 0) return filled;
+  }
+  // Targets go stale: ask again rather than PUT with a URL about to expire.
+  if (now - targets_at_ms_ > cfg_.target_life_ms) {
+    for (size_t i = 0; i < window_len_; ++i) {
+      if (window_[i].phase == Phase::HasTarget) window_[i].phase = Phase::NeedTarget;
+    }
+  }
+  // At most one PUT per step, with the ask before it and the ingest after it when they are
+  // due, so one photo alone still goes out in one step and a step's time is bounded by one
+  // photo's, whatever the window holds.
+  bool put = false;
+  StepResult result = StepResult::Progress;
+  for (;;) {
+    // Oldest first: the first photo still to send decides (a PUT, or the ask for all that
+    // need a target); once every photo is sent, the ingest.
+    Slot* next_put = nullptr;
+    bool ask = false, ingest = false;
+    for (size_t i = 0; i < window_len_ && !next_put && !ask; ++i) {
+      Phase p = window_[i].phase;
+      if (p == Phase::HasTarget) next_put = &window_[i];
+      ask = p == Phase::NeedTarget;
+      ingest = ingest || p == Phase::Uploaded;
+    }
+    for (size_t i = 0; i < window_len_ && !ingest; ++i) ingest = window_[i].phase == Phase::Uploaded;
+    if (next_put) {
+      if (put) return result;
+      result = put_photo(*next_put);
+      put = true;
+    } else if (ask) {
+      if (put) return result;
+      result = ask_targets();
+    } else if (ingest) {
+      return ingest_window();
+    } else {
+      window_len_ = 0;
+      return result;
+    }
+    if (result != StepResult::Progress || clock_.monotonic_ms() < ready_at_ms_) return result;
+  }
+}
+
+// ---- targets -----------------------------------------------------------------------------------
+
+StepResult Uploader::ask_targets() {
+  Slot* asked[kMaxBatchItems];
+  size_t n = 0;
+  // As many as the link can PUT while their URLs live (all of them until a PUT measured it).
+  uint64_t budget = put_bytes_per_s_ > 0 ? put_bytes_per_s_ * (cfg_.target_life_ms / 2) / 1000 : UINT64_MAX;
+  uint64_t planned = 0;
+  for (size_t i = 0; i < window_len_; ++i) {
+    Slot& s = window_[i];
+    if (s.phase != Phase::NeedTarget) continue;
+    if (n > 0 && planned + s.rec.size > budget) break;
+    planned += s.rec.size;
+    asked[n++] = &s;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const ManifestRecord& rec = asked[i]->rec;
     CaptureStamp when = resolve_capture_time(rec.stamp, read_clock(clock_, cfg_.boot_id));
+    char stamp[24];
     if (!format_file_stamp(when.wall_s, stamp, sizeof(stamp))) snprintf(stamp, sizeof(stamp), "unknown-time");
-    snprintf(filename, sizeof(filename), "%s_%06lu.jpg", stamp, static_cast<unsigned long>(rec.seq));
-    ApiResult r = api_.request_upload_url(cfg_.device_token, filename, cfg_.content_type, rec.seq, rec.size,
-                                          &target_, rec.sha256);
+    snprintf(filenames_[i], sizeof(filenames_[i]), "%.23s_%06lu.jpg", stamp, static_cast<unsigned long>(rec.seq));
+    asks_[i].filename = filenames_[i];
+    asks_[i].content_type = cfg_.content_type;
+    asks_[i].seq = rec.seq;
+    asks_[i].size = rec.size;
+    asks_[i].sha256 = rec.sha256;
+  }
+  targets_at_ms_ = clock_.monotonic_ms();
+  ApiResult* results = results_;
+  if (n == 1) {
+    const UploadAsk& a = asks_[0];
+    results[0] = api_.request_upload_url(cfg_.device_token, a.filename, a.content_type, a.seq, a.size, &target_,
+                                         a.sha256);
+    asked[0]->target = kOwnTarget;
+  } else {
+    ApiResult call = api_.request_upload_urls(cfg_.device_token, asks_, n, &targets_);
+    if (!call.ok()) return on_call_failure(*asked[0], call, "upload-url");
+    n = targets_.sent;
+    for (size_t i = 0; i < n; ++i) {
+      results[i] = api_.item_result(targets_, i, &target_, nullptr);
+      asked[i]->target = uint8_t(i);
+    }
+  }
+  CallWait wait;
+  for (size_t i = 0; i < n; ++i) {
+    Slot& s = *asked[i];
+    const ApiResult& r = results[i];
+    if (r.ok()) {
+      s.phase = Phase::HasTarget;
+      continue;
+    }
     // Ingested already (the answer to an ingest was lost): nothing left to send.
     if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "already_ingested") == 0) {
-      return done(rec, r, UploadEventKind::Duplicate, "upload-url");
+      if (!done(s, r, UploadEventKind::Duplicate, "upload-url")) return StepResult::StorageError;
+      continue;
     }
-    if (!r.ok()) return on_failure(rec, r, "upload-url");
-    r = put_photo(rec);
-    // 412: the store already holds this key (a PUT whose answer was lost); ingest checks the bytes.
-    if (!r.ok() && !(r.outcome == ApiOutcome::Rejected && r.status == 412)) return on_failure(rec, r, "put");
-    rec.state = RecordState::Uploaded;
-    snprintf(rec.object_key, sizeof(rec.object_key), "%s", target_.object_key);
-    // If this save is lost, the photo is simply sent again (same seq -> same object key).
-    queue_.save(rec);
-    emit(UploadEventKind::Uploaded, rec, &r, "put");
+    if (!settle(s, r, "upload-url", &wait, UploadEventKind::Ingested)) return StepResult::StorageError;
   }
-  return ingest(rec);
+  return after_call(asked, n, results, "upload-url", wait);
 }
 
-ApiResult Uploader::put_photo(const ManifestRecord& rec) {
+// ---- PUT -------------------------------------------------------------------------------------
+
+ApiResult Uploader::send_photo(const ManifestRecord& rec) {
   char path[kMaxPathLen];
   if (!photo_path(rec.seq, path, sizeof(path))) return local_failure("bad_path");
   FileBodySource source(queue_.file_system(), path);
@@ -261,113 +369,240 @@ ApiResult Uploader::put_photo(const ManifestRecord& rec) {
   req.stream_len = rec.size;
   req.stream_buf = chunk_;
   req.stream_chunk = cfg_.chunk_size;
-  HttpError err = storage_conn_.exchange(req, put_resp_);
+  uint64_t start = clock_.monotonic_ms();
+  HttpError err = connection_for(target_).exchange(req, put_resp_);
   if (err == HttpError::Source) return local_failure("photo_unreadable");
-  return classify_response(err, put_resp_);
+  ApiResult r = classify_response(err, put_resp_);
+  uint64_t took = clock_.monotonic_ms() - start;
+  if (r.ok() && took > 0) put_bytes_per_s_ = rec.size * 1000 / took;
+  return r;
 }
 
-StepResult Uploader::ingest(ManifestRecord& rec) {
-  CaptureStamp when = resolve_capture_time(rec.stamp, read_clock(clock_, cfg_.boot_id));
-  char captured_at[24];
-  if (!format_iso8601_utc(when.wall_s, captured_at, sizeof(captured_at))) {
-    format_iso8601_utc(0, captured_at, sizeof(captured_at));
+StepResult Uploader::put_photo(Slot& s) {
+  if (s.target != kOwnTarget) {
+    ApiResult r = api_.item_result(targets_, s.target, &target_, nullptr);
+    if (!r.ok()) {  // read and checked when it came: only a changed buffer gets here
+      s.phase = Phase::NeedTarget;
+      return StepResult::Progress;
+    }
+    s.target = kOwnTarget;
   }
-  IngestRequest req;
-  req.object_key = rec.object_key;
-  req.captured_at = captured_at;
-  req.seq = rec.seq;
-  req.content_type = cfg_.content_type;
-  req.ntp_synced = when.ntp_synced;
-  req.frame = rec.frame;
-  req.sha256 = rec.sha256;
-  req.size = rec.size;
-  req.time_corrected = when.time_corrected;
-  req.boot_id = rec.stamp.boot_id;
-  req.uptime_ms = rec.stamp.mono_ms;
-  IngestReply reply;
-  ApiResult r = api_.ingest(cfg_.device_token, req, &reply);
-  if (r.ok()) return done(rec, r, reply.duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested, "ingest");
-  if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "object_missing") == 0) {
-    start_over(rec);
-    ++missing_;
-    // Send the bytes again right away the first time; after that, pace it like any failure.
-    uint32_t delay = missing_ > 1 ? backoff_.next_delay_ms() : 0;
-    ready_at_ms_ = clock_.monotonic_ms() + delay;
-    emit(UploadEventKind::Reupload, rec, &r, "ingest", delay);
+  // Protected from eviction until it is ingested, quarantined or set aside, across reboots.
+  queue_.set_in_flight(s.rec.seq);
+  ApiResult r = send_photo(s.rec);
+  // 412: the store already holds this key (a PUT whose answer was lost); ingest checks the bytes.
+  if (r.ok() || (r.outcome == ApiOutcome::Rejected && r.status == 412)) {
+    s.phase = Phase::Uploaded;
+    s.rec.state = RecordState::Uploaded;
+    snprintf(s.rec.object_key, sizeof(s.rec.object_key), "%s", target_.object_key);
+    // If this save is lost, the photo is simply sent again (same seq -> same object key).
+    queue_.save(s.rec);
+    emit(UploadEventKind::Uploaded, s.rec, &r, "put");
     return StepResult::Progress;
   }
-  return on_failure(rec, r, "ingest");
+  // The target is spent whatever happened; the retry asks for a fresh one.
+  s.phase = Phase::NeedTarget;
+  if (r.outcome == ApiOutcome::Rejected && strcmp(r.code, "photo_unreadable") == 0) {
+    // Evicted for room while it waited in the window (counted as dropped): nothing to send.
+    char record[kMaxPathLen];
+    if (manifest_path(s.rec.seq, record, sizeof(record)) && !queue_.file_system().exists(record)) {
+      forget_deferred(s.rec.seq);
+      leave_window(s);
+      return StepResult::Progress;
+    }
+    return on_read_error(s, r);
+  }
+  if (r.outcome == ApiOutcome::Unauthorized) return on_call_failure(s, r, "put");
+  Slot* one[1] = {&s};
+  CallWait wait;
+  if (!settle(s, r, "put", &wait, UploadEventKind::Ingested)) return StepResult::StorageError;
+  return after_call(one, 1, &r, "put", wait);
 }
 
-StepResult Uploader::done(ManifestRecord& rec, const ApiResult& r, UploadEventKind kind, const char* step) {
-  if (!queue_.complete(rec.seq)) return StepResult::StorageError;
-  photo_done();
+// ---- ingest ----------------------------------------------------------------------------------
+
+void Uploader::fill_ingest(const ManifestRecord& rec, IngestRequest* req, char* captured_at, size_t cap) {
+  CaptureStamp when = resolve_capture_time(rec.stamp, read_clock(clock_, cfg_.boot_id));
+  if (!format_iso8601_utc(when.wall_s, captured_at, cap)) format_iso8601_utc(0, captured_at, cap);
+  *req = IngestRequest();
+  req->object_key = rec.object_key;
+  req->captured_at = captured_at;
+  req->seq = rec.seq;
+  req->content_type = cfg_.content_type;
+  req->ntp_synced = when.ntp_synced;
+  req->frame = rec.frame;
+  req->sha256 = rec.sha256;
+  req->size = rec.size;
+  req->time_corrected = when.time_corrected;
+  req->boot_id = rec.stamp.boot_id;
+  req->uptime_ms = rec.stamp.mono_ms;
+}
+
+StepResult Uploader::ingest_window() {
+  Slot* sent[kMaxBatchItems];
+  size_t n = 0;
+  for (size_t i = 0; i < window_len_; ++i) {
+    if (window_[i].phase != Phase::Uploaded) continue;
+    fill_ingest(window_[i].rec, &ingest_reqs_[n], captured_at_[n], sizeof(captured_at_[n]));
+    sent[n++] = &window_[i];
+  }
+  ApiResult* results = results_;
+  IngestReply* replies = replies_;
+  if (n == 1) {
+    results[0] = api_.ingest(cfg_.device_token, ingest_reqs_[0], &replies[0]);
+  } else {
+    ApiResult call = api_.ingest_batch(cfg_.device_token, ingest_reqs_, n, &ingested_);
+    if (!call.ok()) return on_call_failure(*sent[0], call, "ingest");
+    n = ingested_.sent;
+    for (size_t i = 0; i < n; ++i) results[i] = api_.item_result(ingested_, i, nullptr, &replies[i]);
+  }
+  CallWait wait;
+  for (size_t i = 0; i < n; ++i) {
+    UploadEventKind kind = replies[i].duplicate ? UploadEventKind::Duplicate : UploadEventKind::Ingested;
+    if (!settle(*sent[i], results[i], "ingest", &wait, kind)) return StepResult::StorageError;
+  }
+  return after_call(sent, n, results, "ingest", wait);
+}
+
+// ---- outcomes --------------------------------------------------------------------------------
+
+bool Uploader::done(Slot& s, const ApiResult& r, UploadEventKind kind, const char* step) {
+  if (!queue_.complete(s.rec.seq)) return false;
+  forget_deferred(s.rec.seq);
+  leave_window(s);
   backoff_.reset();
-  emit(kind, rec, &r, step);
-  return StepResult::Progress;
+  emit(kind, s.rec, &r, step);
+  return true;
 }
 
-void Uploader::start_over(ManifestRecord& rec) {
+void Uploader::start_over(Slot& s) {
   // Back to PENDING: the next attempt asks for a fresh target and sends the bytes again.
-  rec.state = RecordState::Pending;
-  rec.object_key[0] = '\0';
-  queue_.save(rec);
+  s.phase = Phase::NeedTarget;
+  s.rec.state = RecordState::Pending;
+  s.rec.object_key[0] = '\0';
+  queue_.save(s.rec);
 }
 
-void Uploader::schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step) {
-  ready_at_ms_ = clock_.monotonic_ms() + delay_ms;
-  emit(UploadEventKind::Retry, rec, &r, step, delay_ms);
-  if (++failures_ < cfg_.stuck_after_failures) return;
-  // Its own, longer wait (the backoff ceiling for its count), then it is the oldest again.
-  uint32_t own = backoff_ceiling_ms(backoff_.config(), failures_);
-  if (own < delay_ms) own = delay_ms;
-  defer(rec.seq, own);
-  current_seq_ = kNoSeq;  // the next step chooses again
-  emit(UploadEventKind::Deferred, rec, &r, step, own);
-}
-
-StepResult Uploader::on_read_error(ManifestRecord& rec, const ApiResult& r) {
-  if (++read_errors_ > cfg_.max_read_retries) return quarantine(rec, r, "put");
-  if (cfg_.card && !cfg_.card->remount()) return StepResult::StorageError;
-  // The bytes already sent are lost with the aborted request; the next step sends them again.
-  uint32_t delay = 1000 * read_errors_;
-  ready_at_ms_ = clock_.monotonic_ms() + delay;
-  emit(UploadEventKind::ReadRetry, rec, &r, "put", delay);
-  return StepResult::Progress;
-}
-
-StepResult Uploader::quarantine(ManifestRecord& rec, const ApiResult& r, const char* step) {
+bool Uploader::quarantine(Slot& s, const ApiResult& r, const char* step) {
   char reason[kReasonCap];
   snprintf(reason, sizeof(reason), "%s:%d:%s", step, r.status, r.code);
-  if (!queue_.quarantine(rec, reason)) return StepResult::StorageError;
-  photo_done();
-  emit(UploadEventKind::Quarantined, rec, &r, step);
-  return StepResult::Progress;
+  if (!queue_.quarantine(s.rec, reason)) return false;
+  forget_deferred(s.rec.seq);
+  leave_window(s);
+  emit(UploadEventKind::Quarantined, s.rec, &r, step);
+  return true;
 }
 
-StepResult Uploader::on_failure(ManifestRecord& rec, const ApiResult& r, const char* step) {
+bool Uploader::settle(Slot& s, const ApiResult& r, const char* step, CallWait* wait, UploadEventKind done_kind) {
+  if (r.ok()) return done(s, r, done_kind, step);
   switch (r.outcome) {
     case ApiOutcome::Ok:
-      return StepResult::Progress;
+      return true;
     case ApiOutcome::Unauthorized:
+      // One item's 401 is the token's: the whole window stops (after_call).
       token_dead_ = true;
-      emit(UploadEventKind::TokenDead, rec, &r, step);
-      return StepResult::TokenDead;
+      return true;
     case ApiOutcome::RateLimited:
     case ApiOutcome::Network:
     case ApiOutcome::ServerError:
-      schedule_retry(retry_delay_ms(backoff_, r, clock_.wall_synced() ? clock_.wall_utc_s() : -1), rec, r, step);
-      return StepResult::Progress;
+      if (!wait->transient) wait->first_transient = r;
+      wait->transient = true;
+      return true;
     case ApiOutcome::Rejected:
       break;
   }
+  if (strcmp(step, "ingest") == 0 && r.status == 409 && strcmp(r.code, "object_missing") == 0) {
+    // Storage lost the object: send the bytes again, right away the first time.
+    start_over(s);
+    ++s.missing;
+    emit(UploadEventKind::Reupload, s.rec, &r, "ingest");
+    if (s.missing > 1) wait->paced = true; else wait->immediate = true;
+    return true;
+  }
   bool from_api = strcmp(step, "put") != 0;
-  if (strcmp(r.code, "photo_unreadable") == 0) return on_read_error(rec, r);
   // The server says this photo can never be accepted as it is.
-  if (from_api && (r.status == 409 || r.status == 413 || r.status == 415)) return quarantine(rec, r, step);
-  if (++rejections_ >= cfg_.max_rejections) return quarantine(rec, r, step);
-  if (strcmp(step, "ingest") == 0 && rec.state == RecordState::Uploaded) start_over(rec);
-  schedule_retry(backoff_.next_delay_ms(), rec, r, step);
+  if (from_api && (r.status == 409 || r.status == 413 || r.status == 415)) return quarantine(s, r, step);
+  if (++s.rejections >= cfg_.max_rejections) return quarantine(s, r, step);
+  if (strcmp(step, "ingest") == 0 && s.rec.state == RecordState::Uploaded) start_over(s);
+  wait->paced = true;
+  return true;
+}
+
+void Uploader::note_failure(Slot& s, const ApiResult& r, const char* step, uint32_t delay_ms) {
+  emit(UploadEventKind::Retry, s.rec, &r, step, delay_ms);
+  if (++s.failures < cfg_.stuck_after_failures) return;
+  // Its own, longer wait (the backoff ceiling for its count), then it is the oldest again;
+  // the photos behind it go first meanwhile.
+  uint32_t own = backoff_ceiling_ms(backoff_.config(), s.failures);
+  if (own < delay_ms) own = delay_ms;
+  defer(s, own);
+  leave_window(s);
+  emit(UploadEventKind::Deferred, s.rec, &r, step, own);
+}
+
+StepResult Uploader::after_call(Slot* const* slots, size_t n, const ApiResult* results, const char* step,
+                                CallWait& wait) {
+  if (token_dead_) {
+    for (size_t i = 0; i < n; ++i) {
+      if (results[i].outcome != ApiOutcome::Unauthorized) continue;
+      emit(UploadEventKind::TokenDead, slots[i]->rec, &results[i], step);
+      break;
+    }
+    window_len_ = 0;
+    return StepResult::TokenDead;
+  }
+  if (batch_limit_ < max_window_) batch_limit_ = batch_limit_ * 2 < max_window_ ? batch_limit_ * 2 : max_window_;
+  // One wait for the whole call, however many of its items failed.
+  uint32_t delay = 0;
+  if (wait.transient) {
+    delay = retry_delay_ms(backoff_, wait.first_transient, clock_.wall_synced() ? clock_.wall_utc_s() : -1);
+  } else if (wait.paced) {
+    delay = backoff_.next_delay_ms();
+  } else if (!wait.immediate) {
+    return StepResult::Progress;
+  }
+  ready_at_ms_ = clock_.monotonic_ms() + delay;
+  for (size_t i = 0; i < n; ++i) {
+    const ApiResult& r = results[i];
+    bool transient = r.outcome == ApiOutcome::RateLimited || r.outcome == ApiOutcome::Network ||
+                     r.outcome == ApiOutcome::ServerError;
+    bool refused = r.outcome == ApiOutcome::Rejected && slots[i]->phase != Phase::Out &&
+                   !(r.status == 409 && strcmp(r.code, "object_missing") == 0);
+    if (transient || refused) note_failure(*slots[i], r, step, delay);
+  }
+  return StepResult::Progress;
+}
+
+StepResult Uploader::on_call_failure(Slot& oldest, const ApiResult& r, const char* step) {
+  if (r.outcome == ApiOutcome::Unauthorized) {
+    token_dead_ = true;
+    emit(UploadEventKind::TokenDead, oldest.rec, &r, step);
+    window_len_ = 0;
+    return StepResult::TokenDead;
+  }
+  // The call failed as a whole: nothing is known of any item. The oldest photo takes the
+  // failure as the single route would; a server that cannot take the batch gets smaller ones
+  // (down to the single routes, where one bad photo is set aside by itself).
+  if (r.outcome == ApiOutcome::ServerError || r.outcome == ApiOutcome::Rejected) {
+    batch_limit_ = batch_limit_ > 1 ? batch_limit_ / 2 : 1;
+    for (size_t i = batch_limit_; i < window_len_; ++i) leave_window(window_[i]);
+  }
+  uint32_t delay = r.outcome == ApiOutcome::Rejected
+                       ? backoff_.next_delay_ms()
+                       : retry_delay_ms(backoff_, r, clock_.wall_synced() ? clock_.wall_utc_s() : -1);
+  ready_at_ms_ = clock_.monotonic_ms() + delay;
+  note_failure(oldest, r, step, delay);
+  return StepResult::Progress;
+}
+
+StepResult Uploader::on_read_error(Slot& s, const ApiResult& r) {
+  if (++s.read_errors > cfg_.max_read_retries) return quarantine(s, r, "put") ? StepResult::Progress
+                                                                               : StepResult::StorageError;
+  if (cfg_.card && !cfg_.card->remount()) return StepResult::StorageError;
+  // The bytes already sent are lost with the aborted request; the next step sends them again.
+  uint32_t delay = 1000 * s.read_errors;
+  ready_at_ms_ = clock_.monotonic_ms() + delay;
+  emit(UploadEventKind::ReadRetry, s.rec, &r, "put", delay);
   return StepResult::Progress;
 }
 

@@ -58,6 +58,7 @@ void FakeNet::finish_request() {
 }
 
 int32_t FakeNet::write(const uint8_t* data, size_t len) {
+  if (on_write) on_write(len);
   heap_meter::Untracked untracked;
   if (!connected_ || peer_closed_) return -1;
   size_t i = 0;
@@ -98,7 +99,9 @@ int32_t FakeNet::write(const uint8_t* data, size_t len) {
         return i > 0 ? int32_t(i) : -1;
       }
       hash_.update(data + i, take);
-      if (req_.content_length <= 8192) req_.body.append(reinterpret_cast<const char*>(data + i), take);
+      // JSON bodies are kept (a batch's up to ~16 KB); photo bytes only when small.
+      bool keep = req_.content_length <= 8192 || (req_.method == "POST" && req_.content_length <= 65536);
+      if (keep) req_.body.append(reinterpret_cast<const char*>(data + i), take);
       body_seen_ += take;
       i += take;
       if (body_seen_ == req_.content_length) finish_request();

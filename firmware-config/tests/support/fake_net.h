@@ -48,6 +48,8 @@ class FakeNet : public lifelog::NetClient {
   bool connected() override { return connected_; }
   // Simulates the server closing an idle kept-alive connection.
   void server_hangs_up() { peer_closed_ = true; }
+  // Told of every write's size (e.g. to move a test clock as a slow link would).
+  std::function<void(size_t)> on_write;
 
  private:
   void reset_request();

@@ -1,5 +1,6 @@
 #include "support/rig.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "lifelog/json.h"
@@ -72,11 +73,59 @@ static std::string error_json(const char* code) {
 }
 
 FakeReply FakeBackend::on_api(const FakeRequest& r) {
+  if (r.method == "PUT") return on_storage(r);  // a target on the API's host
   const std::string prefix = "/functions/v1/devices/";
   std::string route = r.path.compare(0, prefix.size(), prefix) == 0 ? r.path.substr(prefix.size()) : r.path;
   FakeReply reply;
   reply.close_after = close_every_reply;
   if (take_override(route, &reply)) return reply;
+  if (route == "upload-urls") return on_batch("upload-url", r);
+  if (route == "ingest-batch") return on_batch("ingest", r);
+  return on_route(route, r);
+}
+
+// {"items":[...]} -> {"results":[{"status","body"}...]}, each item through the single route.
+FakeReply FakeBackend::on_batch(const std::string& item_route, const FakeRequest& r) {
+  FakeReply reply;
+  reply.close_after = close_every_reply;
+  auto tok = r.headers.find("x-device-token");
+  if (tok == r.headers.end() || tok->second != token) {  // the call's token, before any item
+    reply.raw = http_reply(401, error_json("invalid_token"));
+    return reply;
+  }
+  lifelog::JsonDoc body(cJSON_Parse(r.body.c_str()));
+  const cJSON* items = cJSON_GetObjectItemCaseSensitive(body.get(), "items");
+  int n = cJSON_GetArraySize(items);
+  if (!cJSON_IsArray(items) || n < 1 || n > int(lifelog::kMaxBatchItems)) {
+    reply.raw = http_reply(400, error_json("invalid_request"));
+    return reply;
+  }
+  ++batch_calls;
+  std::string results;
+  const cJSON* item = nullptr;
+  cJSON_ArrayForEach(item, items) {
+    ++batch_items;
+    char* text = cJSON_PrintUnformatted(item);
+    FakeRequest one = r;
+    one.body = text;
+    cJSON_free(text);
+    FakeReply answer;
+    // An override with no bytes lets its item through (to reach a later item's override).
+    if (!take_override(item_route, &answer) || answer.raw.empty()) answer = on_route(item_route, one);
+    // "HTTP/1.1 <status> ...\r\n...\r\n\r\n<body>"
+    int status = std::atoi(answer.raw.c_str() + answer.raw.find(' ') + 1);
+    std::string item_body = answer.raw.substr(answer.raw.find("\r\n\r\n") + 4);
+    if (item_body.empty()) item_body = "null";
+    if (!results.empty()) results += ",";
+    results += "{\"status\":" + std::to_string(status) + ",\"body\":" + item_body + "}";
+  }
+  reply.raw = http_reply(200, "{\"results\":[" + results + "]}");
+  return reply;
+}
+
+FakeReply FakeBackend::on_route(const std::string& route, const FakeRequest& r) {
+  FakeReply reply;
+  reply.close_after = close_every_reply;
   if (route == "activate") {
     reply.raw = http_reply(200, "{\"device_id\":\"dev-1\",\"device_token\":\"" + token + "\"}");
     return reply;
@@ -94,9 +143,10 @@ FakeReply FakeBackend::on_api(const FakeRequest& r) {
     const char* filename = lifelog::json_string(body.get(), "filename");
     if (!keys.count(seq)) keys[seq] = "devices/dev-1/" + std::to_string(seq) + "-" + (filename ? filename : "x");
     const std::string& key = keys[seq];
-    reply.raw = http_reply(200, "{\"object_key\":\"" + key +
-                                    "\",\"upload_url\":\"http://storage.test:9000/bucket/" + key +
-                                    "?sig=1\",\"upload_host\":\"storage.test\",\"upload_port\":9000,"
+    std::string port = std::to_string(storage_port);
+    reply.raw = http_reply(200, "{\"object_key\":\"" + key + "\",\"upload_url\":\"http://" + storage_host + ":" +
+                                    port + "/bucket/" + key + "?sig=1\",\"upload_host\":\"" + storage_host +
+                                    "\",\"upload_port\":" + port + ","
                                     "\"upload_path\":\"/bucket/" + key +
                                     "?sig=1\",\"upload_headers\":{\"Content-Type\":\"image/jpeg\"},"
                                     "\"expires_at\":\"2030-01-01T00:00:00Z\"}");
@@ -150,6 +200,10 @@ Rig::Rig(uint64_t capacity, uint64_t min_free) {
   ucfg.backoff.base_ms = 1000;
   ucfg.backoff.cap_ms = 60000;
   ucfg.boot_id = 1;
+  ucfg.batch.request = batch_request.data();
+  ucfg.batch.request_cap = batch_request.size();
+  ucfg.batch.answer = batch_answer.data();
+  ucfg.batch.answer_cap = batch_answer.size() - 1;
   make_uploader();
 }
 

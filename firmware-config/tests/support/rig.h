@@ -56,12 +56,23 @@ class FakeBackend {
   std::map<std::string, uint64_t> object_sizes;
   std::map<uint32_t, std::string> ingested;    // seq -> object key
   std::vector<std::string> ingest_bodies;
-  // Scripted answers, consumed in order when the route matches ("upload-url", "ingest", "PUT").
+  // Scripted answers, consumed in order when the route matches ("upload-url", "ingest", "PUT",
+  // or a whole batch call: "upload-urls", "ingest-batch"). A batch's items are answered as the
+  // single route would answer each (functions/devices/batch.ts), so "upload-url" and "ingest"
+  // overrides apply to batch items too, in order.
   std::deque<std::pair<std::string, FakeReply>> overrides;
   bool close_every_reply = false;
+  // Where upload targets point. Set to the API's host and port to serve PUTs from the API's
+  // server, as on Supabase (one host for Functions and Storage).
+  std::string storage_host = "storage.test";
+  uint16_t storage_port = 9000;
+  size_t batch_calls = 0;   // upload-urls + ingest-batch calls answered
+  size_t batch_items = 0;   // items in them
 
  private:
   FakeReply on_api(const FakeRequest& r);
+  FakeReply on_route(const std::string& route, const FakeRequest& r);
+  FakeReply on_batch(const std::string& item_route, const FakeRequest& r);
   FakeReply on_storage(const FakeRequest& r);
   bool take_override(const std::string& route, FakeReply* out);
 };
@@ -96,6 +107,8 @@ struct Rig {
   lifelog::XorShiftRng rng{42};
   lifelog::ApiEndpoint endpoint;
   lifelog::UploaderConfig ucfg;
+  std::vector<char> batch_request = std::vector<char>(16384);
+  std::vector<char> batch_answer = std::vector<char>(65537);
   std::string device_token = "devtok_testtoken";  // the device's copy
   EventLog events;
   std::unique_ptr<lifelog::Uploader> uploader;

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "http.h"
+#include "json.h"
 
 namespace lifelog {
 
@@ -67,6 +68,40 @@ struct IngestReply {
   char item_id[64] = {};
 };
 
+// One photo's ask for an upload target (what POST /devices/upload-url takes).
+struct UploadAsk {
+  const char* filename = nullptr;
+  const char* content_type = "image/jpeg";
+  uint32_t seq = 0;
+  uint64_t size = 0;
+  const char* sha256 = nullptr;  // may be null
+};
+
+// The batch routes (upload-urls, ingest-batch) take at most this many items per call
+// (MAX_BATCH_ITEMS in functions/devices/batch.ts).
+constexpr size_t kMaxBatchItems = 32;
+// What one upload-urls result may take in an answer: a signed URL twice (whole and as a path)
+// plus its headers; about 1.7 KB from the s3 driver. Used to size how many to ask for.
+constexpr size_t kBatchTargetAnswerBytes = 2048;
+
+// Memory for batch calls, owned by the glue (on the board: PSRAM). A batch of 32 targets is
+// about 55 KB of answer; the request (32 ingest items) about 14 KB.
+struct BatchBuffers {
+  char* request = nullptr;
+  size_t request_cap = 0;
+  char* answer = nullptr;  // holds answer_cap + 1 bytes
+  size_t answer_cap = 0;
+  bool usable() const { return request && answer && request_cap >= 64 && answer_cap >= kBatchTargetAnswerBytes; }
+};
+
+// A batch call's answer: how many items were sent and where each result lies in the answer
+// text (kept in BatchBuffers::answer until the next batch call). Results are read one at a
+// time, so the answer never becomes one big JSON tree in RAM.
+struct BatchAnswer {
+  size_t sent = 0;
+  JsonSpan results[kMaxBatchItems];
+};
+
 struct Activation {
   char device_id[64] = {};
   char device_token[160] = {};
@@ -76,6 +111,12 @@ struct Activation {
 ApiResult classify_response(HttpError err, const HttpResponse& resp);
 // A refusal decided on the device (nothing sent, or nothing to send): Rejected with code `why`.
 ApiResult local_failure(const char* why);
+// A 2xx whose body is not what the route promises: treated like a server error.
+ApiResult unexpected_answer(int status);
+
+// POSTs a JSON body to endpoint.prefix + route (with the device token when not null).
+ApiResult post_json(HttpConnection& conn, const ApiEndpoint& endpoint, const char* route, const char* token,
+                    const char* body, HttpResponse& resp);
 
 // The device routes, over one HTTP connection. Holds no secrets: the token is passed per call.
 class DeviceApi {
@@ -89,14 +130,30 @@ class DeviceApi {
                                uint32_t seq, uint64_t size, UploadTarget* out, const char* sha256_hex = nullptr);
   ApiResult ingest(const char* token, const IngestRequest& req, IngestReply* out);
 
+  // The batch routes. Without usable buffers they refuse locally ("no_batch_buffers").
+  // The call's result covers the call itself; each item's own outcome comes from
+  // item_result(). Fewer items than asked are sent when the request buffer is full
+  // (out->sent says how many: the first ones).
+  void use_batch_buffers(const BatchBuffers& buffers);
+  bool batches_usable() const { return batch_.usable(); }
+  // How many targets one upload-urls answer can hold in this answer buffer.
+  size_t target_batch_limit() const;
+  ApiResult request_upload_urls(const char* token, const UploadAsk* asks, size_t n, BatchAnswer* out);
+  ApiResult ingest_batch(const char* token, const IngestRequest* reqs, size_t n, BatchAnswer* out);
+  // Item i of the last batch answer, as the single route's answer would classify. On success
+  // the target / reply is filled in (pass the one that matches the call).
+  ApiResult item_result(const BatchAnswer& answer, size_t i, UploadTarget* target, IngestReply* reply) const;
+
  private:
   ApiResult post(const char* route, const char* token);
+  ApiResult post_batch(const char* route, const char* token, BatchAnswer* out);
 
   HttpConnection& conn_;
   const ApiEndpoint& endpoint_;
-  char path_[192] = {};
   char body_[1536] = {};
   HttpResponse resp_;
+  BatchBuffers batch_;
+  HttpResponse batch_resp_;
 };
 
 }  // namespace lifelog

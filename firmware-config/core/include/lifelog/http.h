@@ -12,14 +12,24 @@ constexpr size_t kMaxResponseBody = 4096;  // JSON answers; anything longer is c
 constexpr size_t kMaxStreamChunk = 8192;
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(const HttpResponse&) = delete;  // body may point into itself
+  HttpResponse& operator=(const HttpResponse&) = delete;
+
   int status = 0;
   bool keep_alive = true;
   RetryAfter retry_after;      // Retry-After, either form
   int64_t date_s = -1;         // the Date header (server's clock), -1 when absent or unreadable
   bool body_truncated = false;
   size_t body_len = 0;
-  char body[kMaxResponseBody + 1] = {};
+  char* body = inline_body_;   // NUL-terminated; at most body_cap bytes are kept
+  size_t body_cap = kMaxResponseBody;
+  // A bigger body buffer for long answers (a batch's targets); buf holds cap + 1 bytes.
+  void use_buffer(char* buf, size_t cap);
   void clear();
+
+ private:
+  char inline_body_[kMaxResponseBody + 1] = {};
 };
 
 // Incremental HTTP/1.x response reader: bytes can arrive split at any point.

@@ -29,6 +29,17 @@ class JsonDoc {
 const char* json_string(const cJSON* obj, const char* key);
 bool json_number(const cJSON* obj, const char* key, double* out);
 bool json_bool(const cJSON* obj, const char* key, bool* out);
+// Where one value lies in a JSON text.
+struct JsonSpan {
+  size_t at = 0;
+  size_t len = 0;
+};
+// The elements of the array under top-level key `key` of the object in `text`, as spans, so a
+// long answer (a batch's results) can be read one element at a time instead of as one tree.
+// Returns how many, or -1 when text is not such an object or the array has more than cap.
+// Only the structure is checked; each element is parsed (and validated) by whoever reads it.
+int json_array_spans(const char* text, size_t len, const char* key, JsonSpan* out, size_t cap);
+
 // Copies src (with its NUL) into dst when it fits; false, dst untouched, when null or too long.
 bool copy_bounded(char* dst, size_t cap, const char* src);
 

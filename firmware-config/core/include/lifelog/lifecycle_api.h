@@ -46,7 +46,6 @@ class LifecycleApi {
 
   HttpConnection& conn_;
   const ApiEndpoint& endpoint_;
-  char path_[192] = {};
   char body_[768] = {};
   HttpResponse resp_;
 };

@@ -22,10 +22,17 @@ struct UploaderConfig {
   // Photos from this boot taken before the clock was set wait (at most until this much
   // monotonic time since boot) for NTP, so they can go out with a corrected timestamp.
   uint64_t clock_wait_ms = 120000;
-  // Wall time one step() may take (upload-url + PUT + ingest). A photo that cannot finish in it
-  // is dropped mid-way (connection aborted) and retried later; the budget is what bounds a link
-  // that trickles just fast enough to beat the idle timeout. The watchdog is fed from inside the
-  // step (io_listener), so the budget may exceed the watchdog's timeout.
+  // Photos per batch call (upload-urls, ingest-batch) when more than one is queued; 1 keeps
+  // to the single routes. Batches need `batch` buffers; without them the single routes are used.
+  uint32_t max_batch = kMaxBatchItems;
+  BatchBuffers batch;
+  // A target older than this is asked for again rather than PUT (the server signs URLs for
+  // 300 s, DEVICE_UPLOAD_URL_TTL_SECONDS; the margin covers one slow PUT and clock drift).
+  uint32_t target_life_ms = 200000;
+  // Wall time one step() (one exchange: an ask, a PUT or an ingest) may take. A PUT that
+  // cannot finish in it is dropped mid-way (connection aborted) and retried later; the budget
+  // is what bounds a link that trickles just fast enough to beat the idle timeout. The watchdog
+  // is fed from inside the step (io_listener), so the budget may exceed the watchdog's timeout.
   uint32_t step_budget_ms = 240000;
   uint32_t idle_timeout_ms = 15000;  // no byte moved either way for this long: give up the request
   IoListener* io_listener = nullptr; // told of every bounded wait inside a step (feed the watchdog)
@@ -76,11 +83,15 @@ enum class StepResult : uint8_t {
   StorageError, // the card could not be read/written
 };
 
-// Sends the queue oldest-first: upload-url -> PUT (streamed) -> ingest -> delete.
-// step() handles at most one photo so the caller can interleave captures.
+// Sends the queue oldest-first, a window of up to max_batch photos at a time: targets for the
+// window (upload-urls, or upload-url for one photo), each photo PUT (streamed from the card),
+// then one ingest call for the window (ingest-batch, or ingest), then the local copies go.
+// Each item gets the single route's treatment: its own status, retries and quarantine.
+// step() makes at most one exchange so the caller can interleave captures.
 class Uploader {
  public:
   // api and storage may wrap the same NetClient; pass the same HttpConnection twice to share one.
+  // A target on the API's own host and port (Supabase: one host for both) goes over `api`.
   Uploader(CaptureQueue& queue, HttpConnection& api, HttpConnection& storage, Clock& clock, Rng& rng,
            const ApiEndpoint& endpoint, const UploaderConfig& cfg, UploadObserver* observer = nullptr);
 
@@ -89,55 +100,95 @@ class Uploader {
   uint64_t ready_at_ms() const { return ready_at_ms_; }
   uint64_t last_step_ms() const { return last_step_ms_; }  // duration of the last step()
   uint64_t longest_step_ms() const { return longest_step_ms_; }
+  size_t batch_limit() const { return batch_limit_; }  // photos the next window may hold
   void set_token(const char* token);  // after re-activation; clears the dead state
 
  private:
   static constexpr size_t kMaxDeferred = 8;
+  static constexpr uint8_t kOwnTarget = 0xFF;  // the target is in target_ (single route)
   struct Deferred {
     uint32_t seq;
     uint32_t failures;
     uint64_t until_ms;
   };
+  enum class Phase : uint8_t { NeedTarget, HasTarget, Uploaded, Out };
+  // One photo of the window and what it has been through (the per-photo rules of the
+  // single route: rejections, missing objects, retryable failures in a row, read errors).
+  struct Slot {
+    ManifestRecord rec;
+    Phase phase = Phase::Out;
+    uint8_t target = kOwnTarget;
+    uint32_t rejections = 0;
+    uint32_t missing = 0;
+    uint32_t failures = 0;
+    uint32_t read_errors = 0;
+  };
+  // How one call went for the window: the wait it leaves, decided once per call.
+  struct CallWait {
+    bool transient = false;  // a retryable failure: backoff or Retry-After
+    ApiResult first_transient;
+    bool paced = false;      // a refusal or repeated reupload: the next backoff step
+    bool immediate = false;  // a first reupload: again right away
+  };
+
   StepResult step_within_budget();
-  // The oldest photo not waiting on its own backoff; false with *wake_ms set when all wait.
+  StepResult fill_window(uint64_t now);
   bool choose_photo(uint64_t now, uint32_t* seq, uint64_t* wake_ms, bool* any);
+  bool next_photo(uint64_t now, uint32_t after, uint32_t* seq);
   Deferred* find_deferred(uint32_t seq);
   void forget_deferred(uint32_t seq);
-  void defer(uint32_t seq, uint32_t delay_ms);
-  void select(uint32_t seq);
-  void photo_done();
-  StepResult on_read_error(ManifestRecord& rec, const ApiResult& r);
-  StepResult process(ManifestRecord& rec);
-  ApiResult put_photo(const ManifestRecord& rec);
-  StepResult ingest(ManifestRecord& rec);
-  StepResult on_failure(ManifestRecord& rec, const ApiResult& r, const char* step);
-  StepResult quarantine(ManifestRecord& rec, const ApiResult& r, const char* step);
-  void start_over(ManifestRecord& rec);
-  StepResult done(ManifestRecord& rec, const ApiResult& r, UploadEventKind kind, const char* step);
-  void schedule_retry(uint32_t delay_ms, ManifestRecord& rec, const ApiResult& r, const char* step);
+  void defer(const Slot& s, uint32_t delay_ms);
+  StepResult ask_targets();
+  StepResult put_photo(Slot& s);
+  ApiResult send_photo(const ManifestRecord& rec);
+  StepResult ingest_window();
+  void fill_ingest(const ManifestRecord& rec, IngestRequest* req, char* captured_at, size_t cap);
+  // Applies one item's answer; false only when the card failed.
+  bool settle(Slot& s, const ApiResult& r, const char* step, CallWait* wait, UploadEventKind done_kind);
+  StepResult after_call(Slot* const* slots, size_t n, const ApiResult* results, const char* step, CallWait& wait);
+  StepResult on_call_failure(Slot& oldest, const ApiResult& r, const char* step);
+  StepResult on_read_error(Slot& s, const ApiResult& r);
+  bool quarantine(Slot& s, const ApiResult& r, const char* step);
+  bool done(Slot& s, const ApiResult& r, UploadEventKind kind, const char* step);
+  void start_over(Slot& s);
+  void note_failure(Slot& s, const ApiResult& r, const char* step, uint32_t delay_ms);
+  void leave_window(Slot& s);
   void emit(UploadEventKind kind, const ManifestRecord& rec, const ApiResult* r, const char* step,
             uint32_t delay_ms = 0);
+  HttpConnection& connection_for(const UploadTarget& t);
 
   CaptureQueue& queue_;
+  HttpConnection& api_conn_;
   HttpConnection& storage_conn_;
   Clock& clock_;
   Backoff backoff_;
   UploaderConfig cfg_;
   UploadObserver* observer_;
+  const ApiEndpoint& endpoint_;
   DeviceApi api_;
   bool token_dead_ = false;
   uint64_t ready_at_ms_ = 0;
-  uint32_t current_seq_ = kNoSeq;
-  uint32_t rejections_ = 0;  // for current_seq_
-  uint32_t missing_ = 0;     // object_missing answers for current_seq_
-  uint32_t failures_ = 0;    // retryable failures in a row for current_seq_
-  uint32_t read_errors_ = 0; // card read errors for current_seq_
   Deferred deferred_[kMaxDeferred] = {};
   size_t deferred_len_ = 0;
-  HttpConnection& api_conn_;
   uint64_t last_step_ms_ = 0;
   uint64_t longest_step_ms_ = 0;
-  ManifestRecord rec_;
+  // The window: slots in queue order; a slot is Out once done, quarantined or set aside.
+  Slot window_[kMaxBatchItems];
+  size_t window_len_ = 0;
+  size_t batch_limit_ = 1;
+  size_t max_window_ = 1;
+  BatchAnswer targets_;         // the last upload-urls answer (its text in cfg_.batch.answer)
+  uint64_t targets_at_ms_ = 0;  // when the window's targets were signed
+  uint64_t put_bytes_per_s_ = 0;  // the link as the last PUT measured it (0: not yet)
+  BatchAnswer ingested_;
+  // Per-call scratch for up to a window of items (members, not locals: the board's loop task
+  // has an 8 KB stack).
+  UploadAsk asks_[kMaxBatchItems];
+  char filenames_[kMaxBatchItems][48] = {};
+  ApiResult results_[kMaxBatchItems];
+  IngestReply replies_[kMaxBatchItems];
+  IngestRequest ingest_reqs_[kMaxBatchItems];
+  char captured_at_[kMaxBatchItems][24] = {};
   UploadTarget target_;
   HttpResponse put_resp_;
   uint8_t chunk_[kMaxStreamChunk] = {};
