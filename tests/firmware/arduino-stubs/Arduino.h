@@ -15,6 +15,10 @@
 #define OUTPUT 0x03
 #define INPUT_PULLUP 0x05  // cores/esp32/esp32-hal-gpio.h
 
+// cores/esp32/esp32-hal-psram.h: PSRAM allocation, null when the board has none (or it is full).
+extern "C" bool psramFound();
+extern "C" void* ps_malloc(size_t size);
+
 class String {
  public:
   String(const char* s = "");
