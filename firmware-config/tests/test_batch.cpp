@@ -221,3 +221,32 @@ TEST(batch_heap_peak_stays_small_for_a_full_window) {
   size_t peak = heap_meter::peak() - base;
   CHECK(peak < 24 * 1024);
 }
+
+// A new batch answer replaces the last: a photo whose target was in the old one is asked for
+// again with it, never PUT with another photo's target (here: the ask after a failed PUT).
+TEST(batch_targets_from_a_replaced_answer_are_asked_again) {
+  Rig rig;
+  rig.ucfg.target_life_ms = 24000;
+  rig.make_uploader();
+  rig.camera.size = 10000;
+  std::vector<std::string> sha;
+  for (int i = 0; i < 12; ++i) {
+    ManifestRecord rec;
+    CHECK(rig.capture(&rec));
+    sha.push_back(rec.sha256);
+  }
+  rig.storage_net.on_write = [&](size_t n) { rig.clock.advance_ms(n / 2); };  // 2 KB/s
+  for (int i = 0; i < 5; ++i) CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.backend.storage.log.size(), 5u);  // seqs 0-4 on the first answer's targets
+  // The next PUT (seq 5, the first of a 2-photo ask) breaks, and so does the reconnect.
+  rig.backend.storage.drop_after_body_bytes = 100;
+  rig.backend.storage.refuse_connects = 1;
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK_EQ(rig.events.count("retry"), 1u);
+  CHECK(rig.drain(400) == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 12u);
+  for (uint32_t seq = 0; seq < 12; ++seq) {
+    CHECK_STR(rig.backend.ingested[seq], rig.backend.keys[seq]);
+    CHECK_STR(rig.backend.objects[rig.backend.keys[seq]], sha[seq]);
+  }
+}

@@ -246,10 +246,9 @@ StepResult Uploader::step_within_budget() {
     if (window_len_ == 0) return filled;
   }
   // Targets go stale: ask again rather than PUT with a URL about to expire.
-  if (now - targets_at_ms_ > cfg_.target_life_ms) {
-    for (size_t i = 0; i < window_len_; ++i) {
-      if (window_[i].phase == Phase::HasTarget) window_[i].phase = Phase::NeedTarget;
-    }
+  for (size_t i = 0; i < window_len_; ++i) {
+    Slot& slot = window_[i];
+    if (slot.phase == Phase::HasTarget && now - slot.target_at_ms > cfg_.target_life_ms) slot.phase = Phase::NeedTarget;
   }
   // At most one PUT per step, with the ask before it and the ingest after it when they are
   // due, so one photo alone still goes out in one step and a step's time is bounded by one
@@ -287,8 +286,7 @@ StepResult Uploader::step_within_budget() {
 
 // ---- targets -----------------------------------------------------------------------------------
 
-StepResult Uploader::ask_targets() {
-  Slot* asked[kMaxBatchItems];
+size_t Uploader::plan_ask(Slot** asked) {
   size_t n = 0;
   // As many as the link can PUT while their URLs live (all of them until a PUT measured it).
   uint64_t budget = put_bytes_per_s_ > 0 ? put_bytes_per_s_ * (cfg_.target_life_ms / 2) / 1000 : UINT64_MAX;
@@ -299,6 +297,24 @@ StepResult Uploader::ask_targets() {
     if (n > 0 && planned + s.rec.size > budget) break;
     planned += s.rec.size;
     asked[n++] = &s;
+  }
+  return n;
+}
+
+StepResult Uploader::ask_targets() {
+  Slot* asked[kMaxBatchItems];
+  size_t n = plan_ask(asked);
+  if (n > 1) {
+    // A batch answer replaces the last one: targets still unsent in it are asked again with it
+    // (a repeated seq gets its reservation back, freshly signed).
+    bool replaced = false;
+    for (size_t i = 0; i < window_len_; ++i) {
+      Slot& s = window_[i];
+      if (s.phase != Phase::HasTarget || s.target == kOwnTarget) continue;
+      s.phase = Phase::NeedTarget;
+      replaced = true;
+    }
+    if (replaced) n = plan_ask(asked);
   }
   for (size_t i = 0; i < n; ++i) {
     const ManifestRecord& rec = asked[i]->rec;
@@ -312,7 +328,7 @@ StepResult Uploader::ask_targets() {
     asks_[i].size = rec.size;
     asks_[i].sha256 = rec.sha256;
   }
-  targets_at_ms_ = clock_.monotonic_ms();
+  uint64_t asked_at = clock_.monotonic_ms();
   ApiResult* results = results_;
   if (n == 1) {
     const UploadAsk& a = asks_[0];
@@ -334,6 +350,7 @@ StepResult Uploader::ask_targets() {
     const ApiResult& r = results[i];
     if (r.ok()) {
       s.phase = Phase::HasTarget;
+      s.target_at_ms = asked_at;
       continue;
     }
     // Ingested already (the answer to an ingest was lost): nothing left to send.

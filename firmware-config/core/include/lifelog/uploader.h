@@ -117,7 +117,8 @@ class Uploader {
   struct Slot {
     ManifestRecord rec;
     Phase phase = Phase::Out;
-    uint8_t target = kOwnTarget;
+    uint8_t target = kOwnTarget;  // its target: an item of targets_, or target_
+    uint64_t target_at_ms = 0;    // when that target was signed
     uint32_t rejections = 0;
     uint32_t missing = 0;
     uint32_t failures = 0;
@@ -138,6 +139,7 @@ class Uploader {
   Deferred* find_deferred(uint32_t seq);
   void forget_deferred(uint32_t seq);
   void defer(const Slot& s, uint32_t delay_ms);
+  size_t plan_ask(Slot** asked);  // the photos the next ask is for, oldest first
   StepResult ask_targets();
   StepResult put_photo(Slot& s);
   ApiResult send_photo(const ManifestRecord& rec);
@@ -178,7 +180,6 @@ class Uploader {
   size_t batch_limit_ = 1;
   size_t max_window_ = 1;
   BatchAnswer targets_;         // the last upload-urls answer (its text in cfg_.batch.answer)
-  uint64_t targets_at_ms_ = 0;  // when the window's targets were signed
   uint64_t put_bytes_per_s_ = 0;  // the link as the last PUT measured it (0: not yet)
   BatchAnswer ingested_;
   // Per-call scratch for up to a window of items (members, not locals: the board's loop task
