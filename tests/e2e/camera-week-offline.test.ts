@@ -63,7 +63,6 @@ describe.runIf(process.env.LIFELOG_WEEK_TEST === "1")("simulated camera a week o
       }, {}),
       card_sector_reads: drained?.card_sector_reads, card_max_capture_reads: drained?.card_max_capture_reads,
       card_max_step_reads: drained?.card_max_step_reads,
-      drain_s: (drained?.t_ms - WEEK_MS) / 1000,
     })}`);
     expect(code).toBe(0);
     expect(byName("captured")).toHaveLength(PHOTOS);
