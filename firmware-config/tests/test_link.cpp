@@ -152,53 +152,61 @@ TEST(upload_api_503_with_seconds_is_honoured) {
   CHECK_EQ(rig.backend.ingested.size(), 1u);
 }
 
-// 250 KB at 2 KB/s: about 125 s of PUT. The watchdog is fed from inside the streaming loop.
+// A 250 KB photo behind a 2 KB/s uplink: about 125 s of PUT, the watchdog fed from inside the
+// streaming loop, and an uploader that may spend step_budget_ms on one step.
+namespace {
+constexpr uint32_t kSlowPhotoBytes = 250 * 1024;
+struct ThrottledPut {
+  ThrottledPut(Rig& rig, uint32_t step_budget_ms)
+      // lwIP's send buffer as arduino-esp32 builds it (CONFIG_LWIP_TCP_SND_BUF_DEFAULT=5744,
+      // esp32-arduino-lib-builder configs/defconfig.common).
+      : slow(rig.storage_net, rig.clock, 2048, 5744),
+        cfg(budgeted(rig.ucfg, feeder, step_budget_ms)),
+        up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events) {
+    wd.start(rig.clock.mono);
+  }
+  static UploaderConfig budgeted(UploaderConfig cfg, IoListener& listener, uint32_t step_budget_ms) {
+    cfg.io_listener = &listener;
+    cfg.step_budget_ms = step_budget_ms;
+    return cfg;
+  }
+  WatchdogModel wd{120000};
+  FeedWatchdog feeder{wd};
+  ThrottledNet slow;
+  HttpConnection slow_conn{slow};
+  UploaderConfig cfg;
+  Uploader up;
+};
+}  // namespace
+
 TEST(throttled_put_feeds_the_watchdog_and_finishes_within_its_budget) {
   Rig rig;
-  rig.camera.size = 250 * 1024;
+  rig.camera.size = kSlowPhotoBytes;
   CHECK(rig.capture());
-  WatchdogModel wd(120000);
-  FeedWatchdog feeder(wd);
-  // lwIP's send buffer as arduino-esp32 builds it (CONFIG_LWIP_TCP_SND_BUF_DEFAULT=5744,
-  // esp32-arduino-lib-builder configs/defconfig.common).
-  ThrottledNet slow(rig.storage_net, rig.clock, 2048, 5744);
-  HttpConnection slow_conn(slow);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.io_listener = &feeder;
-  cfg.step_budget_ms = 240000;
-  Uploader up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  wd.start(rig.clock.mono);
-  CHECK(up.step() == StepResult::Progress);
+  ThrottledPut t(rig, 240000);
+  CHECK(t.up.step() == StepResult::Progress);
   CHECK_EQ(rig.backend.ingested.size(), 1u);
-  CHECK(up.longest_step_ms() >= 120000);  // it really was that slow
-  CHECK(up.longest_step_ms() <= cfg.step_budget_ms);
-  CHECK(wd.max_gap_ms() <= 10000);
-  CHECK(!wd.fired());
+  CHECK(t.up.longest_step_ms() >= 120000);  // it really was that slow
+  CHECK(t.up.longest_step_ms() <= t.cfg.step_budget_ms);
+  CHECK(t.wd.max_gap_ms() <= 10000);
+  CHECK(!t.wd.fired());
 }
 
 TEST(throttled_put_over_budget_is_aborted_and_retried_later) {
   Rig rig;
-  rig.camera.size = 250 * 1024;
+  rig.camera.size = kSlowPhotoBytes;
   CHECK(rig.capture());
-  WatchdogModel wd(120000);
-  FeedWatchdog feeder(wd);
-  ThrottledNet slow(rig.storage_net, rig.clock, 2048, 5744);
-  HttpConnection slow_conn(slow);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.io_listener = &feeder;
-  cfg.step_budget_ms = 60000;
-  Uploader up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  wd.start(rig.clock.mono);
-  CHECK(up.step() == StepResult::Progress);
-  CHECK(up.last_step_ms() <= cfg.step_budget_ms + slow.slice_ms);
+  ThrottledPut t(rig, 60000);
+  CHECK(t.up.step() == StepResult::Progress);
+  CHECK(t.up.last_step_ms() <= t.cfg.step_budget_ms + t.slow.slice_ms);
   const UploadEvent* e = last_event(rig.events, "retry");
   CHECK(e != nullptr);
   CHECK_STR(e->code, "over_budget");
-  CHECK_EQ(slow.aborts, 1u);              // dropped, so it stops competing for the uplink
-  CHECK_EQ(slow.closes_with_unsent, 0u);  // never closed gracefully with bytes still queued
+  CHECK_EQ(t.slow.aborts, 1u);              // dropped, so it stops competing for the uplink
+  CHECK_EQ(t.slow.closes_with_unsent, 0u);  // never closed gracefully with bytes still queued
   CHECK_EQ(rig.queue->pending_count(), 1u);
-  CHECK(!wd.fired());
-  CHECK(wd.max_gap_ms() <= 10000);
+  CHECK(!t.wd.fired());
+  CHECK(t.wd.max_gap_ms() <= 10000);
 }
 
 // 5 MB at 1 Mbit/s behind a send queue that takes it all at once (a PC's autotuned buffer):
