@@ -260,23 +260,48 @@ TEST(a_photo_that_keeps_failing_does_not_hold_up_the_ones_behind_it) {
   CHECK_EQ(rig.queue->pending_count(), 0u);
 }
 
+namespace {
+// The rig's card behind ReadFaultFs: reads of queued files fail from byte 20,000 of a 40 KB
+// photo on, and clear after mounts_to_clear remounts (0: never). The uploader remounts it.
+struct FaultyCard {
+  FaultyCard(Rig& rig, uint32_t mounts_to_clear, uint32_t max_read_retries)
+      : card(rig.fs),
+        queue(card, rig.kv, rig.seqs, rig.qcfg),
+        cfg(remounting(rig.ucfg, card, max_read_retries)),
+        up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events),
+        clock(rig.clock) {
+    card.inject("/queue/", 20000, mounts_to_clear);
+  }
+  static UploaderConfig remounting(UploaderConfig cfg, CardMount& card, uint32_t max_read_retries) {
+    cfg.card = &card;
+    cfg.max_read_retries = max_read_retries;
+    return cfg;
+  }
+  // Steps until idle or max_steps, skipping backoff waits.
+  void run(int max_steps) {
+    for (int i = 0; i < max_steps; ++i) {
+      StepResult r = up.step();
+      if (r == StepResult::Idle) break;
+      if (r == StepResult::Waiting) clock.mono = up.ready_at_ms();
+    }
+  }
+  ReadFaultFs card;
+  CaptureQueue queue;
+  UploaderConfig cfg;
+  Uploader up;
+  TestClock& clock;
+};
+constexpr uint32_t kFaultyCardPhotoBytes = 40000;
+}  // namespace
+
 TEST(a_read_error_mid_put_is_retried_after_a_remount) {
   Rig rig;
-  rig.camera.size = 40000;
+  rig.camera.size = kFaultyCardPhotoBytes;
   ManifestRecord rec;
   CHECK(rig.capture(&rec));
-  ReadFaultFs card(rig.fs);
-  card.inject("/queue/", 20000, 1);  // clears with one remount
-  CaptureQueue queue(card, rig.kv, rig.seqs, rig.qcfg);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.card = &card;
-  Uploader up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  for (int i = 0; i < 10; ++i) {
-    StepResult r = up.step();
-    if (r == StepResult::Idle) break;
-    if (r == StepResult::Waiting) rig.clock.mono = up.ready_at_ms();
-  }
-  CHECK_EQ(card.remounts(), 1u);
+  FaultyCard f(rig, 1, UploaderConfig().max_read_retries);  // clears with one remount
+  f.run(10);
+  CHECK_EQ(f.card.remounts(), 1u);
   CHECK_EQ(rig.events.count("read_retry"), 1u);
   CHECK_EQ(rig.events.count("quarantined"), 0u);
   CHECK_EQ(rig.backend.ingested.size(), 1u);
@@ -285,24 +310,14 @@ TEST(a_read_error_mid_put_is_retried_after_a_remount) {
 
 TEST(a_persistent_read_error_is_quarantined_after_the_bound) {
   Rig rig;
-  rig.camera.size = 40000;
+  rig.camera.size = kFaultyCardPhotoBytes;
   CHECK(rig.capture());
-  ReadFaultFs card(rig.fs);
-  card.inject("/queue/", 20000, 0);  // never clears
-  CaptureQueue queue(card, rig.kv, rig.seqs, rig.qcfg);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.card = &card;
-  cfg.max_read_retries = 3;
-  Uploader up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  for (int i = 0; i < 20; ++i) {
-    StepResult r = up.step();
-    if (r == StepResult::Idle) break;
-    if (r == StepResult::Waiting) rig.clock.mono = up.ready_at_ms();
-  }
-  CHECK_EQ(card.remounts(), 3u);
+  FaultyCard f(rig, 0, 3);  // never clears
+  f.run(20);
+  CHECK_EQ(f.card.remounts(), 3u);
   CHECK_EQ(rig.events.count("read_retry"), 3u);
   CHECK_EQ(rig.events.count("quarantined"), 1u);
-  CHECK_EQ(queue.failed_count(), 1u);
+  CHECK_EQ(f.queue.failed_count(), 1u);
   CHECK_EQ(rig.backend.ingested.size(), 0u);
 }
 
