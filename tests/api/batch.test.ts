@@ -2,7 +2,7 @@
 // each item the status and body its single route would have given it, in one call.
 import { describe, expect, it } from "vitest";
 import { tableChecksums } from "../support/checksums.ts";
-import { activatedDevice, deviceHeaders, fakeJpeg, ingestBody, post, sql, uploadPhoto } from "../support/stack.ts";
+import { activatedDevice, deviceHeaders, deviceItemsAndJobs, fakeJpeg, ingestBody, post, sql, uploadPhoto } from "../support/stack.ts";
 
 type Result = { status: number; body: Record<string, any> };
 const results = (r: { body: unknown }) => (r.body as { results: Result[] }).results;
@@ -98,11 +98,7 @@ describe("POST /devices/ingest-batch", () => {
         .toEqual([again[i].status, again[i].body.status ?? codeOf(again[i])]);
     }
     expect(await tableChecksums()).toEqual(before);
-    const [counts] = await sql`
-      select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items,
-             (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
-               where i.device_id = ${device.deviceId})::int as jobs`;
-    expect(counts).toEqual({ items: 2, jobs: 2 });
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 2, jobs: 2 });
   });
 
   it("10 concurrent batches of the same photos make one item and one job per seq", async () => {
@@ -120,11 +116,7 @@ describe("POST /devices/ingest-batch", () => {
       expect(answers.filter((x) => x.status === 200)).toHaveLength(9);
       expect(new Set(answers.map((x) => x.body.item_id)).size).toBe(1);
     }
-    const [counts] = await sql`
-      select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items,
-             (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
-               where i.device_id = ${device.deviceId})::int as jobs`;
-    expect(counts).toEqual({ items: 5, jobs: 5 });
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 5, jobs: 5 });
   });
 });
 
@@ -172,8 +164,7 @@ describe("a hostile sample, item by item", () => {
     for (const t of ["public.devices", "public.device_pairing_codes", "device_api.storage_deletions", "auth.users"]) {
       expect(after[t]).toEqual(before[t]);
     }
-    const [counts] = await sql`select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items`;
-    expect(counts.items).toBe(1);
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 1, jobs: 1 });
   });
 });
 

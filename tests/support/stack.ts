@@ -110,6 +110,15 @@ export async function getObject(key: string): Promise<Uint8Array | null> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** A device's items and processing jobs: "exactly once" is one of each per photo. */
+export async function deviceItemsAndJobs(deviceId: string): Promise<{ items: number; jobs: number }> {
+  const [row] = await sql<{ items: number; jobs: number }[]>`
+    select (select count(*) from public.source_items where device_id = ${deviceId})::int as items,
+           (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
+             where i.device_id = ${deviceId})::int as jobs`;
+  return { items: row.items, jobs: row.jobs };
+}
+
 /** Row counts of every table a route may write: "nothing written" means these do not move. */
 export async function tableCounts() {
   const [row] = await sql`
