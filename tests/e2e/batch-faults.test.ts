@@ -10,6 +10,7 @@ import { syntheticFrame } from "../../scripts/sim/sim-camera.ts";
 import { createLocalUser } from "../../scripts/stack/auth.ts";
 import { type FaultPlan, NO_FAULTS } from "../../scripts/stack/fault-proxy.ts";
 import { faultStack } from "../support/fault-stack.ts";
+import { storedObject } from "../support/stored-object.ts";
 
 const FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 3000, maxResponseCut: 400 };
 const PHOTOS = 70;
@@ -92,8 +93,7 @@ it("a drain in batches through cut connections and 503s stores every photo exact
   expect(rows.map((r) => Number(r.device_seq))).toEqual(photos.map((p) => p.seq));
   expect(rows.every((r) => r.n === 1 && r.jobs === 1)).toBe(true);
   for (const r of rows) {
-    const res = await fetch(`${stack.info.storage.backend_endpoint}/${stack.info.storage.bucket}/${r.storage_key.split("/").map(encodeURIComponent).join("/")}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    expect(createHash("sha256").update(bytes).digest("hex")).toBe(photos[Number(r.device_seq)].sha256);
+    const bytes = await storedObject(stack.info.storage, r.storage_key);
+    expect(bytes && createHash("sha256").update(bytes).digest("hex")).toBe(photos[Number(r.device_seq)].sha256);
   }
 }, 400_000);

@@ -11,6 +11,7 @@ import { type FaultPlan, NO_FAULTS, seededRandom } from "../../scripts/stack/fau
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
 import { faultStack } from "../support/fault-stack.ts";
+import { storedObject } from "../support/stored-object.ts";
 import { tempDir } from "../support/temp.ts";
 
 const PHOTOS = 40;
@@ -102,10 +103,9 @@ describe("simulated camera under faults and power cuts", () => {
 
     let identical = 0;
     for (const item of items) {
-      const res = await fetch(`${stack.info.storage.backend_endpoint}/${stack.info.storage.bucket}/${item.storage_key}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      const sha = createHash("sha256").update(bytes).digest("hex");
-      if (res.status === 200 && sha === expectedSha(item.metadata.frame) && sha === item.metadata.sha256 &&
+      const bytes = await storedObject(stack.info.storage, item.storage_key);
+      const sha = bytes && createHash("sha256").update(bytes).digest("hex");
+      if (bytes && sha === expectedSha(item.metadata.frame) && sha === item.metadata.sha256 &&
         bytes.length === item.metadata.size) identical++;
     }
     const nvsText = await readFile(nvs, "utf8");

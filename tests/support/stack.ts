@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 import { createLocalUser } from "../../scripts/stack/auth.ts";
+import { storedObject } from "./stored-object.ts";
 
 export const stack = inject("stack");
 export const sql = postgres(stack.db_url, { max: 4, onnotice: () => {} });
@@ -104,10 +105,8 @@ export function fakeJpeg(size = 2048, seed = Math.random()): Uint8Array<ArrayBuf
   return bytes;
 }
 
-export async function getObject(key: string): Promise<Uint8Array | null> {
-  const res = await fetch(`${stack.storage.backend_endpoint}/${stack.storage.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`);
-  if (res.status === 404) return null;
-  return new Uint8Array(await res.arrayBuffer());
+export function getObject(key: string): Promise<Uint8Array | null> {
+  return storedObject(stack.storage, key);
 }
 
 /** A device's items and processing jobs: "exactly once" is one of each per photo. */
