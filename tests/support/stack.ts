@@ -78,10 +78,14 @@ export function deviceHeaders(token: string) {
   return { "x-device-token": token };
 }
 
+/** An upload-url request for photo `seq`; `extra` adds fields or replaces the usual ones. */
+export function uploadUrlBody(seq: number, extra: Record<string, unknown> = {}) {
+  return { filename: `photo_${seq}.jpg`, content_type: "image/jpeg", seq, ...extra };
+}
+
 /** upload-url then PUT: the bytes are in storage under the returned key. */
 export async function uploadPhoto(token: string, seq: number, bytes: Uint8Array<ArrayBuffer>, filename = `photo_${seq}.jpg`) {
-  const target = await post<UploadTargetBody>("upload-url",
-    { filename, content_type: "image/jpeg", seq }, deviceHeaders(token));
+  const target = await post<UploadTargetBody>("upload-url", uploadUrlBody(seq, { filename }), deviceHeaders(token));
   if (target.status !== 200) throw new Error(`upload-url failed: ${target.status} ${JSON.stringify(target.body)}`);
   const put = await fetch(target.body.upload_url, { method: "PUT", headers: target.body.upload_headers, body: bytes });
   await put.body?.cancel();
