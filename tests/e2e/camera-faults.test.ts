@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type FaultPlan, NO_FAULTS, seededRandom } from "../../scripts/stack/fault-proxy.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
+import { cardFiles, recordsOnCard } from "../support/card.ts";
 import { faultStack } from "../support/fault-stack.ts";
 import { storedObject } from "../support/stored-object.ts";
 import { tempDir } from "../support/temp.ts";
@@ -28,12 +29,6 @@ const env = faultStack({ name: "camera-faults", seeds: { api: SEED, storage: SEE
 async function cardContents(card: string): Promise<string> {
   const files = (await readdir(card, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
   return (await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name), "latin1")))).join("");
-}
-
-/** Files (not folders) under one of the card's roots: photos, records and leftovers. */
-async function cardFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => e.name);
 }
 
 async function waitForEvent(run: SimCameraRun, name: string): Promise<void> {
@@ -163,7 +158,7 @@ describe("simulated camera whose token is revoked", () => {
     expect(await run.exit).toBe(3);
     expect(run.events.at(-1)?.event).toBe("token_dead");
     const [{ n }] = await sql`select count(*)::int as n from public.source_items where device_id = ${deviceId}`;
-    const kept = (await cardFiles(join(dir, "card", "queue"))).filter((name) => name.endsWith(".jsn"));
+    const kept = await recordsOnCard(join(dir, "card"));
     expect(n).toBeGreaterThanOrEqual(2);
     expect(n).toBeLessThan(10);
     expect(kept.length).toBeGreaterThan(0);
