@@ -16,6 +16,12 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function renderWalkthrough({ apiBase, stackInfoPath, photoPath, seq = 1 }: WalkthroughInput): string {
   const filename = `2026-11-26T10-15-30Z_${String(seq).padStart(6, "0")}.jpg`;
+  // Steps 5 and 6 send the same request: the second is a device's retry.
+  const ingest = `curl -sS -X POST "$API_BASE/devices/ingest" \\
+  -H "X-Device-Token: $DEVICE_TOKEN" \\
+  -H "Content-Type: application/json" \\
+  -d "{\\"object_key\\":\\"$OBJECT_KEY\\",\\"captured_at\\":\\"2026-11-26T10:15:30Z\\",\\"seq\\":${seq},\\"ntp_synced\\":true}"
+`;
   return `#!/usr/bin/env bash
 # The device API by hand, against the local stack. Each step prints the server's answer.
 set -euo pipefail
@@ -54,18 +60,10 @@ curl -sS -X PUT "$UPLOAD_URL" -H "Content-Type: image/jpeg" -H "If-None-Match: *
   -o /dev/null -w '{"put_status":%{http_code}}\\n'
 
 echo "## 5 ingest (idempotent)"
-curl -sS -X POST "$API_BASE/devices/ingest" \\
-  -H "X-Device-Token: $DEVICE_TOKEN" \\
-  -H "Content-Type: application/json" \\
-  -d "{\\"object_key\\":\\"$OBJECT_KEY\\",\\"captured_at\\":\\"2026-11-26T10:15:30Z\\",\\"seq\\":${seq},\\"ntp_synced\\":true}"
-echo
+${ingest}echo
 
 echo "## 6 the same ingest again (a retry)"
-curl -sS -X POST "$API_BASE/devices/ingest" \\
-  -H "X-Device-Token: $DEVICE_TOKEN" \\
-  -H "Content-Type: application/json" \\
-  -d "{\\"object_key\\":\\"$OBJECT_KEY\\",\\"captured_at\\":\\"2026-11-26T10:15:30Z\\",\\"seq\\":${seq},\\"ntp_synced\\":true}"
-echo
+${ingest}echo
 `;
 }
 

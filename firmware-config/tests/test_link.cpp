@@ -152,53 +152,61 @@ TEST(upload_api_503_with_seconds_is_honoured) {
   CHECK_EQ(rig.backend.ingested.size(), 1u);
 }
 
-// 250 KB at 2 KB/s: about 125 s of PUT. The watchdog is fed from inside the streaming loop.
+// A 250 KB photo behind a 2 KB/s uplink: about 125 s of PUT, the watchdog fed from inside the
+// streaming loop, and an uploader that may spend step_budget_ms on one step.
+namespace {
+constexpr uint32_t kSlowPhotoBytes = 250 * 1024;
+struct ThrottledPut {
+  ThrottledPut(Rig& rig, uint32_t step_budget_ms)
+      // lwIP's send buffer as arduino-esp32 builds it (CONFIG_LWIP_TCP_SND_BUF_DEFAULT=5744,
+      // esp32-arduino-lib-builder configs/defconfig.common).
+      : slow(rig.storage_net, rig.clock, 2048, 5744),
+        cfg(budgeted(rig.ucfg, feeder, step_budget_ms)),
+        up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events) {
+    wd.start(rig.clock.mono);
+  }
+  static UploaderConfig budgeted(UploaderConfig cfg, IoListener& listener, uint32_t step_budget_ms) {
+    cfg.io_listener = &listener;
+    cfg.step_budget_ms = step_budget_ms;
+    return cfg;
+  }
+  WatchdogModel wd{120000};
+  FeedWatchdog feeder{wd};
+  ThrottledNet slow;
+  HttpConnection slow_conn{slow};
+  UploaderConfig cfg;
+  Uploader up;
+};
+}  // namespace
+
 TEST(throttled_put_feeds_the_watchdog_and_finishes_within_its_budget) {
   Rig rig;
-  rig.camera.size = 250 * 1024;
+  rig.camera.size = kSlowPhotoBytes;
   CHECK(rig.capture());
-  WatchdogModel wd(120000);
-  FeedWatchdog feeder(wd);
-  // lwIP's send buffer as arduino-esp32 builds it (CONFIG_LWIP_TCP_SND_BUF_DEFAULT=5744,
-  // esp32-arduino-lib-builder configs/defconfig.common).
-  ThrottledNet slow(rig.storage_net, rig.clock, 2048, 5744);
-  HttpConnection slow_conn(slow);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.io_listener = &feeder;
-  cfg.step_budget_ms = 240000;
-  Uploader up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  wd.start(rig.clock.mono);
-  CHECK(up.step() == StepResult::Progress);
+  ThrottledPut t(rig, 240000);
+  CHECK(t.up.step() == StepResult::Progress);
   CHECK_EQ(rig.backend.ingested.size(), 1u);
-  CHECK(up.longest_step_ms() >= 120000);  // it really was that slow
-  CHECK(up.longest_step_ms() <= cfg.step_budget_ms);
-  CHECK(wd.max_gap_ms() <= 10000);
-  CHECK(!wd.fired());
+  CHECK(t.up.longest_step_ms() >= 120000);  // it really was that slow
+  CHECK(t.up.longest_step_ms() <= t.cfg.step_budget_ms);
+  CHECK(t.wd.max_gap_ms() <= 10000);
+  CHECK(!t.wd.fired());
 }
 
 TEST(throttled_put_over_budget_is_aborted_and_retried_later) {
   Rig rig;
-  rig.camera.size = 250 * 1024;
+  rig.camera.size = kSlowPhotoBytes;
   CHECK(rig.capture());
-  WatchdogModel wd(120000);
-  FeedWatchdog feeder(wd);
-  ThrottledNet slow(rig.storage_net, rig.clock, 2048, 5744);
-  HttpConnection slow_conn(slow);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.io_listener = &feeder;
-  cfg.step_budget_ms = 60000;
-  Uploader up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  wd.start(rig.clock.mono);
-  CHECK(up.step() == StepResult::Progress);
-  CHECK(up.last_step_ms() <= cfg.step_budget_ms + slow.slice_ms);
+  ThrottledPut t(rig, 60000);
+  CHECK(t.up.step() == StepResult::Progress);
+  CHECK(t.up.last_step_ms() <= t.cfg.step_budget_ms + t.slow.slice_ms);
   const UploadEvent* e = last_event(rig.events, "retry");
   CHECK(e != nullptr);
   CHECK_STR(e->code, "over_budget");
-  CHECK_EQ(slow.aborts, 1u);              // dropped, so it stops competing for the uplink
-  CHECK_EQ(slow.closes_with_unsent, 0u);  // never closed gracefully with bytes still queued
+  CHECK_EQ(t.slow.aborts, 1u);              // dropped, so it stops competing for the uplink
+  CHECK_EQ(t.slow.closes_with_unsent, 0u);  // never closed gracefully with bytes still queued
   CHECK_EQ(rig.queue->pending_count(), 1u);
-  CHECK(!wd.fired());
-  CHECK(wd.max_gap_ms() <= 10000);
+  CHECK(!t.wd.fired());
+  CHECK(t.wd.max_gap_ms() <= 10000);
 }
 
 // 5 MB at 1 Mbit/s behind a send queue that takes it all at once (a PC's autotuned buffer):
@@ -252,23 +260,48 @@ TEST(a_photo_that_keeps_failing_does_not_hold_up_the_ones_behind_it) {
   CHECK_EQ(rig.queue->pending_count(), 0u);
 }
 
+namespace {
+// The rig's card behind ReadFaultFs: reads of queued files fail from byte 20,000 of a 40 KB
+// photo on, and clear after mounts_to_clear remounts (0: never). The uploader remounts it.
+struct FaultyCard {
+  FaultyCard(Rig& rig, uint32_t mounts_to_clear, uint32_t max_read_retries)
+      : card(rig.fs),
+        queue(card, rig.kv, rig.seqs, rig.qcfg),
+        cfg(remounting(rig.ucfg, card, max_read_retries)),
+        up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events),
+        clock(rig.clock) {
+    card.inject("/queue/", 20000, mounts_to_clear);
+  }
+  static UploaderConfig remounting(UploaderConfig cfg, CardMount& card, uint32_t max_read_retries) {
+    cfg.card = &card;
+    cfg.max_read_retries = max_read_retries;
+    return cfg;
+  }
+  // Steps until idle or max_steps, skipping backoff waits.
+  void run(int max_steps) {
+    for (int i = 0; i < max_steps; ++i) {
+      StepResult r = up.step();
+      if (r == StepResult::Idle) break;
+      if (r == StepResult::Waiting) clock.mono = up.ready_at_ms();
+    }
+  }
+  ReadFaultFs card;
+  CaptureQueue queue;
+  UploaderConfig cfg;
+  Uploader up;
+  TestClock& clock;
+};
+constexpr uint32_t kFaultyCardPhotoBytes = 40000;
+}  // namespace
+
 TEST(a_read_error_mid_put_is_retried_after_a_remount) {
   Rig rig;
-  rig.camera.size = 40000;
+  rig.camera.size = kFaultyCardPhotoBytes;
   ManifestRecord rec;
   CHECK(rig.capture(&rec));
-  ReadFaultFs card(rig.fs);
-  card.inject("/queue/", 20000, 1);  // clears with one remount
-  CaptureQueue queue(card, rig.kv, rig.seqs, rig.qcfg);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.card = &card;
-  Uploader up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  for (int i = 0; i < 10; ++i) {
-    StepResult r = up.step();
-    if (r == StepResult::Idle) break;
-    if (r == StepResult::Waiting) rig.clock.mono = up.ready_at_ms();
-  }
-  CHECK_EQ(card.remounts(), 1u);
+  FaultyCard f(rig, 1, UploaderConfig().max_read_retries);  // clears with one remount
+  f.run(10);
+  CHECK_EQ(f.card.remounts(), 1u);
   CHECK_EQ(rig.events.count("read_retry"), 1u);
   CHECK_EQ(rig.events.count("quarantined"), 0u);
   CHECK_EQ(rig.backend.ingested.size(), 1u);
@@ -277,24 +310,14 @@ TEST(a_read_error_mid_put_is_retried_after_a_remount) {
 
 TEST(a_persistent_read_error_is_quarantined_after_the_bound) {
   Rig rig;
-  rig.camera.size = 40000;
+  rig.camera.size = kFaultyCardPhotoBytes;
   CHECK(rig.capture());
-  ReadFaultFs card(rig.fs);
-  card.inject("/queue/", 20000, 0);  // never clears
-  CaptureQueue queue(card, rig.kv, rig.seqs, rig.qcfg);
-  UploaderConfig cfg = rig.ucfg;
-  cfg.card = &card;
-  cfg.max_read_retries = 3;
-  Uploader up(queue, rig.api_conn, rig.storage_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events);
-  for (int i = 0; i < 20; ++i) {
-    StepResult r = up.step();
-    if (r == StepResult::Idle) break;
-    if (r == StepResult::Waiting) rig.clock.mono = up.ready_at_ms();
-  }
-  CHECK_EQ(card.remounts(), 3u);
+  FaultyCard f(rig, 0, 3);  // never clears
+  f.run(20);
+  CHECK_EQ(f.card.remounts(), 3u);
   CHECK_EQ(rig.events.count("read_retry"), 3u);
   CHECK_EQ(rig.events.count("quarantined"), 1u);
-  CHECK_EQ(queue.failed_count(), 1u);
+  CHECK_EQ(f.queue.failed_count(), 1u);
   CHECK_EQ(rig.backend.ingested.size(), 0u);
 }
 

@@ -40,6 +40,23 @@ bool any_tmp(const MemFs& fs) {
   return false;
 }
 
+// Saves `rec` with the power cut after `budget` bytes written, reboots, and opens the queue
+// again as the next boot does.
+struct AfterCutSave {
+  AfterCutSave(Rig& rig, const ManifestRecord& rec, int64_t budget)
+      : completed(save_with_cut(rig, rec, budget)), seqs(rig.kv), q(rig.fs, rig.kv, seqs, rig.qcfg) {}
+  static bool save_with_cut(Rig& rig, const ManifestRecord& rec, int64_t budget) {
+    rig.fs.budget = budget;
+    rig.queue->save(rec);
+    bool completed = !rig.fs.crashed;
+    rig.fs.reboot();
+    return completed;
+  }
+  bool completed;  // the save was through before the cut
+  SeqAllocator seqs;
+  CaptureQueue q;
+};
+
 }  // namespace
 
 TEST(manifest_round_trips_through_json) {
@@ -68,15 +85,11 @@ TEST(manifest_survives_cut_at_every_offset) {
     Rig rig;
     add_bucket_dirs(rig.fs, kQueueDir, 42);  // as a capture leaves it
     CHECK(rig.queue->save(old_rec));
-    rig.fs.budget = k;
-    rig.queue->save(new_rec);
-    completed = !rig.fs.crashed;
-    rig.fs.reboot();
-    SeqAllocator seqs(rig.kv);
-    CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
-    CHECK(q.begin());
+    AfterCutSave after(rig, new_rec, k);
+    completed = after.completed;
+    CHECK(after.q.begin());
     ManifestRecord got;
-    CHECK(q.load(42, &got));
+    CHECK(after.q.load(42, &got));
     bool is_old = same_record(got, old_rec), is_new = same_record(got, new_rec);
     CHECK(is_old || is_new);
     saw_old += is_old;
@@ -95,15 +108,11 @@ TEST(new_manifest_is_absent_or_complete_after_cut) {
   for (int64_t k = 0; !completed && k < 10000; ++k) {
     Rig rig;
     add_bucket_dirs(rig.fs, kQueueDir, 5);
-    rig.fs.budget = k;
-    rig.queue->save(rec);
-    completed = !rig.fs.crashed;
-    rig.fs.reboot();
-    SeqAllocator seqs(rig.kv);
-    CaptureQueue q(rig.fs, rig.kv, seqs, rig.qcfg);
-    CHECK(q.begin());
+    AfterCutSave after(rig, rec, k);
+    completed = after.completed;
+    CHECK(after.q.begin());
     ManifestRecord got;
-    if (q.load(5, &got)) {
+    if (after.q.load(5, &got)) {
       CHECK(same_record(got, rec));
     } else {
       CHECK(!rig.fs.exists(record_at(5)));

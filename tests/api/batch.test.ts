@@ -2,13 +2,11 @@
 // each item the status and body its single route would have given it, in one call.
 import { describe, expect, it } from "vitest";
 import { tableChecksums } from "../support/checksums.ts";
-import { activatedDevice, deviceHeaders, fakeJpeg, ingestBody, post, sql, uploadPhoto } from "../support/stack.ts";
+import { activatedDevice, deviceHeaders, deviceItemsAndJobs, fakeJpeg, ingestBody, post, sql, uploadPhoto, uploadUrlBody } from "../support/stack.ts";
 
 type Result = { status: number; body: Record<string, any> };
 const results = (r: { body: unknown }) => (r.body as { results: Result[] }).results;
 const codeOf = (r: Result) => r.body?.error?.code;
-const ask = (seq: number, extra: Record<string, unknown> = {}) =>
-  ({ filename: `b_${seq}.jpg`, content_type: "image/jpeg", seq, ...extra });
 
 describe("POST /devices/upload-urls", () => {
   it("answers each item as upload-url would: signed targets beside refused items", async () => {
@@ -18,8 +16,8 @@ describe("POST /devices/upload-urls", () => {
     const ingested = await post("ingest", ingestBody(done.object_key, 1), h);
     expect(ingested.status).toBe(201);
 
-    const items = [ask(2), ask(1), ask(3, { filename: "../x.jpg" }), ask(4, { content_type: "image/png" }),
-      ask(5, { size: 10 ** 9 }), ask(2)];
+    const items = [uploadUrlBody(2), uploadUrlBody(1), uploadUrlBody(3, { filename: "../x.jpg" }), uploadUrlBody(4, { content_type: "image/png" }),
+      uploadUrlBody(5, { size: 10 ** 9 }), uploadUrlBody(2)];
     const batch = await post("upload-urls", { items }, h);
     expect(batch.status).toBe(200);
     const r = results(batch);
@@ -43,15 +41,15 @@ describe("POST /devices/upload-urls", () => {
     const device = await activatedDevice();
     const h = deviceHeaders(device.token);
     const before = await tableChecksums();
-    for (const body of [{}, { items: [] }, { items: Array.from({ length: 33 }, (_, i) => ask(i)) }, { items: ask(1) },
-      { items: [ask(1)], extra: 1 }, [ask(1)]]) {
+    for (const body of [{}, { items: [] }, { items: Array.from({ length: 33 }, (_, i) => uploadUrlBody(i)) }, { items: uploadUrlBody(1) },
+      { items: [uploadUrlBody(1)], extra: 1 }, [uploadUrlBody(1)]]) {
       const r = await post("upload-urls", body, h);
       expect([r.status, (r.body as any).error.code]).toEqual([400, "invalid_request"]);
     }
-    const forged = await post("upload-urls", { items: [ask(1)] }, deviceHeaders("devtok_" + "A".repeat(38)));
+    const forged = await post("upload-urls", { items: [uploadUrlBody(1)] }, deviceHeaders("devtok_" + "A".repeat(38)));
     expect(forged.status).toBe(401);
     // Items all refused at the edge: nothing reaches the database.
-    const bad = await post("upload-urls", { items: [ask(1, { filename: "a\u0000.jpg" }), ask(2, { seq: -1 })] }, h);
+    const bad = await post("upload-urls", { items: [uploadUrlBody(1, { filename: "a\u0000.jpg" }), uploadUrlBody(2, { seq: -1 })] }, h);
     expect(results(bad).map((x) => [x.status, codeOf(x)])).toEqual([[400, "invalid_request"], [400, "invalid_request"]]);
     expect(await tableChecksums()).toEqual(before);
   });
@@ -64,9 +62,9 @@ describe("POST /devices/ingest-batch", () => {
     const h = deviceHeaders(device.token);
     const a = await uploadPhoto(device.token, 10, fakeJpeg(4000));
     const b = await uploadPhoto(device.token, 11, fakeJpeg(5000));
-    const notUploaded = await post("upload-url", ask(12), h);
+    const notUploaded = await post("upload-url", uploadUrlBody(12), h);
     const foreign = await uploadPhoto(other.token, 10, fakeJpeg(4000));
-    const notJpeg = await post("upload-url", ask(13), h);
+    const notJpeg = await post("upload-url", uploadUrlBody(13), h);
     const put = await fetch((notJpeg.body as any).upload_url, {
       method: "PUT", headers: (notJpeg.body as any).upload_headers, body: new Uint8Array(900).fill(1),
     });
@@ -98,11 +96,7 @@ describe("POST /devices/ingest-batch", () => {
         .toEqual([again[i].status, again[i].body.status ?? codeOf(again[i])]);
     }
     expect(await tableChecksums()).toEqual(before);
-    const [counts] = await sql`
-      select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items,
-             (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
-               where i.device_id = ${device.deviceId})::int as jobs`;
-    expect(counts).toEqual({ items: 2, jobs: 2 });
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 2, jobs: 2 });
   });
 
   it("10 concurrent batches of the same photos make one item and one job per seq", async () => {
@@ -120,22 +114,19 @@ describe("POST /devices/ingest-batch", () => {
       expect(answers.filter((x) => x.status === 200)).toHaveLength(9);
       expect(new Set(answers.map((x) => x.body.item_id)).size).toBe(1);
     }
-    const [counts] = await sql`
-      select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items,
-             (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
-               where i.device_id = ${device.deviceId})::int as jobs`;
-    expect(counts).toEqual({ items: 5, jobs: 5 });
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 5, jobs: 5 });
   });
 });
 
 describe("a hostile sample, item by item", () => {
   // Field values of the hostile suite's kind; each also sent alone to the single route.
   const hostile: unknown[] = [
-    null, 7, "x", [], {}, ask(1, { seq: 2 ** 32 }), ask(1, { seq: 1.5 }), ask(1, { seq: "1" }), ask(1, { filename: "a/b.jpg" }),
-    ask(1, { filename: "..jpg" }), ask(1, { filename: "\u202egpj.exe" }), ask(1, { filename: "a".repeat(200) + ".jpg" }),
-    ask(1, { content_type: "image/jpeg\u0000" }), ask(1, { size: -1 }), ask(1, { size: 2 ** 60 }), ask(1, { sha256: "zz" }),
+    null, 7, "x", [], {},
+    ...[{ seq: 2 ** 32 }, { seq: 1.5 }, { seq: "1" }, { filename: "a/b.jpg" }, { filename: "..jpg" }, { filename: "\u202egpj.exe" },
+      { filename: "a".repeat(200) + ".jpg" }, { content_type: "image/jpeg\u0000" }, { size: -1 }, { size: 2 ** 60 }, { sha256: "zz" },
+    ].map((x) => uploadUrlBody(1, x)),
     JSON.parse('{"__proto__": 1, "filename": "a.jpg", "content_type": "image/jpeg", "seq": 1}'),
-    ask(1, { filename: "\ud800.jpg" }), ask(1, { content_type: "x".repeat(101) }),
+    ...[{ filename: "\ud800.jpg" }, { content_type: "x".repeat(101) }].map((x) => uploadUrlBody(1, x)),
   ];
   it("upload-urls: each hostile item gets the single route's status and code, no 5xx, and writes nothing", async () => {
     const device = await activatedDevice();
@@ -172,8 +163,7 @@ describe("a hostile sample, item by item", () => {
     for (const t of ["public.devices", "public.device_pairing_codes", "device_api.storage_deletions", "auth.users"]) {
       expect(after[t]).toEqual(before[t]);
     }
-    const [counts] = await sql`select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items`;
-    expect(counts.items).toBe(1);
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 1, jobs: 1 });
   });
 });
 

@@ -13,19 +13,17 @@ import { objectStoreChecksum, stackStorage, tableChecksums } from "../support/ch
 import { forgeUserJwt } from "../support/jwt.ts";
 import {
   activatedDevice, deviceHeaders, fakeJpeg, getObject, ingestBody, newUser, pairDevice, post, sql, stack,
-  type UploadTargetBody,
+  type UploadTargetBody, uploadUrlBody,
 } from "../support/stack.ts";
 
 const sha256Hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const photo = (seq: number, extra: Record<string, unknown> = {}) =>
-  ({ filename: `f_${seq}.jpg`, content_type: "image/jpeg", seq, ...extra });
 const put = async (t: UploadTargetBody, body: Uint8Array<ArrayBuffer> | string, headers = t.upload_headers) => {
   const r = await fetch(t.upload_url, { method: "PUT", headers, body });
   return { status: r.status, text: await r.text() };
 };
 
 async function target(token: string, seq: number, extra: Record<string, unknown> = {}) {
-  const r = await post<UploadTargetBody>("upload-url", photo(seq, extra), deviceHeaders(token));
+  const r = await post<UploadTargetBody>("upload-url", uploadUrlBody(seq, extra), deviceHeaders(token));
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body;
 }
@@ -40,7 +38,7 @@ describe("1. an ingested photo cannot be rewritten", () => {
     const ingested = await post<{ item_id: string }>("ingest", ingestBody(t.object_key, 1), deviceHeaders(device.token));
     expect(ingested.status).toBe(201);
 
-    const again = await post("upload-url", photo(1, { size: bytes.length, sha256: sha256Hex(bytes) }), deviceHeaders(device.token));
+    const again = await post("upload-url", uploadUrlBody(1, { size: bytes.length, sha256: sha256Hex(bytes) }), deviceHeaders(device.token));
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ error: { code: "already_ingested", item_id: ingested.body.item_id } });
     // The URL issued before the ingest: same key, but the store refuses to overwrite.
@@ -149,20 +147,20 @@ describe("4. a device cannot fill storage without ingesting", () => {
   it("holds at most DEVICE_MAX_OUTSTANDING_UPLOADS (32) reservations; the 33rd is 429 too_many_reservations", async () => {
     const device = await activatedDevice();
     const statuses: number[] = [];
-    for (let seq = 0; seq < 33; seq++) statuses.push((await post("upload-url", photo(seq), deviceHeaders(device.token))).status);
+    for (let seq = 0; seq < 33; seq++) statuses.push((await post("upload-url", uploadUrlBody(seq), deviceHeaders(device.token))).status);
     expect(statuses.slice(0, 32).every((s) => s === 200)).toBe(true);
-    const r = await post("upload-url", photo(99), deviceHeaders(device.token));
+    const r = await post("upload-url", uploadUrlBody(99), deviceHeaders(device.token));
     expect(r.status).toBe(429);
     expect(r.body).toMatchObject({ error: { code: "too_many_reservations" } });
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(3600);
     // asking again for a seq it holds still works
-    expect((await post("upload-url", photo(5), deviceHeaders(device.token))).status).toBe(200);
+    expect((await post("upload-url", uploadUrlBody(5), deviceHeaders(device.token))).status).toBe(200);
   });
   it("seq is within 0 … 2^32-1", async () => {
     const device = await activatedDevice();
-    expect((await post("upload-url", photo(4294967295), deviceHeaders(device.token))).status).toBe(200);
+    expect((await post("upload-url", uploadUrlBody(4294967295), deviceHeaders(device.token))).status).toBe(200);
     for (const seq of [4294967296, 2 ** 53 - 1]) {
-      const r = await post("upload-url", photo(seq), deviceHeaders(device.token));
+      const r = await post("upload-url", uploadUrlBody(seq), deviceHeaders(device.token));
       expect(r.status).toBe(400);
     }
   });

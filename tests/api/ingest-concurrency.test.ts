@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activatedDevice, deviceHeaders, fakeJpeg, ingestBody, post, sql, uploadPhoto } from "../support/stack.ts";
+import { activatedDevice, deviceHeaders, deviceItemsAndJobs, fakeJpeg, ingestBody, post, sql, uploadPhoto } from "../support/stack.ts";
 
 describe("ingest under concurrency", () => {
   it("30 identical ingests of one (device, seq) make one item and one job, and all see its id", async () => {
@@ -16,11 +16,7 @@ describe("ingest under concurrency", () => {
     expect(results.filter((r) => r.body.status === "queued")).toHaveLength(1);
     expect(results.filter((r) => r.body.status === "duplicate")).toHaveLength(29);
 
-    const [counts] = await sql`
-      select (select count(*) from public.source_items where device_id = ${device.deviceId})::int as items,
-             (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
-               where i.device_id = ${device.deviceId})::int as jobs`;
-    expect(counts).toEqual({ items: 1, jobs: 1 });
+    expect(await deviceItemsAndJobs(device.deviceId)).toEqual({ items: 1, jobs: 1 });
   });
 
   it("asking for the same seq's upload URL again gives the same object key, concurrently too", async () => {

@@ -4,11 +4,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  activatedDevice, deviceHeaders, fakeJpeg, ingestBody, newUser, pairDevice, post, sql, stack, uploadPhoto,
+  activatedDevice, deviceHeaders, fakeJpeg, ingestBody, newUser, pairDevice, post, sql, stack, uploadPhoto, uploadUrlBody,
 } from "../support/stack.ts";
 import { deviceAction, heartbeat, lifecycleSnapshot, listDevices, rotate, validHeartbeat } from "../support/lifecycle.ts";
-
-const photoRequest = (seq: number) => ({ filename: `p_${seq}.jpg`, content_type: "image/jpeg", seq });
 
 describe("token rotation", () => {
   it("a lost rotate answer leaves the old token working; the new token's first use retires the old one", async () => {
@@ -18,7 +16,7 @@ describe("token rotation", () => {
     expect(lost.body.device_token).toMatch(/^devtok_/);
     expect(lost.body.device_token).not.toBe(d.token);
     // The camera never heard the answer: its old token still works, again and again.
-    expect((await post("upload-url", photoRequest(1), deviceHeaders(d.token))).status).toBe(200);
+    expect((await post("upload-url", uploadUrlBody(1), deviceHeaders(d.token))).status).toBe(200);
     expect((await heartbeat(d.token)).status).toBe(200);
 
     // It asks again; the token it never received is dropped.
@@ -28,11 +26,11 @@ describe("token rotation", () => {
     expect((await heartbeat(d.token)).status).toBe(200);
 
     // First use of the new token: from then on the old one is refused with token_rotated.
-    expect((await post("upload-url", photoRequest(2), deviceHeaders(second.body.device_token))).status).toBe(200);
+    expect((await post("upload-url", uploadUrlBody(2), deviceHeaders(second.body.device_token))).status).toBe(200);
     const old = await heartbeat(d.token);
     expect(old.status).toBe(401);
     expect(old.body).toMatchObject({ error: { code: "token_rotated" } });
-    expect((await post("upload-url", photoRequest(3), deviceHeaders(d.token))).body).toMatchObject({ error: { code: "token_rotated" } });
+    expect((await post("upload-url", uploadUrlBody(3), deviceHeaders(d.token))).body).toMatchObject({ error: { code: "token_rotated" } });
     expect((await heartbeat(second.body.device_token)).status).toBe(200);
 
     const [row] = await sql`select device_token_hash, pending_token_hash from public.devices where id = ${d.deviceId}`;
@@ -45,7 +43,7 @@ describe("token rotation", () => {
     const d = await activatedDevice();
     const fresh = (await rotate(d.token)).body.device_token;
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
-      post("upload-url", photoRequest(100 + i), deviceHeaders(fresh))));
+      post("upload-url", uploadUrlBody(100 + i), deviceHeaders(fresh))));
     expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
     expect((await heartbeat(d.token)).body).toMatchObject({ error: { code: "token_rotated" } });
     const [{ n }] = await sql`select count(*)::int as n from public.device_retired_tokens where device_id = ${d.deviceId}`;
@@ -164,7 +162,7 @@ describe("owner routes", () => {
     expect(first.body.device.revoked_at).not.toBeNull();
     const again = await deviceAction(d.user.token, d.deviceId, "revoke");
     expect(again.body.device.revoked_at).toBe(first.body.device.revoked_at);
-    expect((await post("upload-url", photoRequest(1), deviceHeaders(d.token))).body).toMatchObject({ error: { code: "token_revoked" } });
+    expect((await post("upload-url", uploadUrlBody(1), deviceHeaders(d.token))).body).toMatchObject({ error: { code: "token_revoked" } });
     expect((await heartbeat(d.token)).body).toMatchObject({ error: { code: "token_revoked" } });
     const late = await deviceAction(d.user.token, d.deviceId, "settings", { paused: true });
     expect(late.status).toBe(409);

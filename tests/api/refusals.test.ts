@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
 import {
   activatedDevice, type ApiResult, deviceHeaders, expirePairingCode, fakeJpeg, ingestBody, newUser, pairDevice, post,
-  sql, stack, tableCounts, type UploadTargetBody, uploadPhoto,
+  sql, stack, tableCounts, type UploadTargetBody, uploadPhoto, uploadUrlBody,
 } from "../support/stack.ts";
 
 async function expectRefusal(call: () => Promise<ApiResult>, status: number, code: string) {
@@ -18,30 +18,28 @@ async function expectRefusal(call: () => Promise<ApiResult>, status: number, cod
   return r;
 }
 
-const photoRequest = (seq: number) => ({ filename: `p_${seq}.jpg`, content_type: "image/jpeg", seq });
-
 describe("device token refusals", () => {
   it("no token → 401 missing_token", async () => {
-    await expectRefusal(() => post("upload-url", photoRequest(1)), 401, "missing_token");
+    await expectRefusal(() => post("upload-url", uploadUrlBody(1)), 401, "missing_token");
   });
   it("malformed token → 401 malformed_token", async () => {
-    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders("devtok_short")), 401, "malformed_token");
+    await expectRefusal(() => post("upload-url", uploadUrlBody(1), deviceHeaders("devtok_short")), 401, "malformed_token");
     await expectRefusal(() => post("ingest", ingestBody("devices/x/1.jpg", 1), deviceHeaders("Bearer abc")), 401, "malformed_token");
   });
   it("wrong checksum → 401 malformed_token, without a database lookup", async () => {
     const device = await activatedDevice();
     const t = device.token;
     const typo = t.slice(0, -1) + (t.endsWith("A") ? "B" : "A");
-    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders(typo)), 401, "malformed_token");
+    await expectRefusal(() => post("upload-url", uploadUrlBody(1), deviceHeaders(typo)), 401, "malformed_token");
   });
   it("well-formed but unknown token → 401 invalid_token", async () => {
-    await expectRefusal(() => post("upload-url", photoRequest(1), deviceHeaders(generateDeviceToken())), 401, "invalid_token");
+    await expectRefusal(() => post("upload-url", uploadUrlBody(1), deviceHeaders(generateDeviceToken())), 401, "invalid_token");
   });
   it("revoked token → 401 token_revoked on the very next request", async () => {
     const device = await activatedDevice();
     const target = await uploadPhoto(device.token, 1, fakeJpeg());
     await sql`update public.devices set revoked_at = now() where id = ${device.deviceId}`;
-    await expectRefusal(() => post("upload-url", photoRequest(2), deviceHeaders(device.token)), 401, "token_revoked");
+    await expectRefusal(() => post("upload-url", uploadUrlBody(2), deviceHeaders(device.token)), 401, "token_revoked");
     await expectRefusal(() => post("ingest", ingestBody(target.object_key, 1), deviceHeaders(device.token)), 401, "token_revoked");
   });
 });
@@ -76,7 +74,7 @@ describe("pairing refusals", () => {
 describe("upload-url and ingest refusals", () => {
   it("a path as filename → 400 invalid_request naming the field", async () => {
     const device = await activatedDevice();
-    const r = await expectRefusal(() => post("upload-url", { ...photoRequest(1), filename: "../../x.jpg" },
+    const r = await expectRefusal(() => post("upload-url", { ...uploadUrlBody(1), filename: "../../x.jpg" },
       deviceHeaders(device.token)), 400, "invalid_request");
     expect(JSON.stringify(r.body)).toContain("filename");
   });
@@ -93,19 +91,19 @@ describe("upload-url and ingest refusals", () => {
   });
   it("a photo type we do not take → 415 unsupported_content_type", async () => {
     const device = await activatedDevice();
-    await expectRefusal(() => post("upload-url", { ...photoRequest(1), content_type: "image/gif" },
+    await expectRefusal(() => post("upload-url", { ...uploadUrlBody(1), content_type: "image/gif" },
       deviceHeaders(device.token)), 415, "unsupported_content_type");
   });
   it("a request body that is not application/json → 415 unsupported_media_type", async () => {
     const device = await activatedDevice();
-    await expectRefusal(() => post("upload-url", JSON.stringify(photoRequest(1)),
+    await expectRefusal(() => post("upload-url", JSON.stringify(uploadUrlBody(1)),
       { ...deviceHeaders(device.token), "content-type": "text/plain" }), 415, "unsupported_media_type");
   });
   it("a body over 16 KiB → 413 payload_too_large; a declared photo over the limit → 413 photo_too_large", async () => {
     const device = await activatedDevice();
     await expectRefusal(() => post("ingest", ingestBody("devices/x/1.jpg", 1, { metadata: { pad: "x".repeat(20_000) } }),
       deviceHeaders(device.token)), 413, "payload_too_large");
-    await expectRefusal(() => post("upload-url", { ...photoRequest(1), size: 50 * 1024 * 1024 },
+    await expectRefusal(() => post("upload-url", { ...uploadUrlBody(1), size: 50 * 1024 * 1024 },
       deviceHeaders(device.token)), 413, "photo_too_large");
   });
   it("another device's object key → 403 object_key_forbidden", async () => {
@@ -119,7 +117,7 @@ describe("upload-url and ingest refusals", () => {
   });
   it("an object that is not in storage → 409 object_missing, and the ingest works once it is", async () => {
     const device = await activatedDevice();
-    const target = await post<UploadTargetBody>("upload-url", photoRequest(3), deviceHeaders(device.token));
+    const target = await post<UploadTargetBody>("upload-url", uploadUrlBody(3), deviceHeaders(device.token));
     await expectRefusal(() => post("ingest", ingestBody(target.body.object_key, 3), deviceHeaders(device.token)),
       409, "object_missing");
     const put = await fetch(target.body.upload_url, { method: "PUT", headers: target.body.upload_headers, body: fakeJpeg() });

@@ -4,45 +4,19 @@
 // item and one job, with its own bytes in storage. The camera's firmware does not use the
 // batch routes yet, so the client here is TypeScript (scripts/bench/kept-alive-client.ts).
 import { createHash, randomUUID } from "node:crypto";
-import postgres from "postgres";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { keptAliveClient, type Res } from "../../scripts/bench/kept-alive-client.ts";
 import { syntheticFrame } from "../../scripts/sim/sim-camera.ts";
 import { createLocalUser } from "../../scripts/stack/auth.ts";
-import { type FaultPlan, type FaultProxyHandle, NO_FAULTS, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
-import { freePort } from "../../scripts/stack/ports.ts";
-import { type Stack, startStack } from "../../scripts/stack/stack.ts";
-import { tempDir } from "../support/temp.ts";
+import { type FaultPlan, NO_FAULTS } from "../../scripts/stack/fault-proxy.ts";
+import { faultStack } from "../support/fault-stack.ts";
+import { storedObject } from "../support/stored-object.ts";
 
 const FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 3000, maxResponseCut: 400 };
 const PHOTOS = 70;
 const BATCH = 32;
 
-let stack: Stack;
-let apiProxy: FaultProxyHandle;
-let storageProxy: FaultProxyHandle;
-let sql: postgres.Sql;
-
-beforeAll(async () => {
-  apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: 11 });
-  storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: 12 });
-  stack = await startStack({
-    workDir: await tempDir("lifelog-batch-faults-"), ports: "random",
-    functionEnv: { S3_PUBLIC_ENDPOINT: storageProxy.url },
-  });
-  const gateway = new URL(stack.info.supabase_url);
-  const store = new URL(stack.info.storage.endpoint);
-  apiProxy.setUpstream(gateway.hostname, Number(gateway.port));
-  storageProxy.setUpstream(store.hostname, Number(store.port));
-  sql = postgres(stack.info.db_url, { onnotice: () => {} });
-}, 400_000);
-
-afterAll(async () => {
-  await sql?.end();
-  await stack?.stop();
-  await apiProxy?.stop();
-  await storageProxy?.stop();
-});
+const env = faultStack({ name: "batch-faults", seeds: { api: 11, storage: 12 } });
 
 /** Retries a call until it answers something other than a cut connection or a 503. */
 async function retried(send: () => Promise<Res>): Promise<Res> {
@@ -55,13 +29,13 @@ async function retried(send: () => Promise<Res>): Promise<Res> {
 }
 
 it("a drain in batches through cut connections and 503s stores every photo exactly once", async () => {
+  const { stack, apiProxy, storageProxy, sql } = env;
   const { accessToken } = await createLocalUser(sql, stack.authKey, `faults-${randomUUID().slice(0, 8)}@lifelog.local`);
   const setup = keptAliveClient();
   const paired = await setup.json(`${stack.info.api_base}/devices/pair`, { name: "faults" }, { authorization: `Bearer ${accessToken}` });
   const activated = await setup.json(`${stack.info.api_base}/devices/activate`, { pairing_code: paired.body.pairing_code }, {});
   setup.close();
   const h = { "x-device-token": activated.body.device_token as string };
-  const apiBase = `${apiProxy.url}${new URL(stack.info.api_base).pathname.replace(/\/$/, "")}`;
   const photos = Array.from({ length: PHOTOS }, (_, seq) => {
     const bytes = syntheticFrame(7, seq, 3000 + seq * 17);
     return { seq, bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
@@ -73,7 +47,7 @@ it("a drain in batches through cut connections and 503s stores every photo exact
   let store = keptAliveClient();
   // A cut connection is a new connection for the next try, as on the camera.
   const viaApi = (path: string, body: unknown) => retried(() =>
-    api.json(`${apiBase}/devices/${path}`, body, h).catch((e) => { api.close(); api = keptAliveClient(); throw e; }));
+    api.json(`${env.apiBase}/devices/${path}`, body, h).catch((e) => { api.close(); api = keptAliveClient(); throw e; }));
   const put = (r: Res, bytes: Uint8Array) => retried(() =>
     store.send(r.body.upload_url, "PUT", r.body.upload_headers, bytes).catch((e) => { store.close(); store = keptAliveClient(); throw e; }));
   try {
@@ -106,6 +80,10 @@ it("a drain in batches through cut connections and 503s stores every photo exact
     storageProxy.setPlan(NO_FAULTS);
   }
   expect(apiProxy.stats.cutRequest + apiProxy.stats.cutResponse + apiProxy.stats.unavailable).toBeGreaterThan(0);
+  const routes = env.apiRoutes();
+  expect(routes["upload-urls"]).toBeGreaterThanOrEqual(Math.ceil(PHOTOS / BATCH));
+  expect(routes["ingest-batch"]).toBeGreaterThanOrEqual(Math.ceil(PHOTOS / BATCH));
+  expect(routes.ingest).toBeUndefined(); // pair and activate went to the gateway directly
   expect(storageProxy.stats.cutRequest + storageProxy.stats.cutResponse + storageProxy.stats.unavailable).toBeGreaterThan(0);
 
   const rows = await sql<{ device_seq: string; n: number; jobs: number; storage_key: string }[]>`
@@ -115,8 +93,7 @@ it("a drain in batches through cut connections and 503s stores every photo exact
   expect(rows.map((r) => Number(r.device_seq))).toEqual(photos.map((p) => p.seq));
   expect(rows.every((r) => r.n === 1 && r.jobs === 1)).toBe(true);
   for (const r of rows) {
-    const res = await fetch(`${stack.info.storage.backend_endpoint}/${stack.info.storage.bucket}/${r.storage_key.split("/").map(encodeURIComponent).join("/")}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    expect(createHash("sha256").update(bytes).digest("hex")).toBe(photos[Number(r.device_seq)].sha256);
+    const bytes = await storedObject(stack.info.storage, r.storage_key);
+    expect(bytes && createHash("sha256").update(bytes).digest("hex")).toBe(photos[Number(r.device_seq)].sha256);
   }
 }, 400_000);

@@ -6,13 +6,13 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FaultPlan, type FaultProxyHandle, NO_FAULTS, seededRandom, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
+import { describe, expect, it } from "vitest";
+import { type FaultPlan, NO_FAULTS, seededRandom } from "../../scripts/stack/fault-proxy.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
-import { freePort } from "../../scripts/stack/ports.ts";
-import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
-import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { type CameraEvent, type SimCameraRun, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
+import { cardFiles, recordsOnCard } from "../support/card.ts";
+import { faultStack } from "../support/fault-stack.ts";
+import { storedObject } from "../support/stored-object.ts";
 import { tempDir } from "../support/temp.ts";
 
 const PHOTOS = 40;
@@ -24,44 +24,11 @@ const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100000);
 const API_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 1_500, maxResponseCut: 1_500 };
 const STORAGE_FAULTS: FaultPlan = { cutRequest: 0.1, cutResponse: 0.1, unavailable: 0.1, maxRequestCut: 61_000, maxResponseCut: 400 };
 
-let stack: Stack;
-let apiProxy: FaultProxyHandle;
-let storageProxy: FaultProxyHandle;
-let sql: postgres.Sql;
-
-beforeAll(async () => {
-  await buildSimCamera();
-  apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED });
-  storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: SEED + 1 });
-  stack = await startStack({
-    workDir: await tempDir("lifelog-e2e-"),
-    ports: "random",
-    // Upload URLs are signed for the proxy, so the camera's PUTs cross it too.
-    functionEnv: { S3_PUBLIC_ENDPOINT: storageProxy.url },
-  });
-  const gateway = new URL(stack.info.supabase_url);
-  const store = new URL(stack.info.storage.endpoint);
-  apiProxy.setUpstream(gateway.hostname, Number(gateway.port));
-  storageProxy.setUpstream(store.hostname, Number(store.port));
-  sql = postgres(stack.info.db_url, { onnotice: () => {} });
-}, 400_000);
-
-afterAll(async () => {
-  await sql?.end();
-  await stack?.stop();
-  await apiProxy?.stop();
-  await storageProxy?.stop();
-});
+const env = faultStack({ name: "camera-faults", seeds: { api: SEED, storage: SEED + 1 }, camera: true });
 
 async function cardContents(card: string): Promise<string> {
   const files = (await readdir(card, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
   return (await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name), "latin1")))).join("");
-}
-
-/** Files (not folders) under one of the card's roots: photos, records and leftovers. */
-async function cardFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => e.name);
 }
 
 async function waitForEvent(run: SimCameraRun, name: string): Promise<void> {
@@ -73,7 +40,7 @@ async function waitForEvent(run: SimCameraRun, name: string): Promise<void> {
 
 function startCamera(card: string, nvs: string, pairingCode: string): SimCameraRun {
   return startSimCamera({
-    apiBase: `${apiProxy.url}/functions/v1`, card, nvs, pairingCode, intervalMs: 250, photos: PHOTOS,
+    apiBase: env.apiBase, card, nvs, pairingCode, intervalMs: 250, photos: PHOTOS,
     exitWhenDrained: true, photoSize: PHOTO_SIZE,
     extraArgs: ["--backoff-base-ms", "50", "--backoff-cap-ms", "800", "--net-timeout-ms", "3000",
       "--seed", String(SEED), "--max-runtime-ms", "120000"],
@@ -82,6 +49,7 @@ function startCamera(card: string, nvs: string, pairingCode: string): SimCameraR
 
 describe("simulated camera under faults and power cuts", () => {
   it(`delivers exactly ${PHOTOS} photos, byte-identical, with an empty card queue`, async () => {
+    const { stack, apiProxy, storageProxy, sql } = env;
     const random = seededRandom(SEED + 2);
     const dir = await tempDir("lifelog-camera-");
     const card = join(dir, "card");
@@ -130,10 +98,9 @@ describe("simulated camera under faults and power cuts", () => {
 
     let identical = 0;
     for (const item of items) {
-      const res = await fetch(`${stack.info.storage.backend_endpoint}/${stack.info.storage.bucket}/${item.storage_key}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      const sha = createHash("sha256").update(bytes).digest("hex");
-      if (res.status === 200 && sha === expectedSha(item.metadata.frame) && sha === item.metadata.sha256 &&
+      const bytes = await storedObject(stack.info.storage, item.storage_key);
+      const sha = bytes && createHash("sha256").update(bytes).digest("hex");
+      if (bytes && sha === expectedSha(item.metadata.frame) && sha === item.metadata.sha256 &&
         bytes.length === item.metadata.size) identical++;
     }
     const nvsText = await readFile(nvs, "utf8");
@@ -151,6 +118,7 @@ describe("simulated camera under faults and power cuts", () => {
       files_left_on_card: leftOnCard.length,
       camera: { retries: count("retry"), reuploads: count("reupload"), duplicates: count("duplicate"), quarantined: count("quarantined") },
       api_proxy: apiProxy.stats,
+      api_routes: env.apiRoutes(),
       storage_proxy: storageProxy.stats,
     };
     console.log(`camera e2e: ${JSON.stringify(report)}`);
@@ -173,12 +141,13 @@ describe("simulated camera under faults and power cuts", () => {
 
 describe("simulated camera whose token is revoked", () => {
   it("stops uploading, keeps its photos on the card and says so", async () => {
+    const { stack, apiProxy, storageProxy, sql } = env;
     apiProxy.setPlan(NO_FAULTS);
     storageProxy.setPlan(NO_FAULTS);
     const dir = await tempDir("lifelog-camera-");
     const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
     const run = startSimCamera({
-      apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
+      apiBase: env.apiBase, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
       intervalMs: 200, photos: 10, exitWhenDrained: true, photoSize: 20_000,
       extraArgs: ["--max-runtime-ms", "60000"],
       onEvent: (e) => {
@@ -189,7 +158,7 @@ describe("simulated camera whose token is revoked", () => {
     expect(await run.exit).toBe(3);
     expect(run.events.at(-1)?.event).toBe("token_dead");
     const [{ n }] = await sql`select count(*)::int as n from public.source_items where device_id = ${deviceId}`;
-    const kept = (await cardFiles(join(dir, "card", "queue"))).filter((name) => name.endsWith(".jsn"));
+    const kept = await recordsOnCard(join(dir, "card"));
     expect(n).toBeGreaterThanOrEqual(2);
     expect(n).toBeLessThan(10);
     expect(kept.length).toBeGreaterThan(0);
@@ -199,6 +168,7 @@ describe("simulated camera whose token is revoked", () => {
 
 describe("simulated camera with a backlog", () => {
   it("keeps its capture rhythm while the backlog uploads", async () => {
+    const { stack, apiProxy, storageProxy } = env;
     const interval = 400;
     // A slow uplink: each 120 KB photo takes ~0.25 s to PUT, so the 8-photo backlog takes
     // ~2 s, far longer than the interval; only interleaving keeps the rhythm (a capture
@@ -210,7 +180,7 @@ describe("simulated camera with a backlog", () => {
     apiProxy.setPlan(NO_FAULTS);
     let backlogDrainingSince: number | undefined;
     const run = startSimCamera({
-      apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
+      apiBase: env.apiBase, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
       intervalMs: interval, photos: 16, exitWhenDrained: true, photoSize: 120_000,
       extraArgs: ["--backoff-base-ms", "100", "--backoff-cap-ms", "300", "--max-runtime-ms", "60000"],
       onEvent: (e) => {

@@ -3,12 +3,13 @@
 // revocation through the owner's route while the camera uploads, and the privacy pause and
 // interval set through the CLI, with the delays measured.
 import { createServer, request as httpRequest, type Server } from "node:http";
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera } from "../../scripts/sim/sim-camera.ts";
 import { buildOnce, runCli } from "../cli/harness.ts";
+import { recordsOnCard } from "../support/card.ts";
 import { heartbeat, listDevices } from "../support/lifecycle.ts";
 import { newUser, pairDevice, sql, stack } from "../support/stack.ts";
 import { tempDir } from "../support/temp.ts";
@@ -25,12 +26,6 @@ async function nvsValues(path: string): Promise<Record<string, string>> {
 async function itemCount(deviceId: string): Promise<number> {
   const [{ n }] = await sql`select count(*)::int as n from public.source_items where device_id = ${deviceId}`;
   return n;
-}
-
-/** The records waiting on the card: /queue/<group>/<bucket>/<seq>.jsn (firmware-config/host/README.md). */
-async function manifestsOnCard(card: string): Promise<string[]> {
-  const entries = await readdir(join(card, "queue"), { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".jsn")).map((e) => e.name);
 }
 
 interface CameraSetup {
@@ -116,7 +111,7 @@ describe("token rotation with power cuts (simulated camera, SIGKILL)", () => {
     expect(old.status).toBe(401);
     expect(old.body).toMatchObject({ error: { code: "token_rotated" } });
     expect(await itemCount(cam.deviceId)).toBe(4);
-    expect(await manifestsOnCard(cam.card)).toEqual([]);
+    expect(await recordsOnCard(cam.card)).toEqual([]);
   }, 90_000);
 
   it("random kills while rotating leave the camera working, every photo delivered once", async () => {
@@ -231,7 +226,7 @@ describe("revocation while the camera uploads", () => {
       });
       expect(await run.exit).toBe(3);
       expect(await revoke).toBe(200);
-      const keptAtStop = await manifestsOnCard(card);
+      const keptAtStop = await recordsOnCard(card);
       // Restarted, the camera still has photos to send: every one of its requests comes after the commit.
       const restarted = camera({ apiBase: `${proxy.url}/functions/v1`, card, nvs, photos: 150, intervalMs: 25 });
       expect(await restarted.exit).toBe(3);
@@ -242,7 +237,7 @@ describe("revocation while the camera uploads", () => {
       const refused = deviceRequests.filter((r) => r.status === 401);
       const accepted = deviceRequests.reduce((n, r) => n + r.accepted, 0);
       const items = await itemCount(paired.device_id);
-      const kept = await manifestsOnCard(card);
+      const kept = await recordsOnCard(card);
       const captured = [...run.events, ...restarted.events].filter((e) => e.event === "captured").length;
       console.log(`revocation under load: ${JSON.stringify({ requests: deviceRequests.length,
         accepted: deviceRequests.filter((r) => r.status < 300).length, refused: refused.length,

@@ -5,59 +5,38 @@
 //   camera -> link proxy (throttle) -> fault proxy -> S3  (storage; upload URLs are signed for the link proxy)
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { pairDevice } from "../../scripts/cli/api.ts";
-import { type FaultProxyHandle, NO_FAULTS, type SeenRequest, startFaultProxy } from "../../scripts/stack/fault-proxy.ts";
+import { type SeenRequest } from "../../scripts/stack/fault-proxy.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
-import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 import { type LinkProxy, startLinkProxy } from "../../scripts/sim/link-proxy.ts";
-import { buildSimCamera, type CameraEvent, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
+import { type CameraEvent, startSimCamera, syntheticFrame } from "../../scripts/sim/sim-camera.ts";
+import { faultStack } from "../support/fault-stack.ts";
 import { tempDir } from "../support/temp.ts";
 
-let stack: Stack;
-let apiProxy: FaultProxyHandle;
-let storageProxy: FaultProxyHandle;
 let link: LinkProxy;
 let linkPort: number;
-let sql: postgres.Sql;
+
+const env = faultStack({
+  name: "link", seeds: { api: 1, storage: 2 }, camera: true,
+  storageFront: async () => {
+    linkPort = await freePort();
+    await setLinkRate(0);
+    return `http://127.0.0.1:${linkPort}`;
+  },
+});
+afterAll(() => link?.stop());
 
 async function setLinkRate(bytesPerSecond: number): Promise<void> {
   await link?.stop();
-  link = await startLinkProxy({ port: linkPort, upstream: { host: "127.0.0.1", port: storageProxy.port }, upBytesPerSecond: bytesPerSecond });
+  link = await startLinkProxy({ port: linkPort, upstream: { host: "127.0.0.1", port: env.storageProxy.port }, upBytesPerSecond: bytesPerSecond });
 }
-
-beforeAll(async () => {
-  await buildSimCamera();
-  apiProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: 1 });
-  storageProxy = await startFaultProxy({ port: await freePort(), plan: NO_FAULTS, seed: 2 });
-  linkPort = await freePort();
-  await setLinkRate(0);
-  stack = await startStack({
-    workDir: await tempDir("lifelog-link-"),
-    ports: "random",
-    functionEnv: { S3_PUBLIC_ENDPOINT: `http://127.0.0.1:${linkPort}` },
-  });
-  const gateway = new URL(stack.info.supabase_url);
-  const store = new URL(stack.info.storage.endpoint);
-  apiProxy.setUpstream(gateway.hostname, Number(gateway.port));
-  storageProxy.setUpstream(store.hostname, Number(store.port));
-  sql = postgres(stack.info.db_url, { onnotice: () => {} });
-}, 400_000);
-
-afterAll(async () => {
-  await sql?.end();
-  await stack?.stop();
-  await link?.stop();
-  await apiProxy?.stop();
-  await storageProxy?.stop();
-});
 
 async function camera(o: { photos: number; photoSize: number; intervalMs?: number; extraArgs?: string[] }) {
   const dir = await tempDir("lifelog-camera-");
-  const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(stack.info.api_base, stack.info.user_access_token);
+  const { device_id: deviceId, pairing_code: pairingCode } = await pairDevice(env.stack.info.api_base, env.stack.info.user_access_token);
   const run = startSimCamera({
-    apiBase: `${apiProxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
+    apiBase: env.apiBase, card: join(dir, "card"), nvs: join(dir, "nvs.json"), pairingCode,
     intervalMs: o.intervalMs ?? 200, photos: o.photos, exitWhenDrained: true, photoSize: o.photoSize,
     extraArgs: o.extraArgs ?? [],
   });
@@ -65,7 +44,7 @@ async function camera(o: { photos: number; photoSize: number; intervalMs?: numbe
 }
 
 async function storedItems(deviceId: string) {
-  return await sql<{ device_seq: string; metadata: { frame: number; sha256: string; size: number } }[]>`
+  return await env.sql<{ device_seq: string; metadata: { frame: number; sha256: string; size: number } }[]>`
     select device_seq, metadata from public.source_items where device_id = ${deviceId} order by device_seq`;
 }
 
@@ -101,6 +80,7 @@ describe("simulated camera on a 2 KB/s uplink with 250 KB photos", () => {
 
 describe("simulated camera with a 5 MB photo at 1 Mbit/s", () => {
   it("ingests it once with the default 15 s timeout (measured from the last byte of progress)", async () => {
+    const { storageProxy } = env;
     await setLinkRate(125_000);
     const size = 5 * 1024 * 1024;
     const before = storageProxy.stats.requests.length;
@@ -118,6 +98,7 @@ describe("simulated camera with a 5 MB photo at 1 Mbit/s", () => {
 
 describe("simulated camera told to wait (Retry-After)", () => {
   it("waits at least what the server asked, in seconds above the backoff cap and as an HTTP-date, on 429 and 503 from API and storage", async () => {
+    const { apiProxy, storageProxy } = env;
     await setLinkRate(0);
     const date = (t: Date) => t.toUTCString(); // IMF-fixdate
     const later = (t: Date, s: number) => new Date(t.getTime() + s * 1000);
@@ -151,6 +132,7 @@ describe("simulated camera told to wait (Retry-After)", () => {
 
 describe("simulated camera with a photo whose upload keeps failing", () => {
   it("sends the photos behind it, then that one once storage takes it", async () => {
+    const { apiProxy, storageProxy } = env;
     await setLinkRate(0);
     apiProxy.clearAnswers();
     storageProxy.clearAnswers();

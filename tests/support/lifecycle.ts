@@ -1,18 +1,6 @@
 // Clients for the device lifecycle routes, shared by the API, CLI and camera tests.
+import type { DeviceView } from "../../scripts/cli/devices-api.ts";
 import { type ApiResult, deviceHeaders, post, sql, stack } from "./stack.ts";
-
-export interface DeviceView {
-  id: string;
-  name: string | null;
-  created_at: string;
-  activated_at: string | null;
-  last_seen_at: string | null;
-  revoked_at: string | null;
-  firmware_version: string | null;
-  settings: { paused: boolean; capture_interval_s: number | null; updated_at: string | null };
-  status: Record<string, unknown> | null;
-  items: { today: number; total: number };
-}
 
 export async function listDevices(userToken: string): Promise<ApiResult<{ devices: DeviceView[] }>> {
   const res = await fetch(`${stack.api_base}/devices`, { headers: { authorization: `Bearer ${userToken}` } });

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 import { createLocalUser } from "../../scripts/stack/auth.ts";
+import { storedObject } from "./stored-object.ts";
 
 export const stack = inject("stack");
 export const sql = postgres(stack.db_url, { max: 4, onnotice: () => {} });
@@ -77,10 +78,14 @@ export function deviceHeaders(token: string) {
   return { "x-device-token": token };
 }
 
+/** An upload-url request for photo `seq`; `extra` adds fields or replaces the usual ones. */
+export function uploadUrlBody(seq: number, extra: Record<string, unknown> = {}) {
+  return { filename: `photo_${seq}.jpg`, content_type: "image/jpeg", seq, ...extra };
+}
+
 /** upload-url then PUT: the bytes are in storage under the returned key. */
 export async function uploadPhoto(token: string, seq: number, bytes: Uint8Array<ArrayBuffer>, filename = `photo_${seq}.jpg`) {
-  const target = await post<UploadTargetBody>("upload-url",
-    { filename, content_type: "image/jpeg", seq }, deviceHeaders(token));
+  const target = await post<UploadTargetBody>("upload-url", uploadUrlBody(seq, { filename }), deviceHeaders(token));
   if (target.status !== 200) throw new Error(`upload-url failed: ${target.status} ${JSON.stringify(target.body)}`);
   const put = await fetch(target.body.upload_url, { method: "PUT", headers: target.body.upload_headers, body: bytes });
   await put.body?.cancel();
@@ -104,10 +109,17 @@ export function fakeJpeg(size = 2048, seed = Math.random()): Uint8Array<ArrayBuf
   return bytes;
 }
 
-export async function getObject(key: string): Promise<Uint8Array | null> {
-  const res = await fetch(`${stack.storage.backend_endpoint}/${stack.storage.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`);
-  if (res.status === 404) return null;
-  return new Uint8Array(await res.arrayBuffer());
+export function getObject(key: string): Promise<Uint8Array | null> {
+  return storedObject(stack.storage, key);
+}
+
+/** A device's items and processing jobs: "exactly once" is one of each per photo. */
+export async function deviceItemsAndJobs(deviceId: string): Promise<{ items: number; jobs: number }> {
+  const [row] = await sql<{ items: number; jobs: number }[]>`
+    select (select count(*) from public.source_items where device_id = ${deviceId})::int as items,
+           (select count(*) from public.processing_jobs j join public.source_items i on i.id = j.item_id
+             where i.device_id = ${deviceId})::int as jobs`;
+  return { items: row.items, jobs: row.jobs };
 }
 
 /** Row counts of every table a route may write: "nothing written" means these do not move. */
