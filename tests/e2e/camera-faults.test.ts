@@ -38,16 +38,25 @@ async function waitForEvent(run: SimCameraRun, name: string): Promise<void> {
   }
 }
 
-function startCamera(card: string, nvs: string, pairingCode: string): SimCameraRun {
+function startCamera(card: string, nvs: string, pairingCode: string, modeArgs: string[] = []): SimCameraRun {
   return startSimCamera({
     apiBase: env.apiBase, card, nvs, pairingCode, intervalMs: 250, photos: PHOTOS,
     exitWhenDrained: true, photoSize: PHOTO_SIZE,
     extraArgs: ["--backoff-base-ms", "50", "--backoff-cap-ms", "800", "--net-timeout-ms", "3000",
-      "--seed", String(SEED), "--max-runtime-ms", "120000"],
+      "--seed", String(SEED), "--max-runtime-ms", "120000", ...modeArgs],
   });
 }
 
-describe("simulated camera under faults and power cuts", () => {
+// The camera drains in batches (upload-urls, ingest-batch) when more than one photo waits;
+// each boot here starts 1.5 s offline so that a backlog waits every time, and batches hold at
+// most 8 so that a 40-photo run makes enough batch calls for the faults to hit. The single
+// routes (--batch 1) get the same faults and kills.
+const MODES = [
+  { mode: "in batches", args: ["--offline-ms", "1500", "--batch", "8"], batches: true },
+  { mode: "on the single routes", args: ["--batch", "1"], batches: false },
+];
+
+describe.each(MODES)("simulated camera under faults and power cuts, $mode", ({ args, batches }) => {
   it(`delivers exactly ${PHOTOS} photos, byte-identical, with an empty card queue`, async () => {
     const { stack, apiProxy, storageProxy, sql } = env;
     const random = seededRandom(SEED + 2);
@@ -62,7 +71,8 @@ describe("simulated camera under faults and power cuts", () => {
     apiProxy.setPlan(API_FAULTS);
     storageProxy.setPlan({ ...NO_FAULTS, unavailable: 1 });
     const allEvents: CameraEvent[] = [];
-    let run = startCamera(card, nvs, pairingCode);
+    const startedAt = Date.now();
+    let run = startCamera(card, nvs, pairingCode, args);
 
     // Kills land anywhere: mid-capture, mid-PUT, between ingest and delete, mid-NVS write.
     const cardSnapshots: string[] = [];
@@ -78,7 +88,7 @@ describe("simulated camera under faults and power cuts", () => {
       cardSnapshots.push(await cardContents(card)); // what a thief would find on the card now
       allEvents.push(...run.events);
       storageProxy.setPlan(STORAGE_FAULTS);
-      run = startCamera(card, nvs, pairingCode);
+      run = startCamera(card, nvs, pairingCode, args);
     }
     const code = await run.exit;
     allEvents.push(...run.events);
@@ -106,6 +116,7 @@ describe("simulated camera under faults and power cuts", () => {
     const nvsText = await readFile(nvs, "utf8");
     const leftOnCard = await cardFiles(join(card, "queue"));
     const count = (name: string) => allEvents.filter((e) => e.event === name).length;
+    const routes = env.apiRoutes(startedAt);
     const report = {
       seed: SEED,
       photos_on_server: items.length,
@@ -118,11 +129,18 @@ describe("simulated camera under faults and power cuts", () => {
       files_left_on_card: leftOnCard.length,
       camera: { retries: count("retry"), reuploads: count("reupload"), duplicates: count("duplicate"), quarantined: count("quarantined") },
       api_proxy: apiProxy.stats,
-      api_routes: env.apiRoutes(),
+      api_routes: routes,
       storage_proxy: storageProxy.stats,
     };
     console.log(`camera e2e: ${JSON.stringify(report)}`);
 
+    // The paths this run was about: batches of several photos, or only the single routes.
+    if (batches) {
+      expect(routes["upload-urls"] ?? 0).toBeGreaterThanOrEqual(3);
+      expect(routes["ingest-batch"] ?? 0).toBeGreaterThanOrEqual(3);
+    } else {
+      expect((routes["upload-urls"] ?? 0) + (routes["ingest-batch"] ?? 0)).toBe(0);
+    }
     expect(items).toHaveLength(PHOTOS);
     expect(frames).toEqual(Array.from({ length: PHOTOS }, (_, i) => i));
     expect(report.distinct_seqs).toBe(PHOTOS);
