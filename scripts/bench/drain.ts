@@ -125,6 +125,7 @@ async function main() {
       const setup = client();
       const p = await setup.json(`${stack.info.api_base}/devices/pair`, {}, { authorization: `Bearer ${accessToken}` });
       const a = await setup.json(`${stack.info.api_base}/devices/activate`, { pairing_code: p.body.pairing_code }, {});
+      if (p.status !== 201 || a.status !== 201) throw new Error(`PUT-only device: ${p.status} ${a.status}`);
       const token = a.body.device_token as string;
       link = createLink(plan);
       const puts = client();
