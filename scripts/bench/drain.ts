@@ -214,6 +214,9 @@ async function main() {
             ? { total: host.stats.connections - before.host, carrying_api: requests.apiConnections, carrying_storage: requests.storageConnections }
             : { api: apiProxy.stats.connections - before.api, storage: host.stats.connections - before.host },
           camera_retries: retries,
+          // how long the camera waited before each retry: a wait past the gateway's 30 s
+          // keep-alive timeout (scripts/stack/gateway.ts) costs a reconnect
+          camera_retry_delays_ms: online.events.filter((x) => x.event === "retry").map((x) => x.delay_ms),
           put_only_s: putOnlyMs / 1000,
           ratio_to_put_only: drainMs / putOnlyMs,
           exactly_once: { items: items.length, jobs },
