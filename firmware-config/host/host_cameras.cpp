@@ -7,7 +7,8 @@
 #include <cstring>
 
 bool SyntheticJpegCamera::capture(uint32_t frame, lifelog::FrameSink& sink) {
-  uint64_t total = size_ < kMinSize ? kMinSize : size_;
+  uint64_t size = frame_size(frame, size_, size_max_);
+  uint64_t total = size < kMinSize ? kMinSize : size;
   uint8_t head[112];
   size_t n = 0;
   auto put = [&](std::initializer_list<uint8_t> bytes) {

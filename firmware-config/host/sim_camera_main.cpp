@@ -55,6 +55,7 @@ struct Options {
   int64_t photos = -1;  // unlimited
   bool exit_when_drained = false;
   uint64_t photo_size = 60000;
+  uint64_t photo_size_max = 0;  // > photo_size: sizes vary per frame up to this
   bool log_json = false;
   size_t chunk_size = 8192;
   uint32_t backoff_base_ms = 1000;
@@ -83,6 +84,7 @@ void usage() {
           "  --photos N               stop capturing after N photos in total, across restarts\n"
           "  --exit-when-drained      exit 0 once all N photos are captured and uploaded\n"
           "  --photo-size BYTES       size of synthetic JPEGs (default 60000)\n"
+          "  --photo-size-max BYTES   vary each frame's size between --photo-size and this (seeded by frame)\n"
           "  --fixtures DIR           replay JPEG files from DIR instead of synthetic ones\n"
           "  --log-json               one JSON object per line on stdout\n"
           "  --status-file FILE       write the current state as JSON (atomically)\n"
@@ -145,6 +147,7 @@ bool parse_args(int argc, char** argv, Options* o) {
     else if (a == "--interval-ms" && need_u(UINT32_MAX)) o->interval_ms = u;
     else if (a == "--photos" && need_u(UINT32_MAX)) o->photos = int64_t(u);
     else if (a == "--photo-size" && need_u(64ull << 20)) o->photo_size = u;
+    else if (a == "--photo-size-max" && need_u(64ull << 20)) o->photo_size_max = u;
     else if (a == "--chunk-size" && need_u(kMaxStreamChunk) && u > 0) o->chunk_size = size_t(u);
     else if (a == "--backoff-base-ms" && need_u(UINT32_MAX)) o->backoff_base_ms = uint32_t(u);
     else if (a == "--backoff-cap-ms" && need_u(UINT32_MAX)) o->backoff_cap_ms = uint32_t(u);
@@ -175,6 +178,10 @@ bool parse_args(int argc, char** argv, Options* o) {
   }
   if (o->api.empty() || (o->card.empty() && o->fat_card_bytes == 0) || o->nvs.empty()) {
     fprintf(stderr, "sim-camera: --api, --card (or --fat-card) and --nvs are required\n");
+    return false;
+  }
+  if (o->photo_size_max != 0 && o->photo_size_max < o->photo_size) {
+    fprintf(stderr, "sim-camera: --photo-size-max is below --photo-size\n");
     return false;
   }
   return true;
@@ -382,7 +389,7 @@ int main(int argc, char** argv) {
     return rc;
   }
 
-  SyntheticJpegCamera synthetic(o.photo_size, o.seed);
+  SyntheticJpegCamera synthetic(o.photo_size, o.seed, o.photo_size_max);
   FixtureCamera fixtures(o.fixtures.empty() ? std::string("/nonexistent") : o.fixtures);
   if (!o.fixtures.empty() && !fixtures.ok()) {
     fprintf(stderr, "sim-camera: no .jpg files in '%s'\n", o.fixtures.c_str());

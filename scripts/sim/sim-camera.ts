@@ -45,6 +45,11 @@ export function syntheticFrame(seed: number, frame: number, size: number): Uint8
   return out;
 }
 
+/** A frame's size with `--photo-size-max` (host/host_cameras.h SyntheticJpegCamera::frame_size). */
+export function syntheticFrameSize(frame: number, size: number, sizeMax?: number): number {
+  return sizeMax !== undefined && sizeMax > size ? size + Number((BigInt(frame) * 7919n) % BigInt(sizeMax - size + 1)) : size;
+}
+
 export interface SimCameraOptions {
   apiBase: string;
   card: string;
@@ -54,6 +59,8 @@ export interface SimCameraOptions {
   photos?: number;
   exitWhenDrained?: boolean;
   photoSize?: number;
+  /** sizes vary per frame between photoSize and this (syntheticFrameSize) */
+  photoSizeMax?: number;
   extraArgs?: string[];
   onEvent?: (e: CameraEvent) => void;
 }
@@ -71,6 +78,7 @@ export function startSimCamera(o: SimCameraOptions): SimCameraRun {
   if (o.photos !== undefined) args.push("--photos", String(o.photos));
   if (o.exitWhenDrained) args.push("--exit-when-drained");
   if (o.photoSize !== undefined) args.push("--photo-size", String(o.photoSize));
+  if (o.photoSizeMax !== undefined) args.push("--photo-size-max", String(o.photoSizeMax));
   args.push(...(o.extraArgs ?? []));
 
   const child = spawn(SIM_CAMERA, args, { stdio: ["ignore", "pipe", "pipe"] });

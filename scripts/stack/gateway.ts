@@ -2,7 +2,9 @@
 // function as `/<name>/…` (as Supabase's gateway does), and `/auth/v1/.well-known/jwks.json`
 // serves the local signing keys; `POST /auth/v1/token?grant_type=password` signs in users that
 // have a local password and `?grant_type=refresh_token` renews their sessions (Supabase Auth's
-// two token grants, nothing else of Auth).
+// two token grants, nothing else of Auth). With `storage`, paths under its prefix (Supabase's
+// `/storage/v1/s3`) go to the S3 endpoint unchanged, so the API and Storage share one host, as on
+// a hosted project; each request of a kept-alive connection is routed by its own path.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { PasswordSignIn } from "./auth.ts";
 import { forward, listenLocal, type LocalServer } from "./http-server.ts";
@@ -49,10 +51,20 @@ export function startGateway(opts: {
   functionUrl: string;
   jwks: unknown;
   passwordSignIn?: PasswordSignIn;
+  /** the SigV4 gate serving S3 under `prefix` (it verifies and strips the prefix itself) */
+  storage?: { prefix: string; url: string };
 }): Promise<GatewayHandle> {
   const upstream = new URL(opts.functionUrl);
+  const storage = opts.storage && { prefix: opts.storage.prefix.replace(/\/+$/, ""), url: new URL(opts.storage.url) };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? "/";
+    if (storage && path.startsWith(`${storage.prefix}/`)) {
+      forward(req, res, { url: storage.url, path, headers: req.headers }, () => {
+        if (!res.headersSent) res.writeHead(502, { "content-type": "application/xml" }).end();
+        else res.destroy();
+      });
+      return;
+    }
     if (req.method === "GET" && path === "/auth/v1/.well-known/jwks.json") {
       sendJson(res, 200, opts.jwks);
       return;

@@ -15,7 +15,8 @@ export interface ObjectStoreHandle {
 }
 
 export async function startObjectStore(
-  opts: { directory: string; port: number; backendPort: number; bucket: string },
+  /** pathPrefix: serve S3 under this path (Supabase's `/storage/v1/s3`); `endpoint` includes it */
+  opts: { directory: string; port: number; backendPort: number; bucket: string; pathPrefix?: string },
 ): Promise<ObjectStoreHandle> {
   const server = new S3rver({
     address: "127.0.0.1",
@@ -30,12 +31,13 @@ export async function startObjectStore(
     port: opts.port,
     upstream: backendEndpoint,
     secrets: { [LOCAL_S3_CREDENTIALS.accessKeyId]: LOCAL_S3_CREDENTIALS.secretAccessKey },
+    pathPrefix: opts.pathPrefix,
   }).catch(async (err) => {
     await server.close();
     throw err;
   });
   return {
-    endpoint: gate.endpoint,
+    endpoint: gate.endpoint + (opts.pathPrefix ?? ""),
     backendEndpoint,
     bucket: opts.bucket,
     directory: opts.directory,

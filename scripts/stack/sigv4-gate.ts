@@ -146,14 +146,32 @@ function upstreamHead(upstream: URL, path: string): Promise<{ status: number; le
   });
 }
 
-/** Listens on `port`; verified requests go on to the store at `upstream`. */
-export function startSigV4Gate(opts: { port: number; upstream: string; secrets: Record<string, string> }): Promise<SigV4GateHandle> {
+/**
+ * Where a request goes behind the gate: with a `pathPrefix` the store is served under it, as
+ * Supabase Storage serves S3 under `/storage/v1/s3` (its `S3_PROTOCOL_PREFIX`, supabase/storage
+ * src/http/plugins/signature-v4.ts; docs: guides/self-hosting/self-hosted-s3). The prefix is part
+ * of the path the client signs; the store behind sees the path without it. Null: not under it. Pure.
+ */
+export function pathBehindPrefix(url: string, pathPrefix: string): string | null {
+  if (!pathPrefix) return url;
+  if (!url.startsWith(`${pathPrefix}/`)) return null;
+  return url.slice(pathPrefix.length);
+}
+
+/**
+ * Listens on `port`; verified requests go on to the store at `upstream`. With `pathPrefix`
+ * (e.g. `/storage/v1/s3`, no trailing slash) only paths under it are served, verified with
+ * it and forwarded without it.
+ */
+export function startSigV4Gate(
+  opts: { port: number; upstream: string; secrets: Record<string, string>; pathPrefix?: string },
+): Promise<SigV4GateHandle> {
   const upstream = new URL(opts.upstream);
+  const pathPrefix = (opts.pathPrefix ?? "").replace(/\/+$/, "");
   // Keys with a conditional PUT in flight: a second one is S3's 409 ConditionalRequestConflict.
   const conditionalPuts = new Set<string>();
 
-  async function put(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url ?? "/";
+  async function put(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const key = path.split("?", 1)[0];
     const ifNoneMatch = req.headers["if-none-match"];
     if (ifNoneMatch !== undefined) {
@@ -198,6 +216,11 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
   }
 
   const server: Server = createServer((req, res) => {
+    const path = pathBehindPrefix(req.url ?? "/", pathPrefix);
+    if (path === null) {
+      req.resume();
+      return sendError(res, { status: 404, code: "NoSuchKey", message: `Not under the S3 endpoint's path ${pathPrefix}.` });
+    }
     const verdict = verifyPresigned(
       { method: req.method ?? "GET", url: req.url ?? "/", host: req.headers.host ?? "", headers: req.headers },
       opts.secrets,
@@ -208,22 +231,22 @@ export function startSigV4Gate(opts: { port: number; upstream: string; secrets: 
       return sendError(res, { status: 403, code: verdict.code, message: verdict.reason });
     }
     if (req.method === "PUT") {
-      put(req, res).catch(() => res.destroy());
+      put(req, res, path).catch(() => res.destroy());
       return;
     }
     if (req.method === "GET" && req.headers.range) {
       // s3rver answers a range of an empty object with a 206 that promises a byte and
       // sends none; S3 answers 416 InvalidRange (any range of an empty object is unsatisfiable).
-      upstreamHead(upstream, (req.url ?? "/").split("?", 1)[0]).then((head) => {
+      upstreamHead(upstream, path.split("?", 1)[0]).then((head) => {
         if (head.status === 200 && head.length === 0) {
           req.resume();
           return sendError(res, { status: 416, code: "InvalidRange", message: "The requested range is not satisfiable" });
         }
-        forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());
+        forward(req, res, { url: upstream, path, headers: req.headers }, () => res.destroy());
       }, () => res.destroy());
       return;
     }
-    forward(req, res, { url: upstream, path: req.url ?? "/", headers: req.headers }, () => res.destroy());
+    forward(req, res, { url: upstream, path, headers: req.headers }, () => res.destroy());
   });
   return listenLocal(server, opts.port).then(({ url, stop }) => ({ endpoint: url, stop }));
 }

@@ -29,8 +29,11 @@ export interface StackInfo {
   user_access_token: string;
   /** The user's password for the local password grant (`POST /auth/v1/token?grant_type=password`). */
   user_password: string;
-  /** endpoint: the SigV4-verifying gate clients use; backend_endpoint: s3rver itself */
-  storage: { driver: "s3"; endpoint: string; backend_endpoint: string; bucket: string };
+  /**
+   * endpoint: the SigV4-verifying gate clients use; backend_endpoint: s3rver itself;
+   * gateway_endpoint (with `storageOnGateway`): the same S3 endpoint through SUPABASE_URL
+   */
+  storage: { driver: "s3"; endpoint: string; backend_endpoint: string; bucket: string; gateway_endpoint?: string };
 }
 
 export interface Stack {
@@ -55,7 +58,12 @@ export interface StackOptions {
   functionSource?: FunctionSource;
   /** benchmarks: statistics extensions in Postgres (see PostgresOptions) */
   instrumentPostgres?: PostgresOptions["instrument"];
+  /** serve S3 under SUPABASE_URL/storage/v1/s3 as well, as a hosted project does (the gate then serves only that path) */
+  storageOnGateway?: boolean;
 }
+
+/** Where Supabase Storage serves its S3 protocol, under the project URL. */
+export const STORAGE_S3_PREFIX = "/storage/v1/s3";
 
 /** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
 async function stopLeftoverPostgres(dataDir: string): Promise<void> {
@@ -113,6 +121,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       port: ports.objectStore,
       backendPort: ports.objectBackend,
       bucket,
+      pathPrefix: opts.storageOnGateway ? STORAGE_S3_PREFIX : undefined,
     });
     stops.push(store.stop);
 
@@ -143,7 +152,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     stops.push(fn.stop);
 
     const passwordSignIn = createPasswordSignIn(auth);
-    const gateway = await startGateway({ port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks, passwordSignIn });
+    const gateway = await startGateway({
+      port: ports.gateway, functionUrl: fn.url, jwks: auth.jwks, passwordSignIn,
+      storage: opts.storageOnGateway ? { prefix: STORAGE_S3_PREFIX, url: store.endpoint } : undefined,
+    });
     stops.push(gateway.stop);
 
     const authKey: AuthKey = { privateJwk: auth.privateJwk, issuer: auth.issuer };
@@ -158,7 +170,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       user: first.user,
       user_access_token: first.accessToken,
       user_password: userPassword,
-      storage: { driver: "s3", endpoint: store.endpoint, backend_endpoint: store.backendEndpoint, bucket },
+      storage: {
+        driver: "s3", endpoint: store.endpoint, backend_endpoint: store.backendEndpoint, bucket,
+        ...(opts.storageOnGateway ? { gateway_endpoint: supabaseUrl + STORAGE_S3_PREFIX } : {}),
+      },
     };
     const infoPath = join(workDir, "stack.json");
     await writeFile(infoPath, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
