@@ -168,6 +168,21 @@ ApiResult DeviceApi::activate(const char* pairing_code, const char* activation_k
   return r;
 }
 
+// One single-route call: the request built by `add`, its 2xx answer read by `parse`.
+template <typename Request, typename Answer>
+ApiResult DeviceApi::call(const char* route, const char* token, bool (*add)(cJSON*, const Request&),
+                          const Request& request, bool (*parse)(const cJSON*, Answer*), Answer* out) {
+  {
+    JsonDoc doc(cJSON_CreateObject());
+    if (!add(doc.get(), request) || !print_into(doc.get(), body_, sizeof(body_))) return local_failure("request_too_large");
+  }
+  ApiResult r = post(route, token);
+  if (!r.ok()) return r;
+  JsonDoc doc(cJSON_ParseWithLength(resp_.body, resp_.body_len));
+  if (!parse(doc.get(), out)) return unexpected_answer(resp_.status);
+  return r;
+}
+
 static bool add_upload_ask(cJSON* o, const UploadAsk& ask) {
   return o && cJSON_AddStringToObject(o, "filename", ask.filename) &&
          cJSON_AddStringToObject(o, "content_type", ask.content_type) && cJSON_AddNumberToObject(o, "seq", ask.seq) &&
@@ -213,23 +228,13 @@ static bool parse_upload_target(const cJSON* o, UploadTarget* out) {
 
 ApiResult DeviceApi::request_upload_url(const char* token, const char* filename, const char* content_type,
                                         uint32_t seq, uint64_t size, UploadTarget* out, const char* sha256_hex) {
-  {
-    UploadAsk ask;
-    ask.filename = filename;
-    ask.content_type = content_type;
-    ask.seq = seq;
-    ask.size = size;
-    ask.sha256 = sha256_hex;
-    JsonDoc doc(cJSON_CreateObject());
-    if (!add_upload_ask(doc.get(), ask) || !print_into(doc.get(), body_, sizeof(body_))) {
-      return local_failure("request_too_large");
-    }
-  }
-  ApiResult r = post("/devices/upload-url", token);
-  if (!r.ok()) return r;
-  JsonDoc doc(cJSON_ParseWithLength(resp_.body, resp_.body_len));
-  if (!parse_upload_target(doc.get(), out)) return unexpected_answer(resp_.status);
-  return r;
+  UploadAsk ask;
+  ask.filename = filename;
+  ask.content_type = content_type;
+  ask.seq = seq;
+  ask.size = size;
+  ask.sha256 = sha256_hex;
+  return call("/devices/upload-url", token, add_upload_ask, ask, parse_upload_target, out);
 }
 
 static bool add_ingest_fields(cJSON* o, const IngestRequest& req) {
@@ -263,17 +268,7 @@ static bool parse_ingest_reply(const cJSON* o, IngestReply* out) {
 }
 
 ApiResult DeviceApi::ingest(const char* token, const IngestRequest& req, IngestReply* out) {
-  {
-    JsonDoc doc(cJSON_CreateObject());
-    if (!add_ingest_fields(doc.get(), req) || !print_into(doc.get(), body_, sizeof(body_))) {
-      return local_failure("request_too_large");
-    }
-  }
-  ApiResult r = post("/devices/ingest", token);
-  if (!r.ok()) return r;
-  JsonDoc doc(cJSON_ParseWithLength(resp_.body, resp_.body_len));
-  if (!parse_ingest_reply(doc.get(), out)) return unexpected_answer(resp_.status);
-  return r;
+  return call("/devices/ingest", token, add_ingest_fields, req, parse_ingest_reply, out);
 }
 
 // ---- batches -------------------------------------------------------------------------------
@@ -328,41 +323,34 @@ class BatchBody {
 
 }  // namespace
 
-ApiResult DeviceApi::post_batch(const char* route, const char* token, BatchAnswer* out) {
-  ApiResult r = post_json(conn_, endpoint_, route, token, batch_.request, batch_resp_);
+// One batch call: {"items":[...]} built by `add` for as many requests as fit (at most
+// `limit`), then the answer's results located.
+template <typename Request>
+ApiResult DeviceApi::call_batch(const char* route, const char* token, bool (*add)(cJSON*, const Request&),
+                                const Request* requests, size_t n, size_t limit, BatchAnswer* out) {
+  if (!batch_.usable()) return local_failure("no_batch_buffers");
+  BatchBody body(batch_, body_, sizeof(body_));
+  for (size_t i = 0; i < n && i < limit; ++i) {
+    JsonDoc item(cJSON_CreateObject());
+    if (!add(item.get(), requests[i]) || !body.add(item.get())) break;
+  }
+  out->sent = body.count();
+  if (out->sent == 0) return local_failure("request_too_large");
+  ApiResult r = post_json(conn_, endpoint_, route, token, body.finish(), batch_resp_);
   if (!r.ok()) return r;
-  int n = batch_resp_.body_truncated ? -1
-                                     : json_array_spans(batch_resp_.body, batch_resp_.body_len, "results",
-                                                        out->results, kMaxBatchItems);
-  if (n < 0 || size_t(n) != out->sent) return unexpected_answer(batch_resp_.status);
+  int found = batch_resp_.body_truncated ? -1
+                                         : json_array_spans(batch_resp_.body, batch_resp_.body_len, "results",
+                                                            out->results, kMaxBatchItems);
+  if (found < 0 || size_t(found) != out->sent) return unexpected_answer(batch_resp_.status);
   return r;
 }
 
 ApiResult DeviceApi::request_upload_urls(const char* token, const UploadAsk* asks, size_t n, BatchAnswer* out) {
-  if (!batch_.usable()) return local_failure("no_batch_buffers");
-  size_t limit = target_batch_limit();
-  BatchBody body(batch_, body_, sizeof(body_));
-  for (size_t i = 0; i < n && i < limit; ++i) {
-    JsonDoc item(cJSON_CreateObject());
-    if (!add_upload_ask(item.get(), asks[i]) || !body.add(item.get())) break;
-  }
-  out->sent = body.count();
-  if (out->sent == 0) return local_failure("request_too_large");
-  body.finish();
-  return post_batch("/devices/upload-urls", token, out);
+  return call_batch("/devices/upload-urls", token, add_upload_ask, asks, n, target_batch_limit(), out);
 }
 
 ApiResult DeviceApi::ingest_batch(const char* token, const IngestRequest* reqs, size_t n, BatchAnswer* out) {
-  if (!batch_.usable()) return local_failure("no_batch_buffers");
-  BatchBody body(batch_, body_, sizeof(body_));
-  for (size_t i = 0; i < n && i < kMaxBatchItems; ++i) {
-    JsonDoc item(cJSON_CreateObject());
-    if (!add_ingest_fields(item.get(), reqs[i]) || !body.add(item.get())) break;
-  }
-  out->sent = body.count();
-  if (out->sent == 0) return local_failure("request_too_large");
-  body.finish();
-  return post_batch("/devices/ingest-batch", token, out);
+  return call_batch("/devices/ingest-batch", token, add_ingest_fields, reqs, n, kMaxBatchItems, out);
 }
 
 ApiResult DeviceApi::item_result(const BatchAnswer& answer, size_t i, UploadTarget* target, IngestReply* reply) const {

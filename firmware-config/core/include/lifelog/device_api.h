@@ -146,7 +146,12 @@ class DeviceApi {
 
  private:
   ApiResult post(const char* route, const char* token);
-  ApiResult post_batch(const char* route, const char* token, BatchAnswer* out);
+  template <typename Request, typename Answer>
+  ApiResult call(const char* route, const char* token, bool (*add)(cJSON*, const Request&), const Request& request,
+                 bool (*parse)(const cJSON*, Answer*), Answer* out);
+  template <typename Request>
+  ApiResult call_batch(const char* route, const char* token, bool (*add)(cJSON*, const Request&),
+                       const Request* requests, size_t n, size_t limit, BatchAnswer* out);
 
   HttpConnection& conn_;
   const ApiEndpoint& endpoint_;
