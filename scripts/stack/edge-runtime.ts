@@ -42,6 +42,8 @@ export async function startEdgeRuntime(opts: {
   env: Record<string, string>;
   source?: FunctionSource;
   onLog?: (line: string) => void;
+  /** benchmarks only: V8 flags for the function's process (e.g. --expose-gc) */
+  v8Flags?: string[];
 }): Promise<EdgeRuntimeHandle> {
   const source = opts.source ?? workingTreeSource(opts.projectRoot);
   const deno = source.deno ?? join(opts.projectRoot, "node_modules/.bin/deno");
@@ -50,6 +52,7 @@ export async function startEdgeRuntime(opts: {
     "--quiet",
     "--config", source.config,
     "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
+    ...(opts.v8Flags?.length ? [`--v8-flags=${opts.v8Flags.join(",")}`] : []),
     join(opts.projectRoot, "scripts/stack/function-host.ts"),
     source.entrypoint,
   ], {

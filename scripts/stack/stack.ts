@@ -55,6 +55,8 @@ export interface StackOptions {
   functionSource?: FunctionSource;
   /** benchmarks: statistics extensions in Postgres (see PostgresOptions) */
   instrumentPostgres?: PostgresOptions["instrument"];
+  /** benchmarks: V8 flags for the function's Deno process (see function-host.ts for --expose-gc) */
+  functionV8Flags?: string[];
 }
 
 /** A stack killed without its shutdown leaves Postgres running on its folder: stop it. */
@@ -139,6 +141,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       source: opts.functionSource,
       onLog: (l) => log(`devices: ${l}`),
       env: functionEnv,
+      v8Flags: opts.functionV8Flags,
     });
     stops.push(fn.stop);
 
