@@ -111,6 +111,18 @@ interface DbCounters {
    *  all of Postgres (postmaster, backends, reaped ones) */
   fnCpuMs: number;
   pgCpuMs: number;
+  /** time the serving Deno process's threads were runnable but waited for a core (schedstat) */
+  fnWaitMs: number;
+}
+
+/** Time a process's threads spent waiting on a run queue, in ms (/proc/<pid>/task/<tid>/schedstat, field 2, ns). */
+async function runQueueWaitMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").catch(() => "");
+    ns += Number(stat.split(" ")[1] ?? 0);
+  }
+  return ns / 1e6;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux (sysconf(_SC_CLK_TCK), man 5 proc)
@@ -158,7 +170,7 @@ async function dbCounters(admin: postgres.Sql, pids: { fn: number; postmaster: n
   return {
     statements: Number(s.calls), transactions: Number(d.xacts), rowsWritten: Number(d.rows), execMs: s.ms,
     walSyncs: Number(w.syncs), walSyncMs: w.ms,
-    fnCpuMs: await cpuMs(pids.fn), pgCpuMs: await postgresCpuMs(pids.postmaster),
+    fnCpuMs: await cpuMs(pids.fn), pgCpuMs: await postgresCpuMs(pids.postmaster), fnWaitMs: await runQueueWaitMs(pids.fn),
   };
 }
 
@@ -181,8 +193,7 @@ async function rssKiB(pid: number): Promise<number> {
 
 /**
  * The function's GC pauses, from V8's --trace-gc lines ("…: Scavenge 9.1 (10.2) -> 8.7 (11.2) MB,
- * 0.62 / 0.00 ms …"). V8 prints them through C stdio, buffered on a pipe, so they arrive in
- * bursts: counted per long stretch of the mixed run (a few lines late), not per row.
+ * 0.62 / 0.00 ms …"), line-buffered (edge-runtime.ts): counted per stretch of the mixed run.
  */
 function gcTracker() {
   // An incremental mark-compact also ran "(+ 74.3 ms in 61 steps …, biggest step 68.4 ms …)"
@@ -225,17 +236,18 @@ function memoryProbe(pid: number) {
     /** the stack's log line, if it is a memory reading */
     take(line: string): boolean {
       if (!line.startsWith(PREFIX)) return false;
-      waiting?.(JSON.parse(line.slice(PREFIX.length)));
+      waiting?.(JSON.parse(line.slice(PREFIX.length).trim()));
       waiting = undefined;
       return true;
     },
     async sample(requests: number): Promise<MemorySample> {
       const rssMiB = (await rssKiB(pid)) / 1024;
+      let timer: NodeJS.Timeout | undefined;
       const m = await new Promise<Record<string, number>>((resolve, reject) => {
         waiting = resolve;
         process.kill(pid, "SIGUSR2");
-        setTimeout(() => reject(new Error("no memory reading from the function (is it run with --expose-gc?)")), 10_000);
-      });
+        timer = setTimeout(() => reject(new Error("no memory reading from the function (is it run with --expose-gc?)")), 10_000);
+      }).finally(() => clearTimeout(timer));
       const mib = (b: number) => b / 2 ** 20;
       return {
         requests, rssMiB,
@@ -357,7 +369,7 @@ async function main() {
       rows.push(row);
       const codes = Object.entries(result.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
       log(`  ${work} @${concurrency}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
-        `CPU fn ${fmt(db.fnCpuMs, 2)} + pg ${fmt(db.pgCpuMs, 2)} ms, exec ${fmt(db.execMs, 2)} ms, ` +
+        `CPU fn ${fmt(db.fnCpuMs, 2)} + pg ${fmt(db.pgCpuMs, 2)} ms, fn waited for a core ${fmt(db.fnWaitMs, 2)} ms, exec ${fmt(db.execMs, 2)} ms, ` +
         `${fmt(db.walSyncs, 2)} WAL syncs (${fmt(db.walSyncMs, 2)} ms) per request [${codes}]`);
     };
 
@@ -437,15 +449,15 @@ async function main() {
     out.push(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${REQUESTS} requests per row`);
     out.push("");
     out.push("| work | conns | req/s | p50 ms | p99 ms | p99/p50 | vs baseline | vs durable floor | statements | xacts | rows written | " +
-      "CPU ms fn / pg | exec ms | WAL syncs (ms) | statuses |");
-    out.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+      "CPU ms fn / pg | fn waited for a core ms | exec ms | WAL syncs (ms) | statuses |");
+    out.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     const ratio = (v?: { baseline: string; ratio: number }) => (v ? `${fmt(v.ratio, 2)} of ${v.baseline}` : "—");
     for (const r of rows) {
       const db = r.db!;
       out.push(`| ${r.work} | ${r.concurrency} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms, 1)} | ${fmt(r.result.p99Ms, 1)} | ` +
         `${fmt(r.result.p99Ms / r.result.p50Ms, 1)} | ${ratio(r.versus)} | ${ratio(r.floor)} | ` +
         `${fmt(db.statements, 2)} | ${fmt(db.transactions, 2)} | ${fmt(db.rowsWritten, 2)} | ` +
-        `${fmt(db.fnCpuMs, 2)} / ${fmt(db.pgCpuMs, 2)} | ${fmt(db.execMs, 2)} | ${fmt(db.walSyncs, 2)} (${fmt(db.walSyncMs, 2)}) | ` +
+        `${fmt(db.fnCpuMs, 2)} / ${fmt(db.pgCpuMs, 2)} | ${fmt(db.fnWaitMs, 2)} | ${fmt(db.execMs, 2)} | ${fmt(db.walSyncs, 2)} (${fmt(db.walSyncMs, 2)}) | ` +
         `${Object.entries(r.result.statuses).map(([s, n]) => `${s}×${n}`).join(" ")} |`);
     }
     out.push("");

@@ -47,7 +47,12 @@ export async function startEdgeRuntime(opts: {
 }): Promise<EdgeRuntimeHandle> {
   const source = opts.source ?? workingTreeSource(opts.projectRoot);
   const deno = source.deno ?? join(opts.projectRoot, "node_modules/.bin/deno");
-  const child: ChildProcess = spawn(deno, [
+  // With V8 flags (benchmarks: --trace-gc), V8's own lines go through C stdio, which buffers a
+  // pipe in 4 KiB blocks: split into the function's log lines and late. stdbuf (coreutils)
+  // makes them line-buffered, then execs Deno in the same process (same pid).
+  const lineBuffered = (opts.v8Flags?.length ?? 0) > 0;
+  const child: ChildProcess = spawn(lineBuffered ? "stdbuf" : deno, [
+    ...(lineBuffered ? ["-oL", deno] : []),
     "run",
     "--quiet",
     "--config", source.config,
