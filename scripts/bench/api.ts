@@ -2,10 +2,12 @@
 // side in one run on the local stack, plus database work per request and the function's
 // memory over a long mixed run. A benchmark, not a test: it prints figures and asserts nothing.
 //
-//   npm run bench -- [--requests 2000] [--concurrency 1,10] [--mixed 100000] [--json out.json]
+//   npm run bench -- [--requests 2000] [--concurrency 1,10] [--mixed 100000] [--checkpoint 10000]
+//                    [--memory-only] [--json out.json] [--work-dir .local/bench/stack]
+//                    [--function-env NAME=value,…]
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFile, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,21 +22,30 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "1,10" },
     mixed: { type: "string", default: "100000" },
+    checkpoint: { type: "string", default: "10000" },
+    "memory-only": { type: "boolean", default: false },
     json: { type: "string" },
+    "work-dir": { type: "string", default: ".local/bench/stack" }, // another one lets two runs overlap
+    "function-env": { type: "string", default: "" }, // e.g. DEVICE_DB_POOL_SIZE=10 (experiments)
   },
 });
 const REQUESTS = Number(args.requests);
 const CONCURRENCIES = args.concurrency!.split(",").map(Number);
 const MIXED = Number(args.mixed);
+const CHECKPOINT = Number(args.checkpoint);
 
-// Limits raised so that the benchmark measures the routes' work, not their refusals.
+// Limits raised so that the benchmark measures the routes' work, not their refusals. Not the
+// outstanding uploads per device (32 by default): a device holding thousands would make each
+// new reservation count them, which no camera does; rows that reserve new seqs use fresh
+// devices instead, SEQS_PER_DEVICE each.
+const SEQS_PER_DEVICE = 30;
 const FUNCTION_ENV = {
   DEVICE_PAIRINGS_PER_HOUR: "100000",
   DEVICE_ACTIVATION_FAILURES: "1000000000",
   DEVICE_ACTIVATION_FAILURES_PER_MINUTE: "1000000000",
   DEVICE_REQUESTS_PER_MINUTE: "1000000000",
   DEVICE_ACCOUNT_REQUESTS_PER_MINUTE: "1000000000",
-  DEVICE_MAX_OUTSTANDING_UPLOADS: "1000000000",
+  ...Object.fromEntries(args["function-env"]!.split(",").filter(Boolean).map((kv) => kv.split("=", 2))),
 };
 
 const jpegBytes = (seed: number): Buffer => {
@@ -86,14 +97,58 @@ const post = (route: string, body: unknown, headers: Record<string, string> = {}
 const ingestBody = (objectKey: string, seq: number) =>
   ({ object_key: objectKey, seq, captured_at: "2026-12-01T10:00:00Z", content_type: "image/jpeg", ntp_synced: true });
 
-/** Database work, read from the statistics views around a run. */
+/** Database work, read from the statistics views around a run; CPU from /proc. */
 interface DbCounters {
   statements: number;
   transactions: number;
   rowsWritten: number;
+  /** time inside the top-level statements (pg_stat_statements; a commit's flush comes after) */
+  execMs: number;
+  /** WAL fsyncs and the time they took (pg_stat_wal, track_wal_io_timing) */
+  walSyncs: number;
+  walSyncMs: number;
+  /** CPU of the Deno process that served the row (the function or the baseline host) and of
+   *  all of Postgres (postmaster, backends, reaped ones) */
+  fnCpuMs: number;
+  pgCpuMs: number;
+  /** time the serving Deno process's threads were runnable but waited for a core (schedstat) */
+  fnWaitMs: number;
 }
 
-async function dbCounters(admin: postgres.Sql): Promise<DbCounters> {
+/** Time a process's threads spent waiting on a run queue, in ms (/proc/<pid>/task/<tid>/schedstat, field 2, ns). */
+async function runQueueWaitMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8").catch(() => "");
+    ns += Number(stat.split(" ")[1] ?? 0);
+  }
+  return ns / 1e6;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux (sysconf(_SC_CLK_TCK), man 5 proc)
+
+/** utime + stime (+ cutime + cstime: children it reaped) of a process, in ms. */
+async function cpuMs(pid: number, withReapedChildren = false): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  if (!stat) return 0;
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+  const ticks = Number(f[11]) + Number(f[12]) + (withReapedChildren ? Number(f[13]) + Number(f[14]) : 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** All of Postgres: the postmaster with the backends it reaped, plus its live children. */
+async function postgresCpuMs(postmasterPid: number): Promise<number> {
+  let total = await cpuMs(postmasterPid, true);
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid === postmasterPid) total += await cpuMs(Number(entry));
+  }
+  return total;
+}
+
+async function dbCounters(admin: postgres.Sql, pids: { fn: number; postmaster: number }): Promise<DbCounters> {
   // Backends publish their transaction and row counters when they exit (or, idle, up to
   // 10 s later): end the function's idle connections so every count is in. Its pool
   // reconnects on the next request.
@@ -101,8 +156,9 @@ async function dbCounters(admin: postgres.Sql): Promise<DbCounters> {
                where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   await new Promise((r) => setTimeout(r, 300));
   await admin`select pg_stat_clear_snapshot()`;
-  const [s] = await admin<{ calls: string }[]>`
-    select coalesce(sum(calls), 0)::text as calls from extensions.pg_stat_statements
+  const [s] = await admin<{ calls: string; ms: number }[]>`
+    select coalesce(sum(calls), 0)::text as calls, coalesce(sum(total_exec_time), 0)::float8 as ms
+      from extensions.pg_stat_statements
      where dbid = (select oid from pg_database where datname = current_database())
        and query not ilike '%pg_stat%' and query not ilike '%pg_terminate_backend%'`;
   const [d] = await admin<{ xacts: string; rows: string }[]>`
@@ -110,21 +166,95 @@ async function dbCounters(admin: postgres.Sql): Promise<DbCounters> {
            (select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) from pg_stat_all_tables
              where schemaname not in ('pg_catalog', 'information_schema', 'pg_toast'))::text as rows
       from pg_stat_database where datname = current_database()`;
-  return { statements: Number(s.calls), transactions: Number(d.xacts), rowsWritten: Number(d.rows) };
+  const [w] = await admin<{ syncs: string; ms: number }[]>`select wal_sync::text as syncs, wal_sync_time::float8 as ms from pg_stat_wal`;
+  return {
+    statements: Number(s.calls), transactions: Number(d.xacts), rowsWritten: Number(d.rows), execMs: s.ms,
+    walSyncs: Number(w.syncs), walSyncMs: w.ms,
+    fnCpuMs: await cpuMs(pids.fn), pgCpuMs: await postgresCpuMs(pids.postmaster), fnWaitMs: await runQueueWaitMs(pids.fn),
+  };
 }
 
 interface Row {
   work: string;
   concurrency: number;
   result: LoadResult;
-  /** the baseline this route is compared with, and the ratio of req/s */
+  /** the baseline this route is compared with (issue 10's targets), and the ratio of req/s */
   versus?: { baseline: string; ratio: number };
-  db?: { statements: number; transactions: number; rowsWritten: number };
+  /** the same for the floor of a route that must flush what it wrote (durable write) */
+  floor?: { baseline: string; ratio: number };
+  /** per request */
+  db?: DbCounters;
 }
 
 async function rssKiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+}
+
+/**
+ * The function's GC pauses, from V8's --trace-gc lines ("…: Scavenge 9.1 (10.2) -> 8.7 (11.2) MB,
+ * 0.62 / 0.00 ms …"), line-buffered (edge-runtime.ts): counted per stretch of the mixed run.
+ */
+function gcTracker() {
+  // An incremental mark-compact also ran "(+ 74.3 ms in 61 steps …, biggest step 68.4 ms …)"
+  // on the main thread before its final pause: counted in, and its biggest step as a pause.
+  const GC_LINE = /: (?:Incremental )?(Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)\b.*?, ([\d.]+) \/ [\d.]+ ms(?: \(\+ ([\d.]+) ms in \d+ steps.*?biggest step ([\d.]+) ms)?/;
+  let count = 0, pauseMs = 0, maxMs = 0;
+  return {
+    take(line: string): boolean {
+      const m = GC_LINE.exec(line);
+      if (!m || !line.startsWith("devices: [")) return false;
+      if (/\btesting\b/.test(line)) return true; // the bench's own gc() (reason "testing"), not the load's
+      const [main, steps, biggest] = [Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? 0)];
+      count++;
+      pauseMs += main + steps;
+      maxMs = Math.max(maxMs, main, biggest);
+      return true;
+    },
+    /** pauses since the last call */
+    window() {
+      const w = { count, pauseMs, maxMs };
+      count = 0; pauseMs = 0; maxMs = 0;
+      return w;
+    },
+  };
+}
+
+/** The function's memory after a full GC (function-host.ts prints it on SIGUSR2; --expose-gc). */
+interface MemorySample {
+  requests: number;
+  /** the stretch of the mixed run that ended here: latencies and the function's GC pauses */
+  stretch?: { p50Ms: number; p99Ms: number; gc: { count: number; pauseMs: number; maxMs: number } };
+  rssMiB: number;
+  afterGc: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
+}
+
+function memoryProbe(pid: number) {
+  let waiting: ((m: Record<string, number>) => void) | undefined;
+  const PREFIX = "devices: function-host memory ";
+  return {
+    /** the stack's log line, if it is a memory reading */
+    take(line: string): boolean {
+      if (!line.startsWith(PREFIX)) return false;
+      waiting?.(JSON.parse(line.slice(PREFIX.length).trim()));
+      waiting = undefined;
+      return true;
+    },
+    async sample(requests: number): Promise<MemorySample> {
+      const rssMiB = (await rssKiB(pid)) / 1024;
+      let timer: NodeJS.Timeout | undefined;
+      const m = await new Promise<Record<string, number>>((resolve, reject) => {
+        waiting = resolve;
+        process.kill(pid, "SIGUSR2");
+        timer = setTimeout(() => reject(new Error("no memory reading from the function (is it run with --expose-gc?)")), 10_000);
+      }).finally(() => clearTimeout(timer));
+      const mib = (b: number) => b / 2 ** 20;
+      return {
+        requests, rssMiB,
+        afterGc: { rssMiB: (await rssKiB(pid)) / 1024, heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) },
+      };
+    },
+  };
 }
 
 async function startBaselineHost(stack: Stack, headKey: string) {
@@ -147,7 +277,7 @@ async function startBaselineHost(stack: Stack, headKey: string) {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor("the baseline host", async () => (await fetch(`${url}/bare`).then((r) => r.text()).then(() => true)), 60_000);
-  return { url, stop: () => child.kill("SIGTERM") };
+  return { url, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -155,22 +285,32 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main() {
+  let probe: ReturnType<typeof memoryProbe> | undefined;
+  const gc = gcTracker();
   const log = (l: string) => {
+    if (probe?.take(l) || gc.take(l)) return;
     if (!l.startsWith("devices: {")) process.stderr.write(`${l}\n`); // not the function's line per request
   };
   log(`bench: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
     `${REQUESTS} requests per run at concurrency ${CONCURRENCIES.join(" and ")}`);
   const stack = await startStack({
     ports: "random",
-    workDir: join(PROJECT_ROOT, ".local/bench/stack"),
+    workDir: join(PROJECT_ROOT, args["work-dir"]!),
     functionEnv: FUNCTION_ENV,
     // Top-level statements only: one per round trip, whatever the SQL function does inside.
     instrumentPostgres: {
-      postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top"],
+      postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top",
+        "-c", "track_wal_io_timing=on"],
       adminSql: "create extension pg_stat_statements with schema extensions; grant pg_read_all_stats to postgres;",
     },
+    // Only the benchmark's function can be told to collect garbage (function-host.ts).
+    // --trace-gc: each collection's pause, to set beside the latencies.
+    functionV8Flags: ["--expose-gc", "--trace-gc"],
     log,
   });
+  probe = memoryProbe(stack.fn.pid);
+  const postmaster = Number((await readFile(join(stack.workDir, "pgdata/postmaster.pid"), "utf8")).split("\n")[0]);
+  const pids = { fn: stack.fn.pid, postmaster };
   const admin = postgres(stack.info.db_url, { max: 1, onnotice: () => {} });
   const stops: Array<() => unknown> = [() => admin.end(), () => stack.stop()];
   try {
@@ -185,6 +325,10 @@ async function main() {
     const headKey = headTarget.object_key;
     // Seq 1 of every device stays reserved and never ingested: the repeated ask.
     for (const t of tokens) await uploadTarget(stack, t, 1);
+    // The durable-write floor's table (baseline-host.ts): one row, its primary key, a timestamp.
+    await admin`create schema bench`;
+    await admin`create table bench.durable_writes (id bigint generated always as identity primary key,
+                                                    at timestamptz not null default now())`;
     const baseline = await startBaselineHost(stack, headKey);
     stops.unshift(baseline.stop);
 
@@ -201,88 +345,138 @@ async function main() {
     };
     // Warm both Deno processes' JIT before any row is measured.
     await runLoad({ baseUrl: stack.fn.url, connections: maxConc, requests: 2_000, makeRequest: mixedRequest });
-    for (const path of ["/bare", "/select1", "/head-select"]) {
+    for (const path of ["/bare", "/select1", "/head-select", "/head-write"]) {
       await runLoad({ baseUrl: baseline.url, connections: maxConc, requests: 500, makeRequest: () => ({ method: "GET", path }) });
     }
 
-    const measure = async (work: string, url: string, concurrency: number, make: (i: number) => BenchRequest, versus?: string) => {
-      const before = await dbCounters(admin);
+    const measure = async (work: string, url: string, concurrency: number, make: (i: number) => BenchRequest,
+                           versus?: string, floor?: string) => {
+      const served = { ...pids, fn: url === baseline.url ? baseline.pid : pids.fn };
+      const before = await dbCounters(admin, served);
       const result = await runLoad({ baseUrl: url, connections: concurrency, requests: REQUESTS, makeRequest: make });
-      const after = await dbCounters(admin);
-      const per = (k: keyof DbCounters) => (after[k] - before[k]) / REQUESTS;
-      const row: Row = {
-        work, concurrency, result,
-        db: { statements: per("statements"), transactions: per("transactions"), rowsWritten: per("rowsWritten") },
+      const after = await dbCounters(admin, served);
+      const db = Object.fromEntries(Object.keys(after).map((k) => {
+        const key = k as keyof DbCounters;
+        return [key, (after[key] - before[key]) / REQUESTS];
+      })) as unknown as DbCounters;
+      const row: Row = { work, concurrency, result, db };
+      const ratioTo = (baseline?: string) => {
+        const base = baseline && rows.find((r) => r.work === baseline && r.concurrency === concurrency);
+        return base ? { baseline: baseline!, ratio: result.rps / base.result.rps } : undefined;
       };
-      if (versus) {
-        const base = rows.find((r) => r.work === versus && r.concurrency === concurrency);
-        if (base) row.versus = { baseline: versus, ratio: result.rps / base.result.rps };
-      }
+      row.versus = ratioTo(versus);
+      row.floor = ratioTo(floor);
       rows.push(row);
       const codes = Object.entries(result.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
-      log(`  ${work} @${concurrency}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms [${codes}]`);
+      log(`  ${work} @${concurrency}: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ` +
+        `CPU fn ${fmt(db.fnCpuMs, 2)} + pg ${fmt(db.pgCpuMs, 2)} ms, fn waited for a core ${fmt(db.fnWaitMs, 2)} ms, exec ${fmt(db.execMs, 2)} ms, ` +
+        `${fmt(db.walSyncs, 2)} WAL syncs (${fmt(db.walSyncMs, 2)} ms) per request [${codes}]`);
+    };
+
+    // Request i of a row that reserves new seqs: its connection's device for this block of
+    // SEQS_PER_DEVICE requests (concurrent requests use different devices, as c cameras would).
+    const freshDevices = async (c: number) => {
+      const devices: string[] = [];
+      for (let n = c * Math.ceil(REQUESTS / (c * SEQS_PER_DEVICE)); n > 0; n--) devices.push(await newDevice(stack, admin));
+      return (i: number) => devices[(i % c) + c * Math.floor(i / (c * SEQS_PER_DEVICE))];
     };
 
     let seqBase = 1_000;
-    for (const c of CONCURRENCIES) {
+    for (const c of args["memory-only"] ? [] : CONCURRENCIES) {
       const dev = (i: number) => tokens[i % c];
       const hdr = (i: number) => ({ "x-device-token": dev(i) });
+      const reserving = await freshDevices(c);
       await measure("bare handler", baseline.url, c, () => ({ method: "GET", path: "/bare" }));
       await measure("select 1", baseline.url, c, () => ({ method: "GET", path: "/select1" }));
       await measure("storage HEAD", baseline.url, c, () => ({ method: "GET", path: "/head" }));
       await measure("HEAD + select 1", baseline.url, c, () => ({ method: "GET", path: "/head-select" }));
+      await measure("durable write", baseline.url, c, () => ({ method: "GET", path: "/write" }));
+      await measure("HEAD + durable write", baseline.url, c, () => ({ method: "GET", path: "/head-write" }));
 
       const fresh = seqBase;
       seqBase += REQUESTS;
       await measure("upload-url, new seq", stack.fn.url, c,
-        (i) => post("upload-url", { filename: `p${fresh + i}.jpg`, content_type: "image/jpeg", seq: fresh + i }, hdr(i)), "select 1");
+        (i) => post("upload-url", { filename: `p${fresh + i}.jpg`, content_type: "image/jpeg", seq: fresh + i }, { "x-device-token": reserving(i) }), "select 1", "durable write");
       await measure("upload-url, repeated seq", stack.fn.url, c,
         (i) => post("upload-url", { filename: "p1.jpg", content_type: "image/jpeg", seq: 1 }, hdr(i)), "select 1");
 
       // New ingests need their objects in storage first (not measured).
-      const uploads = new Array<{ key: string; seq: number }>(REQUESTS);
+      const uploading = await freshDevices(c);
+      const uploads = new Array<{ key: string; seq: number; token: string }>(REQUESTS);
       const seqIngest = seqBase;
       seqBase += REQUESTS;
       let next = 0;
       await Promise.all(Array.from({ length: 8 }, async () => {
         while (next < REQUESTS) {
           const i = next++;
-          const target = await uploadTarget(stack, dev(i), seqIngest + i);
+          const target = await uploadTarget(stack, uploading(i), seqIngest + i);
           await putPhoto(target, seqIngest + i);
-          uploads[i] = { key: target.object_key, seq: seqIngest + i };
+          uploads[i] = { key: target.object_key, seq: seqIngest + i, token: uploading(i) };
         }
       }));
-      await measure("ingest, new", stack.fn.url, c,
-        (i) => post("ingest", ingestBody(uploads[i].key, uploads[i].seq), hdr(i)), "HEAD + select 1");
-      await measure("ingest, duplicate", stack.fn.url, c,
-        (i) => post("ingest", ingestBody(uploads[i % c].key, uploads[i % c].seq), hdr(i % c)), "select 1");
+      const ingestOf = (u: { key: string; seq: number; token: string }) =>
+        post("ingest", ingestBody(u.key, u.seq), { "x-device-token": u.token });
+      await measure("ingest, new", stack.fn.url, c, (i) => ingestOf(uploads[i]), "HEAD + select 1", "HEAD + durable write");
+      await measure("ingest, duplicate", stack.fn.url, c, (i) => ingestOf(uploads[i % c]), "select 1");
       await measure("activate, unknown code", stack.fn.url, c,
         (i) => post("activate", { pairing_code: `BCDF-${"GHJK"[i % 4]}LMN` }), "select 1");
     }
 
-    // Memory over the long mixed run.
+    // Memory over the long mixed run: RSS, and the heap after a full GC (what is still
+    // referenced: a leak grows it, warm-up does not), every CHECKPOINT requests.
     const rssBefore = await rssKiB(stack.fn.pid);
-    const mixed = await runLoad({ baseUrl: stack.fn.url, connections: maxConc, requests: MIXED, makeRequest: mixedRequest });
+    const memory: MemorySample[] = [await probe.sample(0)];
+    gc.window();
+    const mixedStarted = Date.now();
+    const mixedStatuses: Record<number, number> = {};
+    for (let done = 0; done < MIXED;) {
+      const n = Math.min(CHECKPOINT, MIXED - done);
+      const offset = done;
+      const part = await runLoad({ baseUrl: stack.fn.url, connections: maxConc, requests: n, makeRequest: (i) => mixedRequest(offset + i) });
+      for (const [k, v] of Object.entries(part.statuses)) mixedStatuses[Number(k)] = (mixedStatuses[Number(k)] ?? 0) + v;
+      done += n;
+      const pauses = gc.window();
+      const m = { ...await probe.sample(done), stretch: { p50Ms: part.p50Ms, p99Ms: part.p99Ms, gc: pauses } };
+      memory.push(m);
+      log(`  mixed ${done}: RSS ${fmt(m.rssMiB, 1)} MiB; after GC: RSS ${fmt(m.afterGc.rssMiB, 1)}, heap used ${fmt(m.afterGc.heapUsedMiB, 2)} MiB, ` +
+        `external ${fmt(m.afterGc.externalMiB, 2)} MiB; p50 ${fmt(part.p50Ms, 1)} / p99 ${fmt(part.p99Ms, 1)} ms; ` +
+        `${pauses.count} GC pauses, ${fmt(pauses.pauseMs, 0)} ms in all, longest ${fmt(pauses.maxMs, 1)} ms`);
+    }
+    const mixed = { rps: MIXED / ((Date.now() - mixedStarted) / 1000), statuses: mixedStatuses };
     const rssAfter = await rssKiB(stack.fn.pid);
 
     const out: string[] = [];
     out.push(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${REQUESTS} requests per row`);
     out.push("");
-    out.push("| work | conns | req/s | p50 ms | p99 ms | p99/p50 | vs baseline | statements | xacts | rows written | statuses |");
-    out.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    out.push("| work | conns | req/s | p50 ms | p99 ms | p99/p50 | vs baseline | vs durable floor | statements | xacts | rows written | " +
+      "CPU ms fn / pg | fn waited for a core ms | exec ms | WAL syncs (ms) | statuses |");
+    out.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    const ratio = (v?: { baseline: string; ratio: number }) => (v ? `${fmt(v.ratio, 2)} of ${v.baseline}` : "—");
     for (const r of rows) {
+      const db = r.db!;
       out.push(`| ${r.work} | ${r.concurrency} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms, 1)} | ${fmt(r.result.p99Ms, 1)} | ` +
-        `${fmt(r.result.p99Ms / r.result.p50Ms, 1)} | ${r.versus ? `${fmt(r.versus.ratio, 2)} of ${r.versus.baseline}` : "—"} | ` +
-        `${fmt(r.db!.statements, 2)} | ${fmt(r.db!.transactions, 2)} | ${fmt(r.db!.rowsWritten, 2)} | ` +
+        `${fmt(r.result.p99Ms / r.result.p50Ms, 1)} | ${ratio(r.versus)} | ${ratio(r.floor)} | ` +
+        `${fmt(db.statements, 2)} | ${fmt(db.transactions, 2)} | ${fmt(db.rowsWritten, 2)} | ` +
+        `${fmt(db.fnCpuMs, 2)} / ${fmt(db.pgCpuMs, 2)} | ${fmt(db.fnWaitMs, 2)} | ${fmt(db.execMs, 2)} | ${fmt(db.walSyncs, 2)} (${fmt(db.walSyncMs, 2)}) | ` +
         `${Object.entries(r.result.statuses).map(([s, n]) => `${s}×${n}`).join(" ")} |`);
     }
     out.push("");
     out.push(`function memory (RSS): ${fmt(rssBefore / 1024, 1)} MiB before, ${fmt(rssAfter / 1024, 1)} MiB after ` +
       `${MIXED} mixed requests (${fmt(mixed.rps)} req/s; ${Object.entries(mixed.statuses).map(([s, n]) => `${s}×${n}`).join(" ")})`);
+    out.push("");
+    out.push("| mixed requests | RSS MiB | after full GC: RSS MiB | heap used MiB | heap total MiB | external MiB | " +
+      "stretch p50 / p99 ms | GC pauses in the stretch: count, ms in all, longest |");
+    out.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const m of memory) {
+      const st = m.stretch;
+      out.push(`| ${m.requests} | ${fmt(m.rssMiB, 1)} | ${fmt(m.afterGc.rssMiB, 1)} | ${fmt(m.afterGc.heapUsedMiB, 2)} | ` +
+        `${fmt(m.afterGc.heapTotalMiB, 1)} | ${fmt(m.afterGc.externalMiB, 2)} | ` +
+        (st ? `${fmt(st.p50Ms, 1)} / ${fmt(st.p99Ms, 1)} | ${st.gc.count}, ${fmt(st.gc.pauseMs, 0)}, ${fmt(st.gc.maxMs, 1)} |` : "— | — |"));
+    }
     console.log(out.join("\n"));
     if (args.json) {
       await mkdir(dirname(args.json), { recursive: true });
-      await writeFile(args.json, JSON.stringify({ rows, memory: { rssBefore, rssAfter, mixed } }, null, 2));
+      await writeFile(args.json, JSON.stringify({ rows, memory: { rssBefore, rssAfter, mixed, samples: memory } }, null, 2));
     }
   } finally {
     for (const stop of stops) await stop();

@@ -5,6 +5,9 @@
 //   /select1      one `select 1` through connectDatabase (the function's pool settings)
 //   /head         one presigned HEAD of an existing object through the SigV4 gate
 //   /head-select  both, one after the other (what a new ingest cannot avoid with the s3 driver)
+//   /write        one single-row insert, committed with its WAL flush (what a route that must
+//                 keep what it wrote cannot avoid: a new reservation, an ingested item)
+//   /head-write   one HEAD, then that insert (a new ingest's floor with the s3 driver)
 import { AwsClient } from "aws4fetch";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
@@ -38,6 +41,9 @@ async function head(): Promise<number> {
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
+// bench.durable_writes is made by the bench (api.ts) in its own throwaway database.
+const durableWrite = async () => (await sql`insert into bench.durable_writes default values returning id`)[0].id;
+
 const routes: Record<string, () => Promise<Response>> = {
   "/bare": () => Promise.resolve(json({ ok: true })),
   "/select1": async () => json({ one: (await sql`select 1 as one`)[0].one }),
@@ -46,6 +52,11 @@ const routes: Record<string, () => Promise<Response>> = {
     const status = await head();
     const [row] = await sql`select 1 as one`;
     return json({ head: status, one: row.one });
+  },
+  "/write": async () => json({ id: await durableWrite() }),
+  "/head-write": async () => {
+    const status = await head();
+    return json({ head: status, id: await durableWrite() });
   },
 };
 

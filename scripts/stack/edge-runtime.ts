@@ -42,14 +42,22 @@ export async function startEdgeRuntime(opts: {
   env: Record<string, string>;
   source?: FunctionSource;
   onLog?: (line: string) => void;
+  /** benchmarks only: V8 flags for the function's process (e.g. --expose-gc) */
+  v8Flags?: string[];
 }): Promise<EdgeRuntimeHandle> {
   const source = opts.source ?? workingTreeSource(opts.projectRoot);
   const deno = source.deno ?? join(opts.projectRoot, "node_modules/.bin/deno");
-  const child: ChildProcess = spawn(deno, [
+  // With V8 flags (benchmarks: --trace-gc), V8's own lines go through C stdio, which buffers a
+  // pipe in 4 KiB blocks: split into the function's log lines and late. stdbuf (coreutils)
+  // makes them line-buffered, then execs Deno in the same process (same pid).
+  const lineBuffered = (opts.v8Flags?.length ?? 0) > 0;
+  const child: ChildProcess = spawn(lineBuffered ? "stdbuf" : deno, [
+    ...(lineBuffered ? ["-oL", deno] : []),
     "run",
     "--quiet",
     "--config", source.config,
     "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
+    ...(opts.v8Flags?.length ? [`--v8-flags=${opts.v8Flags.join(",")}`] : []),
     join(opts.projectRoot, "scripts/stack/function-host.ts"),
     source.entrypoint,
   ], {

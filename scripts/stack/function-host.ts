@@ -23,4 +23,14 @@ Object.defineProperty(Deno, "serve", {
   Deno.exit(0);
 })();
 
+// Benchmarks run the function with --v8-flags=--expose-gc: then SIGUSR2 collects all garbage
+// and prints the process's memory, so a reading shows what is still referenced.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (typeof gc === "function") {
+  Deno.addSignalListener("SIGUSR2", () => {
+    gc();
+    console.log(`function-host memory ${JSON.stringify(Deno.memoryUsage())}`);
+  });
+}
+
 await import(new URL(entrypoint, `file://${Deno.cwd()}/`).href);

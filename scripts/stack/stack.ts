@@ -60,6 +60,8 @@ export interface StackOptions {
   instrumentPostgres?: PostgresOptions["instrument"];
   /** serve S3 under SUPABASE_URL/storage/v1/s3 as well, as a hosted project does (the gate then serves only that path) */
   storageOnGateway?: boolean;
+  /** benchmarks: V8 flags for the function's Deno process (see function-host.ts for --expose-gc) */
+  functionV8Flags?: string[];
 }
 
 /** Where Supabase Storage serves its S3 protocol, under the project URL. */
@@ -148,6 +150,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       source: opts.functionSource,
       onLog: (l) => log(`devices: ${l}`),
       env: functionEnv,
+      v8Flags: opts.functionV8Flags,
     });
     stops.push(fn.stop);
 
