@@ -1,5 +1,5 @@
 // The SQL helpers every device request calls, as SQL-language functions (before
-// 20261202001000_cached_plans.sql, copied from the earlier migrations) and as plpgsql
+// 20261202001000_cached_plans.sql, read from the earlier migrations) and as plpgsql
 // (that migration), alternating on one Postgres: the backend's CPU per reserve_upload call.
 //   npx tsx scripts/bench/sql-helpers.ts [calls per round, 3000]
 // The repeated ask for a reserved seq, with synchronous_commit off: the CPU part only (a
@@ -15,32 +15,22 @@ import { PROJECT_ROOT } from "../stack/stack.ts";
 const N = Number(process.argv[2] ?? 3000);
 const pg = await startPostgres({ dataDir: join(PROJECT_ROOT, ".local/bench/sql-helpers"), port: await freePort(), projectRoot: PROJECT_ROOT });
 const sql = postgres(pg.url, { max: 1, prepare: false, onnotice: () => {} });
-const OLD = `
-create or replace function device_api.rate_limit_state(p_bucket text, p_window_seconds integer,
-                                                       out hits integer, out retry_after integer)
-language sql stable as $$
-  select coalesce(sum(w.hits), 0)::integer,
-         greatest(1, ceil(extract(epoch from min(w.window_start)) + p_window_seconds
-                          + device_api.rate_limit_slot_seconds(p_window_seconds)
-                          - extract(epoch from now())))::integer
-  from device_api.rate_limit_windows w
-  where w.bucket = p_bucket
-    and w.window_start >= device_api.rate_limit_slot(p_window_seconds)
-                          - make_interval(secs => p_window_seconds)
-$$;
-create or replace function device_api.commit_lazily()
-returns void language sql as $$
-  select set_config('device_api.synchronous_commit_was', current_setting('synchronous_commit'), true),
-         set_config('synchronous_commit', 'off', true)
-   where current_setting('device_api.must_flush', true) is distinct from 'on'
-     and coalesce(current_setting('device_api.synchronous_commit_was', true), '') = ''
-$$;
-create or replace function device_api.commit_durably()
-returns void language sql as $$
-  select set_config('device_api.must_flush', 'on', true),
-         set_config('synchronous_commit', coalesce(nullif(current_setting('device_api.synchronous_commit_was', true), ''),
-                                                   current_setting('synchronous_commit')), true)
-$$;`;
+// One function's definition as a migration wrote it, from its name to the end of its
+// $$-quoted body, as a `create or replace` (the migrations have already made it).
+function definition(migration: string, name: string): string {
+  const at = migration.search(new RegExp(`create (or replace )?function ${name.replace(".", "\\.")}\\(`));
+  const signature = migration.indexOf(name, at);
+  const body = migration.indexOf("$$", signature);
+  const end = migration.indexOf("$$", body + 2);
+  if (at < 0 || body < 0 || end < 0) throw new Error(`${name} is not in the migration`);
+  return `create or replace function ${migration.slice(signature, end + 2)};`;
+}
+const migration = (file: string) => readFile(join(PROJECT_ROOT, "supabase/migrations", file), "utf8");
+const OLD = [
+  definition(await migration("20261201001000_abuse_resistance.sql"), "device_api.rate_limit_state"),
+  definition(await migration("20261202000000_performance.sql"), "device_api.commit_lazily"),
+  definition(await migration("20261202000000_performance.sql"), "device_api.commit_durably"),
+].join("\n");
 const NEW = await readFile(join(PROJECT_ROOT, "supabase/migrations/20261202001000_cached_plans.sql"), "utf8");
 try {
   const user = randomUUID();
