@@ -68,6 +68,24 @@ bool FakeBackend::take_override(const std::string& route, FakeReply* out) {
   return true;
 }
 
+// "ab01..." (SHA-256 hex) -> base64, as x-amz-checksum-sha256 carries it.
+static std::string hex_to_base64(const std::string& hex) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += char(std::stoi(hex.substr(i, 2), nullptr, 16));
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) n |= uint8_t(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
 static std::string error_json(const char* code) {
   return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"test\"}}";
 }
@@ -144,12 +162,25 @@ FakeReply FakeBackend::on_route(const std::string& route, const FakeRequest& r) 
     if (!keys.count(seq)) keys[seq] = "devices/dev-1/" + std::to_string(seq) + "-" + (filename ? filename : "x");
     const std::string& key = keys[seq];
     std::string port = std::to_string(storage_port);
+    // Shaped as the s3 driver's answer (functions/_shared/storage/s3.ts): a presigned URL whose
+    // query is as long as SigV4's, given whole and split, and the headers it signs.
+    char signature[65];
+    snprintf(signature, sizeof(signature), "%064zx", signatures_.size() + 1);
+    const char* sha_hex = lifelog::json_string(body.get(), "sha256");
+    std::string sha_b64 = sha_hex ? hex_to_base64(sha_hex) : "";
+    signatures_[signature] = Signed{server_now ? server_now() : 0, sha_b64};
+    std::string path = "/bucket/" + key +
+                       "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=lifelog-local%2F20251226%2Fus-east-1%2Fs3%2F"
+                       "aws4_request&X-Amz-Date=20251226T101530Z&X-Amz-Expires=" + std::to_string(url_ttl_s) +
+                       "&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match%3Bx-amz-checksum-sha256"
+                       "&X-Amz-Signature=" + signature;
+    std::string headers = "{\"Content-Type\":\"image/jpeg\",\"If-None-Match\":\"*\"" +
+                          (sha_b64.empty() ? std::string() : ",\"x-amz-checksum-sha256\":\"" + sha_b64 + "\"") + "}";
     reply.raw = http_reply(200, "{\"object_key\":\"" + key + "\",\"upload_url\":\"http://" + storage_host + ":" +
-                                    port + "/bucket/" + key + "?sig=1\",\"upload_host\":\"" + storage_host +
-                                    "\",\"upload_port\":" + port + ","
-                                    "\"upload_path\":\"/bucket/" + key +
-                                    "?sig=1\",\"upload_headers\":{\"Content-Type\":\"image/jpeg\"},"
-                                    "\"expires_at\":\"2030-01-01T00:00:00Z\"}");
+                                    port + path + "\",\"upload_method\":\"PUT\",\"upload_host\":\"" + storage_host +
+                                    "\",\"upload_port\":" + port + ",\"upload_path\":\"" + path +
+                                    "\",\"upload_headers\":" + headers +
+                                    ",\"expires_at\":\"2025-12-26T10:20:30.000Z\",\"max_bytes\":10485760}");
     return reply;
   }
   if (route == "ingest") {
@@ -182,7 +213,30 @@ FakeReply FakeBackend::on_storage(const FakeRequest& r) {
     return reply;
   }
   std::string key = r.path.substr(std::string("/bucket/").size());
-  key = key.substr(0, key.find('?'));
+  size_t query = key.find('?');
+  size_t sig_at = r.path.find("X-Amz-Signature=");
+  auto sig = sig_at == std::string::npos ? signatures_.end() : signatures_.find(r.path.substr(sig_at + 16));
+  key = key.substr(0, query);
+  // What S3 checks of a presigned PUT (S3 API reference: PutObject, presigned URLs): a known signature
+  // (403 SignatureDoesNotMatch), its life (403 AccessDenied "Request has expired"), the signed
+  // checksum (400 BadDigest) and If-None-Match: * against an existing key (412).
+  if (sig == signatures_.end()) {
+    reply.raw = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+    return reply;
+  }
+  if (server_now && server_now() > sig->second.at + url_ttl_s) {
+    std::string xml = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+    reply.raw = "HTTP/1.1 403 Forbidden\r\nContent-Length: " + std::to_string(xml.size()) + "\r\n\r\n" + xml;
+    return reply;
+  }
+  if (!sig->second.sha256_b64.empty() && hex_to_base64(r.body_sha256) != sig->second.sha256_b64) {
+    reply.raw = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    return reply;
+  }
+  if (objects.count(key) && r.headers.count("if-none-match")) {
+    reply.raw = "HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\n\r\n";
+    return reply;
+  }
   objects[key] = r.body_sha256;
   object_sizes[key] = r.content_length;
   reply.raw = "HTTP/1.1 200 OK\r\nETag: \"x\"\r\nContent-Length: 0\r\n\r\n";
@@ -196,6 +250,7 @@ Rig::Rig(uint64_t capacity, uint64_t min_free) {
   seqs.begin();
   queue->begin();
   lifelog::parse_base_url("http://api.test:54321/functions/v1", &endpoint);
+  backend.server_now = [this] { return clock.wall; };
   ucfg.device_token = device_token.c_str();
   ucfg.backoff.base_ms = 1000;
   ucfg.backoff.cap_ms = 60000;

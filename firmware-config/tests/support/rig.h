@@ -2,6 +2,7 @@
 // Shared test doubles: a clock under test control, a synthetic camera, and a fake backend
 // (API + object storage) that behaves like the real contract unless told otherwise.
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,11 @@ class FakeBackend {
   // server, as on Supabase (one host for Functions and Storage).
   std::string storage_host = "storage.test";
   uint16_t storage_port = 9000;
+  // Upload URLs expire as presigned S3 URLs do: past X-Amz-Expires (the server's
+  // DEVICE_UPLOAD_URL_TTL_SECONDS, 300 by default) the store answers 403 AccessDenied
+  // "Request has expired". server_now gives the server's clock (wall seconds).
+  int64_t url_ttl_s = 300;
+  std::function<int64_t()> server_now;
   size_t batch_calls = 0;   // upload-urls + ingest-batch calls answered
   size_t batch_items = 0;   // items in them
 
@@ -75,6 +81,11 @@ class FakeBackend {
   FakeReply on_batch(const std::string& item_route, const FakeRequest& r);
   FakeReply on_storage(const FakeRequest& r);
   bool take_override(const std::string& route, FakeReply* out);
+  struct Signed {
+    int64_t at;
+    std::string sha256_b64;  // empty when the ask carried no checksum
+  };
+  std::map<std::string, Signed> signatures_;  // X-Amz-Signature -> what it was signed for
 };
 
 struct EventLog : lifelog::UploadObserver {
