@@ -5,8 +5,8 @@
 // step above 2,000 sector reads. The figures are printed whatever they are.
 #include <cstdio>
 #include <cstring>
-#include <vector>
 
+#include "batch_buffers.h"
 #include "lifelog/capture_queue.h"
 #include "lifelog/uploader.h"
 #include "support/fat_card.h"
@@ -103,11 +103,8 @@ Figures run(uint32_t queued) {
   UploaderConfig ucfg;
   ucfg.device_token = backend.token.c_str();
   ucfg.boot_id = 2;
-  std::vector<char> batch_request(16 * 1024), batch_answer(kMaxBatchItems * kBatchTargetAnswerBytes + 1);
-  ucfg.batch.request = batch_request.data();
-  ucfg.batch.request_cap = batch_request.size();
-  ucfg.batch.answer = batch_answer.data();
-  ucfg.batch.answer_cap = batch_answer.size() - 1;
+  HostBatchBuffers batch_buffers;
+  ucfg.batch = batch_buffers.view();
   Uploader uploader(q, api_conn, storage_conn, clock, rng, endpoint, ucfg);
   // One window: its records loaded, 32 PUTs, the ingest, 32 deletions.
   before = fs.sector_reads;

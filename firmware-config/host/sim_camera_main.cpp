@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_buffers.h"
 #include "file_kv.h"
 #include "host_cameras.h"
 #include "host_clock.h"
@@ -414,12 +415,9 @@ int main(int argc, char** argv) {
   ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
   ucfg.step_budget_ms = o.step_budget_ms;
   // The board's glue gives these from PSRAM; sized for a full window of targets.
-  std::vector<char> batch_request(16 * 1024), batch_answer(kMaxBatchItems * kBatchTargetAnswerBytes + 1);
+  HostBatchBuffers batch_buffers;
   ucfg.max_batch = o.batch;
-  ucfg.batch.request = batch_request.data();
-  ucfg.batch.request_cap = batch_request.size();
-  ucfg.batch.answer = batch_answer.data();
-  ucfg.batch.answer_cap = batch_answer.size() - 1;
+  ucfg.batch = batch_buffers.view();
 
   uint64_t next_capture = clock.monotonic_ms();
   uint64_t last_capture = next_capture;

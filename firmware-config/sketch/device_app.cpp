@@ -394,16 +394,8 @@ void build_core() {
   upload_config.card = &g_card_remount;
   // Batch calls need ~70 KB (a window's 32 targets, its ingest body): PSRAM, which the XIAO
   // ESP32S3 Sense has (8 MB). Without it the uploader keeps to the single routes.
-  static constexpr size_t kBatchRequestBytes = 16 * 1024;
-  static constexpr size_t kBatchAnswerBytes = lifelog::kMaxBatchItems * lifelog::kBatchTargetAnswerBytes;
-  char* batch_request = static_cast<char*>(ps_malloc(kBatchRequestBytes));
-  char* batch_answer = static_cast<char*>(ps_malloc(kBatchAnswerBytes + 1));
-  if (batch_request && batch_answer) {
-    upload_config.batch.request = batch_request;
-    upload_config.batch.request_cap = kBatchRequestBytes;
-    upload_config.batch.answer = batch_answer;
-    upload_config.batch.answer_cap = kBatchAnswerBytes;
-  }
+  upload_config.batch = lifelog::full_window_buffers(static_cast<char*>(ps_malloc(lifelog::kBatchRequestBytes)),
+                                                     static_cast<char*>(ps_malloc(lifelog::kBatchAnswerBytes + 1)));
   g->uploader = new lifelog::Uploader(*g->queue, *g->conn, *g->conn, g->clock, g->rng, g->endpoint, upload_config,
                                       &g->upload_log);
   g->activation_backoff = new lifelog::Backoff(lifelog::BackoffConfig(), g->rng);

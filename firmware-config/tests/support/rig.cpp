@@ -255,10 +255,7 @@ Rig::Rig(uint64_t capacity, uint64_t min_free) {
   ucfg.backoff.base_ms = 1000;
   ucfg.backoff.cap_ms = 60000;
   ucfg.boot_id = 1;
-  ucfg.batch.request = batch_request.data();
-  ucfg.batch.request_cap = batch_request.size();
-  ucfg.batch.answer = batch_answer.data();
-  ucfg.batch.answer_cap = batch_answer.size() - 1;
+  ucfg.batch = batch_buffers.view();
   make_uploader();
 }
 

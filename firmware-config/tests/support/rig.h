@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_buffers.h"
 #include "lifelog/capture_queue.h"
 #include "lifelog/clock.h"
 #include "lifelog/rng.h"
@@ -118,8 +119,7 @@ struct Rig {
   lifelog::XorShiftRng rng{42};
   lifelog::ApiEndpoint endpoint;
   lifelog::UploaderConfig ucfg;
-  std::vector<char> batch_request = std::vector<char>(16384);
-  std::vector<char> batch_answer = std::vector<char>(65537);
+  HostBatchBuffers batch_buffers;
   std::string device_token = "devtok_testtoken";  // the device's copy
   EventLog events;
   std::unique_ptr<lifelog::Uploader> uploader;

@@ -93,6 +93,20 @@ struct BatchBuffers {
   size_t answer_cap = 0;
   bool usable() const { return request && answer && request_cap >= 64 && answer_cap >= kBatchTargetAnswerBytes; }
 };
+// What a full window needs: 32 ingest items (~420 B each) and 32 targets.
+constexpr size_t kBatchRequestBytes = 16 * 1024;
+constexpr size_t kBatchAnswerBytes = kMaxBatchItems * kBatchTargetAnswerBytes;
+// Buffers over `request` (kBatchRequestBytes) and `answer` (kBatchAnswerBytes + 1); empty
+// (not usable) when either is null.
+inline BatchBuffers full_window_buffers(char* request, char* answer) {
+  BatchBuffers b;
+  if (!request || !answer) return b;
+  b.request = request;
+  b.request_cap = kBatchRequestBytes;
+  b.answer = answer;
+  b.answer_cap = kBatchAnswerBytes;
+  return b;
+}
 
 // A batch call's answer: how many items were sent and where each result lies in the answer
 // text (kept in BatchBuffers::answer until the next batch call). Results are read one at a
