@@ -1,7 +1,7 @@
 // bench-card: 512-byte sector reads of the card work the core does, on FatCard (the FAT model
 // in tests/support/fat_card.h), with 100, 2,880 (a day at 30 s) and 20,160 (a week) photos
 // queued: boot, one capture, one upload step and the time-correction pass after NTP.
-// Targets (issue 8): per-operation cost at a week within 2x of that at 100, and no single
+// Targets: per-operation cost at a week within 2x of that at 100, and no single
 // step above 2,000 sector reads. The figures are printed whatever they are.
 #include <cstdio>
 #include <cstring>

@@ -178,7 +178,7 @@ interface Row {
   work: string;
   concurrency: number;
   result: LoadResult;
-  /** the baseline this route is compared with (issue 10's targets), and the ratio of req/s */
+  /** the baseline this route is compared with (the performance targets), and the ratio of req/s */
   versus?: { baseline: string; ratio: number };
   /** the same for the floor of a route that must flush what it wrote (durable write) */
   floor?: { baseline: string; ratio: number };

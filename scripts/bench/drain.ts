@@ -1,6 +1,6 @@
 // `npm run bench:drain`: the simulated camera (the firmware core built for this machine,
 // firmware-config/host/sim_camera_main.cpp) drains a day's backlog into the local stack,
-// directly and over a slow link (scripts/stack/link-proxy.ts: 100 ms RTT, 5 Mbit/s, one pipe
+// directly and over a slow link (scripts/stack/slow-link.ts: 100 ms RTT, 5 Mbit/s, one pipe
 // shared by all connections), against a loop that only PUTs the same bytes over the same link
 // (the limit). A benchmark, not a test: it prints figures.
 //
@@ -29,7 +29,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { buildSimCamera, type CameraEvent, startSimCamera, syntheticFrame, syntheticFrameSize } from "../sim/sim-camera.ts";
 import { createLocalUser } from "../stack/auth.ts";
-import { createLink, type Link, type LinkProxyHandle, startLinkProxy } from "../stack/link-proxy.ts";
+import { createLink, type Link, type SlowLinkProxy, startSlowLinkProxy } from "../stack/slow-link.ts";
 import { STORAGE_S3_PREFIX, startStack } from "../stack/stack.ts";
 import { keptAliveClient as client, type Res } from "./kept-alive-client.ts";
 
@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
 const PHOTOS = Number(args.photos);
 const INTERVAL_MS = 30_000; // the camera's rhythm: a day is 2,880 photos
 const OFFLINE_MS = PHOTOS * INTERVAL_MS;
-// 40-80 KB, as a camera's VGA JPEGs (issue 10); the sensor spreads sizes by frame (seeded).
+// 40-80 KB, as a camera's VGA JPEGs; the sensor spreads sizes by frame (seeded).
 const SIZE_MIN = 40_000;
 const SIZE_MAX = 80_000;
 const SEED = 1;
@@ -61,7 +61,7 @@ type Counts = Record<string, number>;
 const bump = (c: Counts, k: string) => { c[k] = (c[k] ?? 0) + 1; };
 
 /** What the proxies saw since `mark`: requests per route, and the connections that carried API or storage requests. */
-function seen(proxies: LinkProxyHandle[], mark: number[]) {
+function seen(proxies: SlowLinkProxy[], mark: number[]) {
   const api: Counts = {};
   const storage: Counts = {};
   const other: Counts = {};
@@ -87,8 +87,8 @@ async function main() {
   // Both proxies lead to the stack's gateway, which routes /functions/v1 to the function and
   // /storage/v1/s3 to the SigV4 gate. Upload URLs name `host`: split, the camera's API calls go
   // to `api`; shared, to `host` too.
-  const host = await startLinkProxy({ upstream: () => supabaseUrl, link: () => link });
-  const apiProxy = await startLinkProxy({ upstream: () => supabaseUrl, link: () => link });
+  const host = await startSlowLinkProxy({ upstream: () => supabaseUrl, link: () => link });
+  const apiProxy = await startSlowLinkProxy({ upstream: () => supabaseUrl, link: () => link });
   const stack = await startStack({
     ports: "random",
     // Its own folder: a stack clears its folder first, so two runs must not share one.

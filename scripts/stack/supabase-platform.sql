@@ -12,7 +12,7 @@
 -- 20230529180330_alter_api_roles_for_inherit.sql. supabase/auth's migrations for auth.uid()
 -- and auth.jwt(). supabase/storage migrations/tenant/ for storage.buckets and
 -- storage.objects (0002, 0003, 0007, 0008, 0012–0014, 0016, 0018, 0025, 0038, 0046, 0049,
--- 0055). Since 2026-10-30 new projects grant new public tables to nobody (issue 7).
+-- 0055). Since 2026-10-30 new projects grant new public tables to nobody.
 
 -- ---------------------------------------------------------------------------
 -- Roles

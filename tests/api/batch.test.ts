@@ -1,4 +1,4 @@
-// The batch routes (issue 10): POST /devices/upload-urls and /devices/ingest-batch give
+// The batch routes: POST /devices/upload-urls and /devices/ingest-batch give
 // each item the status and body its single route would have given it, in one call.
 import { describe, expect, it } from "vitest";
 import { tableChecksums } from "../support/checksums.ts";

@@ -174,8 +174,7 @@ function cases(): Case[] {
       out.push({ name: `${route} token ${name}`, route, body, headers: value === undefined ? {} : { "x-device-token": value }, expect: [401, code] });
     }
   }
-  // ROTATED TOKENS: the lifecycle work (issue 9) adds token rotation; an old token used
-  // after its successor must be refused here too (401). Add its cases to this list.
+  // A token whose successor (POST /devices/rotate) has been used is refused (401) on every device route.
   for (const route of ["upload-url", "ingest", "heartbeat", "rotate"]) {
     const body = route === "upload-url" ? json(upload) : route === "ingest" ? json(ingest) : route === "heartbeat" ? json(validHeartbeat) : "{}";
     out.push({ name: `${route} rotated-away token`, route, body, headers: { "x-device-token": w.rotatedAway }, expect: [401, "token_rotated"] });

@@ -1,4 +1,4 @@
-// Database round trips and storage calls per request (issue 10), counted on the real
+// Database round trips and storage calls per request, counted on the real
 // handler with the real database and the real S3 store behind its SigV4 gate: only the
 // counting wrappers around `sql` and the storage driver are added.
 import { randomBytes } from "node:crypto";

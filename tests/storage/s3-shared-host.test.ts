@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createS3Driver } from "../../functions/_shared/storage/s3.ts";
 import { startGateway } from "../../scripts/stack/gateway.ts";
-import { createLink, type LinkProxyHandle, requestReader, startLinkProxy } from "../../scripts/stack/link-proxy.ts";
+import { createLink, type SlowLinkProxy, requestReader, startSlowLinkProxy } from "../../scripts/stack/slow-link.ts";
 import { LOCAL_S3_CREDENTIALS, type ObjectStoreHandle, startObjectStore } from "../../scripts/stack/object-store.ts";
 import { freePort } from "../../scripts/stack/ports.ts";
 import { pathBehindPrefix } from "../../scripts/stack/sigv4-gate.ts";
@@ -19,7 +19,7 @@ import { tempDir } from "../support/temp.ts";
 const BUCKET = "device-photos";
 let store: ObjectStoreHandle;
 let gatewayUrl: string;
-let link: LinkProxyHandle;
+let link: SlowLinkProxy;
 const stops: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   stops.push(gateway.stop);
   // The client reaches the gateway through a link proxy, which counts connections and requests.
-  link = await startLinkProxy({ upstream: () => gateway.url, link: () => createLink({ rttMs: 0, bitsPerSecond: Infinity }) });
+  link = await startSlowLinkProxy({ upstream: () => gateway.url, link: () => createLink({ rttMs: 0, bitsPerSecond: Infinity }) });
   stops.push(link.stop);
   gatewayUrl = link.url;
 });

@@ -23,7 +23,7 @@ export interface SeenRequest {
   connection: number;
 }
 
-export interface LinkProxyStats {
+export interface SlowLinkStats {
   connections: number;
   bytesUp: number;
   bytesDown: number;
@@ -32,10 +32,10 @@ export interface LinkProxyStats {
   unframed: number;
 }
 
-export interface LinkProxyHandle {
+export interface SlowLinkProxy {
   url: string;
   port: number;
-  stats: LinkProxyStats;
+  stats: SlowLinkStats;
   stop(): Promise<void>;
 }
 
@@ -102,8 +102,8 @@ export function createLink(plan: LinkPlan): Link {
 }
 
 /** `upstream` and `link` are read per connection, so the proxy can start before what it proxies. */
-export function startLinkProxy(opts: { upstream: () => string; link: () => Link }): Promise<LinkProxyHandle> {
-  const stats: LinkProxyStats = { connections: 0, bytesUp: 0, bytesDown: 0, requests: [], unframed: 0 };
+export function startSlowLinkProxy(opts: { upstream: () => string; link: () => Link }): Promise<SlowLinkProxy> {
+  const stats: SlowLinkStats = { connections: 0, bytesUp: 0, bytesDown: 0, requests: [], unframed: 0 };
   const sockets = new Set<Socket>();
   // Delivers in order: a chunk waits for the one before it even if its own time is earlier.
   const forward = (from: Socket, to: Socket, link: (n: number) => number, count: (n: number) => void) => {

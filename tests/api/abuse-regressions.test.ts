@@ -1,4 +1,6 @@
-// Each finding of the abuse run (issue 11) as a test: what it found must no longer work.
+// Abuse regressions: each finding of an abuse run against the API (rewritten photos, storage
+// writes after a revoke, size and type where the bytes land, storage filled without ingesting,
+// inputs that gave 500s, forged tokens reaching storage) as a test: what it found must no longer work.
 import { createRecentSet } from "../../functions/_shared/auth/recent-tokens.ts";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
