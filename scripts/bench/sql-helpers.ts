@@ -38,8 +38,10 @@ try {
   const hash = `h${randomUUID()}`;
   await sql`insert into public.devices (user_id, name, device_token_hash, activated_at) values (${user}, 'b', ${hash}, now())`;
   const call = (seq: number) => sql`
-    select * from device_api.reserve_upload(${hash}, ${seq}, ${`p${seq}.jpg`}, 'image/jpeg', ${null}, ${null}, 300,
-      1000000000, 86400, 1000000000, 1000000000)`;
+    select * from device_api.reserve_upload(p_token_hash => ${hash}, p_seq => ${seq}, p_filename => ${`p${seq}.jpg`},
+      p_content_type => 'image/jpeg', p_size => ${null}, p_sha256 => ${null}, p_url_ttl_seconds => 300,
+      p_max_outstanding => 1000000000, p_reservation_ttl_seconds => 86400,
+      p_per_device_per_minute => 1000000000, p_per_user_per_minute => 1000000000)`;
   await sql`set synchronous_commit = off`;
   await call(1);
   const [{ pid }] = await sql`select pg_backend_pid() as pid`;

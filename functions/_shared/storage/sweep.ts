@@ -15,13 +15,13 @@ export async function sweepUploads(
   let deleted = 0;
   for (;;) {
     const rows = await sql<{ object_key: string }[]>`
-      select object_key from processing.sweep_uploads(${opts.ttlSeconds}, ${batch})`;
+      select object_key from processing.sweep_uploads(p_ttl_seconds => ${opts.ttlSeconds}, p_limit => ${batch})`;
     const done: string[] = [];
     for (const { object_key } of rows) {
       await storage.deleteObject(object_key);
       done.push(object_key);
     }
-    if (done.length) await sql`select processing.confirm_deleted(${done})`;
+    if (done.length) await sql`select processing.confirm_deleted(p_object_keys => ${done})`;
     deleted += done.length;
     if (rows.length < batch) return { deleted };
   }

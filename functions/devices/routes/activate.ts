@@ -32,9 +32,10 @@ export const activate: RouteHandler = async (req, ctx) => {
   // a limited number in its life); all failures together are capped to spare the database.
   const c = ctx.config;
   const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
-    select device_api.activate(${codeHash}, ${normalized ? pairingLookupPrefix(normalized) : null}, ${tokenHash},
-                               ${c.activationFailuresPerCode}, ${c.activationFailuresPerMinute}, 60,
-                               ${keyHash}) as result`;
+    select device_api.activate(
+      p_code_hash => ${codeHash}, p_lookup_prefix => ${normalized ? pairingLookupPrefix(normalized) : null},
+      p_token_hash => ${tokenHash}, p_max_failures => ${c.activationFailuresPerCode},
+      p_global_max => ${c.activationFailuresPerMinute}, p_global_window_seconds => 60, p_activation_key_hash => ${keyHash}) as result`;
   if ("error" in result) {
     const e = result.error;
     throw new ApiError(e.status, e.code, e.message, { retryAfterSeconds: e.retry_after });

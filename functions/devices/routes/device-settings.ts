@@ -22,9 +22,10 @@ export const deviceSettings: RouteHandler = async (req, ctx) => {
   const body = await readJsonBody(req, SettingsRequest);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device: unknown }[]>`
-      select device_api.update_device_settings(${user.userId}::uuid, ${deviceId}::uuid, ${body.paused ?? null},
-                                               ${body.capture_interval_s !== undefined},
-                                               ${body.capture_interval_s ?? null}, ${LIFECYCLE.changesPerHour}) as device`
+      select device_api.update_device_settings(
+        p_user_id => ${user.userId}::uuid, p_device_id => ${deviceId}::uuid, p_paused => ${body.paused ?? null},
+        p_set_interval => ${body.capture_interval_s !== undefined},
+        p_capture_interval_s => ${body.capture_interval_s ?? null}, p_max_per_hour => ${LIFECYCLE.changesPerHour}) as device`
   );
   return jsonResponse({ device: row.device });
 };

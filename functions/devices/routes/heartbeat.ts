@@ -29,11 +29,12 @@ export const heartbeat: RouteHandler = async (req, ctx) => {
   const b = await readJsonBody(req, HeartbeatRequest);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ paused: boolean; capture_interval_s: number | null; rotate_token: boolean }[]>`
-      select * from device_api.heartbeat(${tokenHash}, ${b.firmware_version}, ${b.free_bytes}::bigint,
-                                         ${b.queue_depth}::integer, ${b.dropped}::bigint, ${b.quarantined}::integer,
-                                         ${b.last_error}, ${b.uptime_s}::bigint, ${b.rssi_dbm}::integer,
-                                         ${b.clock_synced}, ${LIFECYCLE.heartbeatsPerHour},
-                                         ${LIFECYCLE.tokenMaxAgeSeconds})`
+      select * from device_api.heartbeat(
+        p_token_hash => ${tokenHash}, p_firmware_version => ${b.firmware_version},
+        p_free_bytes => ${b.free_bytes}::bigint, p_queue_depth => ${b.queue_depth}::integer,
+        p_dropped => ${b.dropped}::bigint, p_quarantined => ${b.quarantined}::integer, p_last_error => ${b.last_error},
+        p_uptime_s => ${b.uptime_s}::bigint, p_rssi_dbm => ${b.rssi_dbm}::integer, p_clock_synced => ${b.clock_synced},
+        p_max_per_hour => ${LIFECYCLE.heartbeatsPerHour}, p_token_max_age_seconds => ${LIFECYCLE.tokenMaxAgeSeconds})`
   );
   return jsonResponse({
     settings: { paused: row.paused, capture_interval_s: row.capture_interval_s },

@@ -42,10 +42,12 @@ export const ingestBatch: RouteHandler = async (req, ctx) => {
   const call = async (pending: Pending[], limitsTaken: boolean) =>
     await callDeviceApi(() =>
       ctx.sql<Row[]>`
-        select * from device_api.ingest_many(${tokenHash},
-          ${ctx.sql.json(pending.map((p) => ({ ...p.item, object: p.object === null ? null : describe(p.object) })) as never)},
-          ${c.maxPhotoBytes}, ${ctx.storage.verifiesSha256}, ${c.requestsPerMinute.device},
-          ${c.requestsPerMinute.account}, ${limitsTaken}, ${ctx.storage.databaseBucket ?? null})`
+        select * from device_api.ingest_many(
+          p_token_hash => ${tokenHash},
+          p_items => ${ctx.sql.json(pending.map((p) => ({ ...p.item, object: p.object === null ? null : describe(p.object) })) as never)},
+          p_max_bytes => ${c.maxPhotoBytes}, p_store_verifies_sha256 => ${ctx.storage.verifiesSha256},
+          p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account},
+          p_limits_taken => ${limitsTaken}, p_storage_bucket => ${ctx.storage.databaseBucket ?? null})`
     ).catch((err) => {
       if (err instanceof ApiError && (err.status === 401 || err.status === 429)) ctx.recentTokens.delete(tokenHash);
       throw err;

@@ -45,13 +45,14 @@ export const ingest: RouteHandler = async (req, ctx) => {
   const call = (object: StoredObject | null, limitsTaken: boolean) =>
     callDeviceApi(() =>
       ctx.sql<IngestRow[]>`
-        select * from device_api.ingest(${tokenHash}, ${body.seq}, ${body.object_key},
-                                        ${body.captured_at}::timestamptz, ${body.content_type ?? null},
-                                        ${body.ntp_synced}, ${ctx.sql.json((body.metadata ?? {}) as never)},
-                                        ${object === null ? null : ctx.sql.json(describe(object) as never)},
-                                        ${c.maxPhotoBytes}, ${ctx.storage.verifiesSha256},
-                                        ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account},
-                                        ${limitsTaken}, ${ctx.storage.databaseBucket ?? null})`
+        select * from device_api.ingest(
+          p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_object_key => ${body.object_key},
+          p_captured_at => ${body.captured_at}::timestamptz, p_content_type => ${body.content_type ?? null},
+          p_ntp_synced => ${body.ntp_synced}, p_metadata => ${ctx.sql.json((body.metadata ?? {}) as never)},
+          p_object => ${object === null ? null : ctx.sql.json(describe(object) as never)},
+          p_max_bytes => ${c.maxPhotoBytes}, p_store_verifies_sha256 => ${ctx.storage.verifiesSha256},
+          p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account},
+          p_limits_taken => ${limitsTaken}, p_storage_bucket => ${ctx.storage.databaseBucket ?? null})`
     ).then((rows) => rows[0]);
   // null with the supabase driver: the SQL call reads storage.objects itself.
   const judge = async (object: StoredObject | null, limitsTaken: boolean) => {

@@ -8,7 +8,7 @@ export const listDevices: RouteHandler = async (req, ctx) => {
   const user = await ctx.verifyUser(req);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ devices: unknown[] }[]>`
-      select device_api.list_devices(${user.userId}::uuid, ${LIFECYCLE.listingsPerHour}) as devices`
+      select device_api.list_devices(p_user_id => ${user.userId}::uuid, p_max_per_hour => ${LIFECYCLE.listingsPerHour}) as devices`
   );
   return jsonResponse({ devices: row.devices });
 };

@@ -21,9 +21,10 @@ export const pair: RouteHandler = async (req, ctx) => {
   const codeHash = await hashPairingCode(normalized, ctx.config.tokenPepper);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device_id: string; expires_at: Date }[]>`
-      select * from device_api.pair(${user.userId}::uuid, ${body.name ?? null}, ${codeHash},
-                                    ${pairingLookupPrefix(normalized)},
-                                    ${ctx.config.pairingTtlSeconds}, ${ctx.config.pairingsPerHour})`
+      select * from device_api.pair(
+        p_user_id => ${user.userId}::uuid, p_name => ${body.name ?? null}, p_code_hash => ${codeHash},
+        p_lookup_prefix => ${pairingLookupPrefix(normalized)}, p_ttl_seconds => ${ctx.config.pairingTtlSeconds},
+        p_max_per_hour => ${ctx.config.pairingsPerHour})`
   );
   return jsonResponse({
     device_id: row.device_id,

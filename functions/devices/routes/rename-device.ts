@@ -15,8 +15,8 @@ export const renameDevice: RouteHandler = async (req, ctx) => {
   const body = await readJsonBody(req, RenameRequest);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device: unknown }[]>`
-      select device_api.rename_device(${user.userId}::uuid, ${deviceId}::uuid, ${body.name},
-                                      ${LIFECYCLE.changesPerHour}) as device`
+      select device_api.rename_device(p_user_id => ${user.userId}::uuid, p_device_id => ${deviceId}::uuid,
+                                      p_name => ${body.name}, p_max_per_hour => ${LIFECYCLE.changesPerHour}) as device`
   );
   return jsonResponse({ device: row.device });
 };

@@ -11,7 +11,8 @@ export const revokeDevice: RouteHandler = async (req, ctx) => {
   await req.body?.cancel();
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device: unknown }[]>`
-      select device_api.revoke_device(${user.userId}::uuid, ${deviceId}::uuid, ${LIFECYCLE.changesPerHour}) as device`
+      select device_api.revoke_device(p_user_id => ${user.userId}::uuid, p_device_id => ${deviceId}::uuid,
+                                      p_max_per_hour => ${LIFECYCLE.changesPerHour}) as device`
   );
   return jsonResponse({ device: row.device });
 };

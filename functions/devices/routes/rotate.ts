@@ -13,7 +13,8 @@ export const rotate: RouteHandler = async (req, ctx) => {
   const newHash = await hashDeviceToken(token, ctx.config.tokenPepper);
   const [row] = await callDeviceApi(() =>
     ctx.sql<{ device_id: string }[]>`
-      select * from device_api.rotate_token(${tokenHash}, ${newHash}, ${LIFECYCLE.rotationsPerHour})`
+      select * from device_api.rotate_token(p_token_hash => ${tokenHash}, p_new_token_hash => ${newHash},
+                                          p_max_per_hour => ${LIFECYCLE.rotationsPerHour})`
   );
   return jsonResponse({ device_id: row.device_id, device_token: token }, 201);
 };

@@ -72,10 +72,12 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
   const c = ctx.config;
   const [reservation] = await callDeviceApi(() =>
     ctx.sql<Reservation[]>`
-      select * from device_api.reserve_upload(${tokenHash}, ${body.seq}, ${body.filename}, ${body.content_type},
-                                              ${body.size ?? null}, ${body.sha256 ?? null}, ${c.uploadTtlSeconds},
-                                              ${c.maxOutstandingUploads}, ${c.reservationTtlSeconds},
-                                              ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
+      select * from device_api.reserve_upload(
+        p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_filename => ${body.filename},
+        p_content_type => ${body.content_type}, p_size => ${body.size ?? null}, p_sha256 => ${body.sha256 ?? null},
+        p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+        p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
+        p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
   );
   ctx.recentTokens.add(tokenHash); // the drain's ingest that follows reads storage first (ingest.ts)
   return jsonResponse(await uploadTargetBody(ctx, body, reservation));

@@ -17,9 +17,11 @@ export const uploadUrls: RouteHandler = async (req, ctx) => {
     const c = ctx.config;
     const rows = await callDeviceApi(() =>
       ctx.sql<(Reservation & { idx: number; error: Parameters<typeof rowError>[0] | null })[]>`
-        select * from device_api.reserve_uploads(${tokenHash},
-          ${ctx.sql.json(valid.map((v) => v.item) as never)}, ${c.uploadTtlSeconds}, ${c.maxOutstandingUploads},
-          ${c.reservationTtlSeconds}, ${c.requestsPerMinute.device}, ${c.requestsPerMinute.account})`
+        select * from device_api.reserve_uploads(
+          p_token_hash => ${tokenHash}, p_items => ${ctx.sql.json(valid.map((v) => v.item) as never)},
+          p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+          p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
+          p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
     ).catch((err) => {
       if (err instanceof ApiError && (err.status === 401 || err.status === 429)) ctx.recentTokens.delete(tokenHash);
       throw err;
