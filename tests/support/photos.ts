@@ -1,5 +1,5 @@
 // Photos into the stack the way a camera sends them: upload-url, PUT, ingest.
-import { deviceHeaders, ingestBody, post, uploadPhoto } from "./stack.ts";
+import { deviceHeaders, ingestBody, post, uploadPhoto, uploadUrlBody, type UploadTargetBody } from "./stack.ts";
 
 export async function ingestPhoto(token: string, seq: number, jpeg: Uint8Array, capturedAt: Date): Promise<string> {
   const target = await uploadPhoto(token, seq, new Uint8Array(jpeg));
@@ -23,4 +23,31 @@ export function withClaimedSize(jpeg: Uint8Array, width: number, height: number)
     i += 2 + length;
   }
   throw new Error("no SOF marker");
+}
+
+type BatchResults<T> = { results: { status: number; body: T }[] };
+
+/** Many photos in batches of 32 (upload-urls, PUTs, ingest-batch), as a draining camera sends them. */
+export async function ingestPhotos(token: string, photos: { seq: number; jpeg: Uint8Array; capturedAt: Date }[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let at = 0; at < photos.length; at += 32) {
+    const window = photos.slice(at, at + 32);
+    const targets = await post<BatchResults<UploadTargetBody>>("upload-urls",
+      { items: window.map((p) => uploadUrlBody(p.seq)) }, deviceHeaders(token));
+    if (targets.status !== 200) throw new Error(`upload-urls failed: ${targets.status} ${JSON.stringify(targets.body)}`);
+    await Promise.all(window.map(async (p, k) => {
+      const t = targets.body.results[k].body;
+      const put = await fetch(t.upload_url, { method: "PUT", headers: t.upload_headers, body: new Uint8Array(p.jpeg) });
+      await put.body?.cancel();
+      if (put.status !== 200) throw new Error(`PUT failed: ${put.status}`);
+    }));
+    const ingested = await post<BatchResults<{ item_id: string }>>("ingest-batch", {
+      items: window.map((p, k) => ingestBody(targets.body.results[k].body.object_key, p.seq, { captured_at: p.capturedAt.toISOString() })),
+    }, deviceHeaders(token));
+    if (ingested.status !== 200 || ingested.body.results.some((r) => r.status !== 201)) {
+      throw new Error(`ingest-batch failed: ${ingested.status} ${JSON.stringify(ingested.body).slice(0, 500)}`);
+    }
+    ids.push(...ingested.body.results.map((r) => r.body.item_id));
+  }
+  return ids;
 }

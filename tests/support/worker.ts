@@ -1,6 +1,7 @@
 // The photo worker as a child process against the test stack, and what the bucket and
 // tables hold of its work.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { LOCAL_S3_CREDENTIALS } from "../../scripts/stack/object-store.ts";
 import { PROJECT_ROOT } from "../../scripts/stack/stack.ts";
@@ -30,17 +31,16 @@ export function startWorker(args: string[]): { child: ChildProcess; done: Promis
   return { child, done };
 }
 
-/** Every object under derivatives/ in the bucket, read from s3rver itself (ListObjectsV2). */
+/** Every object under derivatives/ with its size, read from the store's folder on disk (s3rver
+ * keeps `<key>._S3rver_object` per object; its listing answers 500 on large trees). */
 export async function derivativeObjects(): Promise<Map<string, number>> {
+  const root = join(stack.workDir, "objects", stack.storage.bucket);
   const found = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    const q = new URLSearchParams({ "list-type": "2", prefix: "derivatives/", ...(token ? { "continuation-token": token } : {}) });
-    const res = await fetch(`${stack.storage.backend_endpoint}/${stack.storage.bucket}?${q}`);
-    const xml = await res.text();
-    for (const m of xml.matchAll(/<Contents>.*?<Key>(.*?)<\/Key>.*?<Size>(\d+)<\/Size>.*?<\/Contents>/gs)) found.set(m[1], Number(m[2]));
-    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>(.*?)<\/NextContinuationToken>/.exec(xml)?.[1] : undefined;
-  } while (token);
+  const entries = await readdir(join(root, "derivatives"), { recursive: true }).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const m = /^(.*)\._S3rver_object$/.exec(entry);
+    if (m) found.set(`derivatives/${m[1]}`, (await stat(join(root, "derivatives", entry))).size);
+  }
   return found;
 }
 
