@@ -1,8 +1,7 @@
-// `lifelog-devices worker [--once]`: the photo worker with the devices function's own
+// The photo worker (`lifelog-devices worker [--once]`; run.ts under tsx) with the devices function's own
 // settings from the environment (SUPABASE_URL, SUPABASE_DB_URL, the storage driver's
 // variables). Stops cleanly on SIGINT/SIGTERM after the jobs in hand.
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
 import { loadStorageConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
 import { createStorageDriver } from "../../functions/_shared/storage/index.ts";
@@ -32,8 +31,9 @@ export function workerOptions(values: { once?: boolean; name?: string; concurren
   };
 }
 
-export async function workerMain(args: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values } = parseArgs({ args, options: WORKER_OPTIONS, strict: true });
+export type WorkerValues = Parameters<typeof workerOptions>[0];
+
+export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
   const config = loadStorageConfig(env);
   const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const opts = workerOptions(values, config.maxPhotoBytes, log);
@@ -46,7 +46,6 @@ export async function workerMain(args: string[], env: Record<string, string | un
     log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
     const tally = await runWorker(sql, createStorageDriver(config), opts, stop.signal);
     process.stdout.write(JSON.stringify({ ...tally, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
-    return 0;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -54,6 +53,3 @@ export async function workerMain(args: string[], env: Record<string, string | un
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await workerMain(process.argv.slice(2), process.env);
-}

@@ -19,7 +19,7 @@ export const workerEnv = (): Record<string, string> => ({
 });
 
 export function startWorker(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts/worker/main.ts"), ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts/worker/run.ts"), ...args], {
     cwd: PROJECT_ROOT, env: workerEnv(), stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
