@@ -42,6 +42,7 @@ export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerO
     const [{ done }] = await sql<{ done: boolean }[]>`
       select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
         ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
+    if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${item.preview_key}`);
     return done ? "done" : "lost";
   } catch (err) {
     const permanent = err instanceof UnusablePhotoError || err instanceof ObjectTooLargeError;
@@ -109,7 +110,8 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -3,20 +3,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { LOCAL_S3_CREDENTIALS } from "../../scripts/stack/object-store.ts";
 import { PROJECT_ROOT } from "../../scripts/stack/stack.ts";
+import { localWorkerEnv } from "../../scripts/worker/stack-env.ts";
 import { sql, stack } from "./stack.ts";
 
-export const workerEnv = (): Record<string, string> => ({
-  ...process.env as Record<string, string>,
-  SUPABASE_URL: stack.supabase_url,
-  SUPABASE_DB_URL: stack.db_url,
-  DEVICE_STORAGE_DRIVER: "s3",
-  DEVICE_STORAGE_BUCKET: stack.storage.bucket,
-  S3_ENDPOINT: stack.storage.endpoint,
-  S3_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
-  S3_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
-});
+export const workerEnv = (): Record<string, string> => ({ ...process.env as Record<string, string>, ...localWorkerEnv(stack) });
 
 export function startWorker(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts/worker/run.ts"), ...args], {
