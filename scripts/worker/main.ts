@@ -37,15 +37,16 @@ export async function workerMain(values: WorkerValues, env: Record<string, strin
   const config = loadStorageConfig(env);
   const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const opts = workerOptions(values, config.maxPhotoBytes, log);
-  const sql = connectDatabase(config.dbUrl, opts.concurrency + 1);
+  const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
     log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
+    const started = performance.now();
     const tally = await runWorker(sql, createStorageDriver(config), opts, stop.signal);
-    process.stdout.write(JSON.stringify({ ...tally, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -10,7 +10,8 @@ import { analysePhoto, DERIVATIVE_CONTENT_TYPE, UnusablePhotoError } from "./ana
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
   name: string;
-  /** jobs processed side by side */
+  /** photos decoded side by side (about one per core); twice as many jobs are in hand, so
+   * downloads, uploads and database calls overlap the image work */
   concurrency: number;
   /** longer than the worst-case job (download, decode at the pixel limit, two uploads) */
   leaseSeconds: number;
@@ -29,16 +30,37 @@ interface Job {
   item_id: string;
 }
 
-export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerOptions): Promise<JobOutcome> {
+/** At most `slots` callers inside at once. */
+export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+type Limit = ReturnType<typeof limiter>;
+
+export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerOptions, cpu: Limit = limiter(1)): Promise<JobOutcome> {
   const [item] = await sql<{ storage_key: string; preview_key: string; thumbnail_key: string }[]>`
     select storage_key, preview_key, thumbnail_key from processing.begin_photo_job(${job.id}, ${opts.name})`;
   if (!item) return "lost";
   try {
     const original = await store.getObject(item.storage_key, opts.maxPhotoBytes);
     if (!original) throw new UnusablePhotoError(`the original ${item.storage_key} is not in storage`);
-    const a = await analysePhoto(original);
-    await store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE);
-    await store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE);
+    const a = await cpu(() => analysePhoto(original));
+    await Promise.all([
+      store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
+      store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
+    ]);
     const [{ done }] = await sql<{ done: boolean }[]>`
       select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
         ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
@@ -79,14 +101,16 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   const [{ released }] = await sql<{ released: number }[]>`select processing.release_jobs(${opts.name}) as released`;
   if (released) opts.log(`took back ${released} job(s) this worker held before it stopped`);
   const running = new Set<Promise<void>>();
+  const cpu = limiter(opts.concurrency);
+  const inHand = 2 * opts.concurrency;
   let drained = false;
   while (!signal?.aborted) {
-    const free = opts.concurrency - running.size;
+    const free = inHand - running.size;
     const jobs = free > 0
       ? await sql<Job[]>`select id, item_id from processing.claim_jobs(${opts.name}, ${free}, ${opts.leaseSeconds})`
       : [];
     for (const job of jobs) {
-      const p: Promise<void> = processJob(sql, store, job, opts)
+      const p: Promise<void> = processJob(sql, store, job, opts, cpu)
         .then((outcome) => { tally[outcome]++; })
         .catch((err) => { opts.log(`job ${job.id}: ${String(err)}`); tally.retry++; }) // the lease brings it back
         .finally(() => running.delete(p));
@@ -99,7 +123,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
         break;
       }
       await sleep(opts.idleMs, signal);
-    } else if (running.size >= opts.concurrency || jobs.length === 0) {
+    } else if (running.size >= inHand || jobs.length === 0) {
       await Promise.race(running);
     }
   }

@@ -163,3 +163,32 @@ grant execute on function processing.derivative_key(uuid, text), processing.begi
   processing.complete_photo_job(uuid, text, integer, integer, real, real, bigint, integer, integer),
   processing.give_up_job(uuid, text, text), processing.release_jobs(text), processing.queue_abandoned_derivatives(integer) to service_role;
 grant select on public.photo_derivatives to service_role;
+
+-- ---------------------------------------------------------------------------
+-- Triage and moments, per device in capture order, read as the caller (RLS applies).
+-- Thresholds from `npm run bench:triage` (real photographs and their darkened, blurred and
+-- shifted + noised copies; docs/photos.md): dark below mean luma 16, blurry below a
+-- Laplacian variance of 26, a near-duplicate within 12 bits of dHash of the photo before.
+-- A moment starts after a capture gap of over 15 minutes or a scene change (over 24 bits
+-- from the photo before); its id is its first photo's. Flags hide; nothing is deleted here.
+-- ---------------------------------------------------------------------------
+create view public.photo_triage with (security_invoker = true) as
+with ordered as (
+  select d.item_id, d.user_id, d.device_id, d.captured_at,
+         d.mean_luma < 16 as dark,
+         d.mean_luma >= 16 and d.sharpness < 26 as blurry,
+         bit_count((d.dhash # lag(d.dhash) over w)::bit(64)) as distance,
+         d.captured_at - lag(d.captured_at) over w as gap
+    from public.photo_derivatives d
+  window w as (partition by d.device_id order by d.captured_at, d.item_id)
+), numbered as (
+  select o.*, count(*) filter (where o.gap is null or o.gap > interval '15 minutes' or o.distance > 24)
+                over (partition by o.device_id order by o.captured_at, o.item_id) as moment_no
+    from ordered o
+)
+select n.item_id, n.user_id, n.device_id, n.captured_at, n.dark, n.blurry,
+       (not n.dark and not n.blurry and coalesce(n.distance <= 12, false)) as duplicate,
+       first_value(n.item_id) over (partition by n.device_id, n.moment_no order by n.captured_at, n.item_id) as moment_id
+  from numbered n;
+
+grant select on public.photo_triage to authenticated, service_role;

@@ -3,7 +3,7 @@
 // every photo has exactly one set of derivatives, no job is lost, and the bucket's
 // derivative objects are exactly the tables' (keys and bytes).
 import { describe, expect, it } from "vitest";
-import { renderFrame } from "../../scripts/sim/scene.ts";
+import { frameLabel, renderFrame } from "../../scripts/sim/scene.ts";
 import { ingestPhotos } from "../support/photos.ts";
 import { activatedDevice, sql } from "../support/stack.ts";
 import { derivativeObjects, derivativeRows, startWorker } from "../support/worker.ts";
@@ -73,6 +73,25 @@ describe("a camera's day through the photo worker, killed at random points", () 
     expect([...objects.keys()].filter((k) => !rows.has(k))).toEqual([]); // no object without a row
     expect([...rows.keys()].filter((k) => !objects.has(k))).toEqual([]); // no row without its object
     for (const [key, bytes] of rows) expect(objects.get(key), key).toBe(bytes);
+    // triage of the day against what each frame was made to be
+    const triage = await sql<{ item_id: string; dark: boolean; blurry: boolean; duplicate: boolean; moment_id: string }[]>`
+      select item_id, dark, blurry, duplicate, moment_id from public.photo_triage where device_id = ${cam.deviceId}`;
+    const byItem = new Map(triage.map((t) => [t.item_id, t]));
+    const labels = items.map((id, i) => ({ t: byItem.get(id)!, label: frameLabel(i, FRAMES), prev: i ? frameLabel(i - 1, FRAMES) : null }));
+    const pr = (flag: (x: typeof labels[number]) => boolean, truth: (x: typeof labels[number]) => boolean) => {
+      const tp = labels.filter((x) => flag(x) && truth(x)).length;
+      return { precision: tp / Math.max(1, labels.filter(flag).length), recall: tp / Math.max(1, labels.filter(truth).length) };
+    };
+    const dark = pr((x) => x.t.dark, (x) => x.label.dark);
+    const blurry = pr((x) => x.t.blurry, (x) => x.label.blurry);
+    const still = pr((x) => x.t.duplicate, (x) => x.label.still && !!x.prev?.still);
+    const moments = new Set(triage.map((t) => t.moment_id)).size;
+    console.log(`photo day triage: dark P ${dark.precision.toFixed(2)} R ${dark.recall.toFixed(2)}, blurry P ${blurry.precision.toFixed(2)} ` +
+      `R ${blurry.recall.toFixed(2)}, still duplicates P ${still.precision.toFixed(2)} R ${still.recall.toFixed(2)}, ${moments} moments`);
+    expect(dark).toEqual({ precision: 1, recall: 1 });
+    expect(blurry.recall).toBe(1);
+    expect(still.recall).toBeGreaterThan(0.9);
+    expect(moments).toBeGreaterThan(1);
     console.log(`photo day: ${FRAMES} photos, ${kills} SIGKILLs, ${jobs.rerun} jobs ran again, ` +
       `${rows.size} derivative objects = ${rows.size} row keys`);
   }, 900_000);

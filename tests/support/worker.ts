@@ -1,26 +1,14 @@
 // The photo worker as a child process against the test stack, and what the bucket and
 // tables hold of its work.
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../scripts/stack/stack.ts";
+import { startWorker as spawnWorker } from "../../scripts/worker/spawn.ts";
 import { localWorkerEnv } from "../../scripts/worker/stack-env.ts";
 import { sql, stack } from "./stack.ts";
 
 export const workerEnv = (): Record<string, string> => ({ ...process.env as Record<string, string>, ...localWorkerEnv(stack) });
 
-export function startWorker(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts/worker/run.ts"), ...args], {
-    cwd: PROJECT_ROOT, env: workerEnv(), stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
-}
+export const startWorker = (args: string[]) => spawnWorker(args, workerEnv());
 
 /** Every object under derivatives/ with its size, read from the store's folder on disk (s3rver
  * keeps `<key>._S3rver_object` per object; its listing answers 500 on large trees). */
