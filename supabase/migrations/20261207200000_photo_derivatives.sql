@@ -168,7 +168,7 @@ grant select on public.photo_derivatives to service_role;
 -- Triage and moments, per device in capture order, read as the caller (RLS applies).
 -- Thresholds from `npm run bench:triage` (real photographs and their darkened, blurred and
 -- shifted + noised copies; docs/photos.md): dark below mean luma 16, blurry below a
--- Laplacian variance of 26, a near-duplicate within 12 bits of dHash of the photo before.
+-- Laplacian variance of 26, a near-duplicate within 11 bits of dHash of the photo before.
 -- A moment starts after a capture gap of over 15 minutes or a scene change (over 24 bits
 -- from the photo before); its id is its first photo's. Flags hide; nothing is deleted here.
 -- ---------------------------------------------------------------------------
@@ -187,7 +187,7 @@ with ordered as (
     from ordered o
 )
 select n.item_id, n.user_id, n.device_id, n.captured_at, n.dark, n.blurry,
-       (not n.dark and not n.blurry and coalesce(n.distance <= 12, false)) as duplicate,
+       (not n.dark and not n.blurry and coalesce(n.distance <= 11, false)) as duplicate,
        first_value(n.item_id) over (partition by n.device_id, n.moment_no order by n.captured_at, n.item_id) as moment_id
   from numbered n;
 
