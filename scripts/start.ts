@@ -6,13 +6,21 @@
 //   --once                 run the walkthrough and a 5-photo camera session, then stop
 //   --random-ports         free ports instead of 54321-54325 (tests, parallel runs)
 //   --work-dir DIR         where the stack keeps its files (default .local/stack)
+// The camera replays a rendered day of real JPEGs; the photo worker runs beside the stack.
 import { execFile } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { pairDevice } from "./cli/api.ts";
 import { makeJpeg } from "./sample-photo.ts";
+import { loadStorageConfig } from "../functions/_shared/config.ts";
+import { connectDatabase } from "../functions/_shared/db.ts";
+import { createStorageDriver } from "../functions/_shared/storage/index.ts";
+import { renderDay } from "./sim/render-day.ts";
 import { buildSimCamera, type CameraEvent, startSimCamera } from "./sim/sim-camera.ts";
+import { localWorkerEnv } from "./worker/stack-env.ts";
+import { workerOptions } from "./worker/main.ts";
+import { runWorker } from "./worker/worker.ts";
 import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
 import { renderWalkthrough } from "./walkthrough.ts";
 
@@ -36,12 +44,12 @@ const stack = await startStack({
   log: (l) => { if (!l.startsWith("devices: ")) say(`  ${l}`); },
 });
 
-const stopHandlers: Array<() => void> = [];
+const stopHandlers: Array<() => void | Promise<void>> = [];
 let stopping = false;
 const shutdown = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  for (const stop of stopHandlers) stop();
+  for (const stop of stopHandlers) await stop();
   say("stopping the local stack…");
   await stack.stop();
   process.exit(code);
@@ -92,6 +100,8 @@ async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: 
     await pairDevice(s.info.api_base, s.info.user_access_token, "simulated camera");
   const dir = join(s.workDir, "camera");
   await mkdir(dir, { recursive: true });
+  say("rendering a simulated day of 288 frames (night, walking blur, a still desk, places)…");
+  const frames = await renderDay(join(PROJECT_ROOT, ".local/frames-288"), 288);
   say(`camera  paired as device ${deviceId}; card folder ${rel(join(dir, "card"))}`);
   const run = startSimCamera({
     apiBase: s.info.api_base,
@@ -101,10 +111,21 @@ async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: 
     intervalMs: Math.round(Number(flags["camera-interval-s"]) * 1000),
     photos,
     exitWhenDrained,
+    frames,
     onEvent: (e) => { const line = describeEvent(e); if (line) say(line); },
   });
-  stopHandlers.push(() => run.child.kill("SIGTERM"));
+  stopHandlers.push(() => { run.child.kill("SIGTERM"); });
   return run.exit;
+}
+
+/** The photo worker in this process: previews and thumbnails under derivatives/ in the bucket. */
+function startPhotoWorker(s: Stack): () => Promise<void> {
+  const config = loadStorageConfig(localWorkerEnv(s.info));
+  const sql = connectDatabase(config.dbUrl, 3);
+  const stop = new AbortController();
+  const opts = workerOptions({ name: "npm-start-worker" }, config.maxPhotoBytes, (l) => say(`worker  ${l}`));
+  const running = runWorker(sql, createStorageDriver(config), opts, stop.signal).catch((e) => say(`worker  stopped: ${String(e)}`));
+  return async () => { stop.abort(); await running; await sql.end(); };
 }
 
 // Whatever fails after the stack is up, the stack goes down with it.
@@ -118,7 +139,11 @@ try {
   say(`  object store   ${stack.info.storage.endpoint}/${stack.info.storage.bucket}`);
   say(`  stack file     ${rel(stack.infoPath)}  (API base, user access token, DB URL)`);
   say(`  walkthrough    bash ${rel(walkthroughPath)}`);
+  say(`  derivatives    ${stack.info.storage.endpoint}/${stack.info.storage.bucket}/derivatives/<item id>/{preview,thumbnail}.webp`);
+  say(`                 on disk: ${rel(join(stack.workDir, "objects", stack.info.storage.bucket, "derivatives"))}; rows: public.photo_derivatives`);
   say("");
+  const stopWorker = startPhotoWorker(stack);
+  stopHandlers.push(stopWorker);
 
   if (flags.once) {
     say("running the walkthrough (pair → activate → upload-url → PUT → ingest → ingest again):");

@@ -98,12 +98,49 @@ export function serviceKey(secretKeysJson: string | undefined, legacyServiceRole
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ConfigError(`Invalid function configuration: ${names}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env, "function configuration");
+  const storage = storageFromEnv(e);
+  return {
+    supabaseUrl: e.SUPABASE_URL,
+    dbUrl: e.DEVICE_DB_URL ?? e.SUPABASE_DB_URL,
+    dbPoolSize: e.DEVICE_DB_POOL_SIZE,
+    jwks: e.SUPABASE_JWKS,
+    legacyJwtSecret: e.DEVICE_LEGACY_JWT_SECRET ?? e.SUPABASE_JWT_SECRET,
+    tokenPepper: e.DEVICE_TOKEN_PEPPER,
+    storage,
+    uploadTtlSeconds: e.DEVICE_UPLOAD_TTL_SECONDS,
+    maxPhotoBytes: e.DEVICE_MAX_PHOTO_BYTES,
+    pairingTtlSeconds: e.DEVICE_PAIRING_TTL_SECONDS,
+    pairingsPerHour: e.DEVICE_PAIRINGS_PER_HOUR,
+    activationFailuresPerCode: e.DEVICE_ACTIVATION_FAILURES,
+    activationFailuresPerMinute: e.DEVICE_ACTIVATION_FAILURES_PER_MINUTE,
+    requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
+    maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
+    reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
+  };
+}
+
+const StorageEnvSchema = EnvSchema.pick({
+  SUPABASE_URL: true, SUPABASE_DB_URL: true, DEVICE_DB_URL: true, SUPABASE_SECRET_KEYS: true,
+  SUPABASE_SERVICE_ROLE_KEY: true, DEVICE_STORAGE_DRIVER: true, DEVICE_STORAGE_BUCKET: true,
+  DEVICE_UPLOAD_TTL_SECONDS: true, DEVICE_MAX_PHOTO_BYTES: true, S3_ENDPOINT: true, S3_PUBLIC_ENDPOINT: true,
+  S3_REGION: true, S3_ACCESS_KEY_ID: true, S3_SECRET_ACCESS_KEY: true,
+});
+
+/** What a process beside the function (the photo worker) needs: the database and the storage driver. */
+export function loadStorageConfig(env: Record<string, string | undefined>):
+  Pick<Config, "supabaseUrl" | "dbUrl" | "storage" | "uploadTtlSeconds" | "maxPhotoBytes"> {
+  const e = parseEnv(StorageEnvSchema, env, "configuration");
+  return {
+    supabaseUrl: e.SUPABASE_URL,
+    dbUrl: e.DEVICE_DB_URL ?? e.SUPABASE_DB_URL,
+    storage: storageFromEnv(e),
+    uploadTtlSeconds: e.DEVICE_UPLOAD_TTL_SECONDS,
+    maxPhotoBytes: e.DEVICE_MAX_PHOTO_BYTES,
+  };
+}
+
+function storageFromEnv(e: z.infer<typeof StorageEnvSchema>): Config["storage"] {
   let storage: Config["storage"];
   if (e.DEVICE_STORAGE_DRIVER === "s3") {
     if (!e.S3_ENDPOINT || !e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY) {
@@ -125,22 +162,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     storage = { driver: "supabase", bucket: e.DEVICE_STORAGE_BUCKET, serviceRoleKey: key };
   }
-  return {
-    supabaseUrl: e.SUPABASE_URL,
-    dbUrl: e.DEVICE_DB_URL ?? e.SUPABASE_DB_URL,
-    dbPoolSize: e.DEVICE_DB_POOL_SIZE,
-    jwks: e.SUPABASE_JWKS,
-    legacyJwtSecret: e.DEVICE_LEGACY_JWT_SECRET ?? e.SUPABASE_JWT_SECRET,
-    tokenPepper: e.DEVICE_TOKEN_PEPPER,
-    storage,
-    uploadTtlSeconds: e.DEVICE_UPLOAD_TTL_SECONDS,
-    maxPhotoBytes: e.DEVICE_MAX_PHOTO_BYTES,
-    pairingTtlSeconds: e.DEVICE_PAIRING_TTL_SECONDS,
-    pairingsPerHour: e.DEVICE_PAIRINGS_PER_HOUR,
-    activationFailuresPerCode: e.DEVICE_ACTIVATION_FAILURES,
-    activationFailuresPerMinute: e.DEVICE_ACTIVATION_FAILURES_PER_MINUTE,
-    requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
-    maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
-    reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
-  };
+  return storage;
+}
+
+function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, what: string): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid ${what}: ${names}`);
+  }
+  return parsed.data;
 }

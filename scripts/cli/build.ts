@@ -26,6 +26,8 @@ export async function buildCli(outfile = DEFAULT_OUTFILE): Promise<string> {
     banner: { js: BANNER },
     logLevel: "warning",
     legalComments: "none",
+    // native (libvips): loaded from node_modules, where npm installs it with the package
+    external: ["sharp"],
   });
   await chmod(outfile, 0o755);
   return outfile;

@@ -14,11 +14,12 @@ import { rename } from "./commands/rename.ts";
 import { render } from "./commands/render.ts";
 import { revoke } from "./commands/revoke.ts";
 import { pause, resume, settings } from "./commands/settings.ts";
+import { worker } from "./commands/worker.ts";
 import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke];
+const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke, worker];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -61,6 +61,8 @@ export interface SimCameraOptions {
   photoSize?: number;
   /** sizes vary per frame between photoSize and this (syntheticFrameSize) */
   photoSizeMax?: number;
+  /** a folder of real JPEGs to replay in name order (render-day.ts) instead of synthetic bytes */
+  frames?: string;
   extraArgs?: string[];
   onEvent?: (e: CameraEvent) => void;
 }
@@ -79,6 +81,7 @@ export function startSimCamera(o: SimCameraOptions): SimCameraRun {
   if (o.exitWhenDrained) args.push("--exit-when-drained");
   if (o.photoSize !== undefined) args.push("--photo-size", String(o.photoSize));
   if (o.photoSizeMax !== undefined) args.push("--photo-size-max", String(o.photoSizeMax));
+  if (o.frames !== undefined) args.push("--fixtures", o.frames);
   args.push(...(o.extraArgs ?? []));
 
   const child = spawn(SIM_CAMERA, args, { stdio: ["ignore", "pipe", "pipe"] });

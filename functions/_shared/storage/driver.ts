@@ -36,6 +36,18 @@ export interface StorageDriver {
   deleteObject(objectKey: string): Promise<void>;
 }
 
+/** What the photo worker and the owner routes do with objects besides device uploads. */
+export interface ObjectStore {
+  /** The object's bytes, or null when there is none; more than maxBytes is an error. */
+  getObject(objectKey: string, maxBytes: number): Promise<Uint8Array | null>;
+  /** Writes (or overwrites) the object: derivative keys are deterministic, so a re-run replaces. */
+  putObject(objectKey: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** Short-lived GET URLs for many objects, in one call where the store has one. */
+  signDownloadUrls(objectKeys: string[], ttlSeconds: number): Promise<string[]>;
+}
+
+export class ObjectTooLargeError extends Error {}
+
 /** `url` split the way the firmware's socket code needs it. */
 export function splitUploadUrl(url: string): { host: string; port: number; path: string } {
   const u = new URL(url);

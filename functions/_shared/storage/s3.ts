@@ -2,7 +2,7 @@
 // SigV4 query-string presigning. Path-style URLs: <endpoint>/<bucket>/<key>.
 import { AwsClient } from "aws4fetch";
 import { ApiError } from "../errors.ts";
-import { hexToBase64, INSPECT_BYTES, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
+import { hexToBase64, INSPECT_BYTES, type ObjectStore, ObjectTooLargeError, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
 
 export interface S3Settings {
   /** where this function reaches the store */
@@ -54,7 +54,7 @@ export async function presignUrl(
 // A store that stops answering becomes a 503, not a request that hangs.
 const STORAGE_TIMEOUT_MS = 10_000;
 
-export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver {
+export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver & ObjectStore {
   const client = new AwsClient({
     accessKeyId: settings.accessKeyId,
     secretAccessKey: settings.secretAccessKey,
@@ -62,9 +62,9 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     region: settings.region,
   });
   const unavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
-  const signed = async (method: string, objectKey: string, headers: Record<string, string> = {}) =>
+  const signed = async (method: string, objectKey: string, headers: Record<string, string> = {}, body?: Uint8Array) =>
     fetch(await presignUrl(client, objectUrl(settings, objectKey), method, 60, headers, clock()), {
-      method, headers, signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+      method, headers, body: body as BodyInit | undefined, signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
     }).catch(() => { throw unavailable(); });
 
   return {
@@ -109,10 +109,60 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
       if (size === null || !Number.isFinite(size)) throw unavailable();
       return { exists: true, size, head };
     },
+    async getObject(objectKey, maxBytes) {
+      const res = await signed("GET", objectKey);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw unavailable();
+      }
+      return readAtMost(res, maxBytes);
+    },
+    async putObject(objectKey, bytes, contentType) {
+      const res = await signed("PUT", objectKey, { "Content-Type": contentType }, bytes);
+      await res.body?.cancel();
+      if (res.status !== 200) throw unavailable();
+    },
+    async signDownloadUrls(objectKeys, ttlSeconds) {
+      const now = clock();
+      const publicEndpoint = settings.publicEndpoint ?? settings.endpoint;
+      return Promise.all(objectKeys.map((key) =>
+        presignUrl(client, objectUrl({ endpoint: publicEndpoint, bucket: settings.bucket }, key), "GET", ttlSeconds, {}, now)
+      ));
+    },
     async deleteObject(objectKey) {
       const res = await signed("DELETE", objectKey);
       await res.body?.cancel();
       if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw unavailable();
     },
   };
+}
+
+/** The body, refused past maxBytes without reading the rest. */
+export async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new ObjectTooLargeError(`the object has ${declared} bytes, more than the ${maxBytes} allowed`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body?.getReader();
+  for (;;) {
+    const next = await reader?.read();
+    if (!next || next.done) break;
+    total += next.value.length;
+    if (total > maxBytes) {
+      await reader?.cancel();
+      throw new ObjectTooLargeError(`the object has more than the ${maxBytes} bytes allowed`);
+    }
+    chunks.push(next.value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }

@@ -4,8 +4,8 @@
 // Authorization, as supabase-js sends it; the gateway turns it into a service_role JWT.
 import { StorageClient } from "@supabase/storage-js";
 import { ApiError } from "../errors.ts";
-import { encodeKeyPath } from "./s3.ts";
-import { INSPECT_BYTES, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
+import { encodeKeyPath, readAtMost } from "./s3.ts";
+import { INSPECT_BYTES, type ObjectStore, type StorageDriver, type StoredObject, totalFromContentRange, type UploadTarget } from "./driver.ts";
 
 export interface SupabaseStorageSettings {
   supabaseUrl: string;
@@ -20,7 +20,7 @@ export const SUPABASE_SIGNED_UPLOAD_TTL_SECONDS = 2 * 60 * 60;
 export function createSupabaseStorageDriver(
   settings: SupabaseStorageSettings,
   fetchImpl: typeof fetch = fetch,
-): StorageDriver {
+): StorageDriver & ObjectStore {
   const client = new StorageClient(`${settings.supabaseUrl.replace(/\/+$/, "")}/storage/v1`, {
     apikey: settings.serviceRoleKey,
     Authorization: `Bearer ${settings.serviceRoleKey}`,
@@ -77,6 +77,36 @@ export function createSupabaseStorageDriver(
       const size = res.status === 206 ? totalFromContentRange(res.headers.get("content-range")) : head.length;
       if (size === null) throw unavailable();
       return { exists: true, size, head };
+    },
+    async getObject(objectKey, maxBytes) {
+      const res = await fetchImpl(`${storageUrl}/object/authenticated/${settings.bucket}/${encodeKeyPath(objectKey)}`, {
+        headers: { apikey: settings.serviceRoleKey, authorization: `Bearer ${settings.serviceRoleKey}` },
+      }).catch(() => { throw unavailable(); });
+      if (res.status === 404 || res.status === 400) {
+        const body = await res.text();
+        if (res.status === 404 || /"statusCode"\s*:\s*"404"|not.?found/i.test(body)) return null;
+        throw storageFailure({ status: res.status }, "Object storage did not answer; try again.");
+      }
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw storageFailure({ status: res.status }, "Object storage did not answer; try again.");
+      }
+      return readAtMost(res, maxBytes);
+    },
+    async putObject(objectKey, bytes, contentType) {
+      const { error } = await bucket().upload(objectKey, bytes, { contentType, upsert: true });
+      if (error) throw storageFailure(error, "Object storage did not answer; try again.");
+    },
+    async signDownloadUrls(objectKeys, ttlSeconds) {
+      if (objectKeys.length === 0) return [];
+      const { data, error } = await bucket().createSignedUrls(objectKeys, ttlSeconds);
+      if (error || !data) throw storageFailure(error, "Could not sign download URLs; try again.");
+      const byPath = new Map(data.map((d) => [d.path, d.signedUrl]));
+      return objectKeys.map((key) => {
+        const url = byPath.get(key);
+        if (!url) throw storageFailure(null, "Could not sign download URLs; try again.");
+        return url;
+      });
     },
     async deleteObject(objectKey) {
       const { error } = await bucket().remove([objectKey]);

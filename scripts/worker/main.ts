@@ -1,0 +1,56 @@
+// The photo worker (`lifelog-devices worker [--once]`; run.ts under tsx) with the devices function's own
+// settings from the environment (SUPABASE_URL, SUPABASE_DB_URL, the storage driver's
+// variables). Stops cleanly on SIGINT/SIGTERM after the jobs in hand.
+import { hostname } from "node:os";
+import { loadStorageConfig } from "../../functions/_shared/config.ts";
+import { connectDatabase } from "../../functions/_shared/db.ts";
+import { createStorageDriver } from "../../functions/_shared/storage/index.ts";
+import { runWorker, type WorkerOptions } from "./worker.ts";
+
+export const WORKER_OPTIONS = {
+  once: { type: "boolean" },
+  name: { type: "string" },
+  concurrency: { type: "string" },
+  "lease-seconds": { type: "string" },
+} as const;
+
+export function workerOptions(values: { once?: boolean; name?: string; concurrency?: string; "lease-seconds"?: string },
+  maxPhotoBytes: number, log: (line: string) => void): WorkerOptions {
+  const concurrency = Number(values.concurrency ?? 2);
+  const leaseSeconds = Number(values["lease-seconds"] ?? 300);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error("--concurrency must be 1..64");
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 30) throw new Error("--lease-seconds must be an integer of at least 30");
+  return {
+    name: values.name ?? `photo-worker@${hostname()}`,
+    concurrency,
+    leaseSeconds,
+    maxPhotoBytes,
+    idleMs: 1000,
+    once: values.once ?? false,
+    log,
+  };
+}
+
+export type WorkerValues = Parameters<typeof workerOptions>[0];
+
+export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
+  const config = loadStorageConfig(env);
+  const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
+  const opts = workerOptions(values, config.maxPhotoBytes, log);
+  const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
+    const started = performance.now();
+    const tally = await runWorker(sql, createStorageDriver(config), opts, stop.signal);
+    process.stdout.write(JSON.stringify({ ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await sql.end();
+  }
+}
+
