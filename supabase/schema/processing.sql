@@ -4,7 +4,46 @@
 
 grant usage on schema processing to service_role;
 
+-- === tables
+
+create table processing.derivative_uploads (
+  object_key text not null,
+  item_id uuid not null,
+  queued_at timestamp with time zone default now() not null,
+  constraint derivative_uploads_pkey PRIMARY KEY (object_key)
+);
+alter table processing.derivative_uploads enable row level security;
+
+-- === indexes
+
+CREATE INDEX derivative_uploads_item_idx ON processing.derivative_uploads USING btree (item_id);
+
 -- === functions
+
+CREATE OR REPLACE FUNCTION processing.begin_photo_job(p_job_id uuid, p_worker text)
+ RETURNS TABLE(item_id uuid, storage_key text, preview_key text, thumbnail_key text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_item_id uuid;
+begin
+  select j.item_id into v_item_id from public.processing_jobs j
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker;
+  if v_item_id is null then
+    return;
+  end if;
+  insert into processing.derivative_uploads (object_key, item_id)
+  values (processing.derivative_key(v_item_id, 'preview'), v_item_id),
+         (processing.derivative_key(v_item_id, 'thumbnail'), v_item_id)
+  on conflict do nothing;
+  return query
+    select i.id, i.storage_key, processing.derivative_key(i.id, 'preview'), processing.derivative_key(i.id, 'thumbnail')
+      from public.source_items i where i.id = v_item_id;
+end $function$;
+revoke execute on function processing.begin_photo_job(uuid,text) from public;
+grant execute on function processing.begin_photo_job(uuid,text) to service_role;
 
 CREATE OR REPLACE FUNCTION processing.claim_jobs(p_worker text, p_limit integer DEFAULT 10, p_lease_seconds integer DEFAULT 300)
  RETURNS SETOF public.processing_jobs
@@ -80,6 +119,36 @@ end $function$;
 revoke execute on function processing.complete_job(uuid,text) from public;
 grant execute on function processing.complete_job(uuid,text) to service_role;
 
+CREATE OR REPLACE FUNCTION processing.complete_photo_job(p_job_id uuid, p_worker text, p_width integer, p_height integer, p_mean_luma real, p_sharpness real, p_dhash bigint, p_preview_bytes integer, p_thumbnail_bytes integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_item public.source_items;
+begin
+  select i.* into v_item from public.processing_jobs j join public.source_items i on i.id = j.item_id
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker
+   for update of j;
+  if v_item.id is null then
+    return false;
+  end if;
+  insert into public.photo_derivatives (item_id, user_id, device_id, captured_at, width, height, mean_luma,
+                                        sharpness, dhash, preview_key, preview_bytes, thumbnail_key, thumbnail_bytes)
+  values (v_item.id, v_item.user_id, v_item.device_id, v_item.captured_at, p_width, p_height, p_mean_luma,
+          p_sharpness, p_dhash, processing.derivative_key(v_item.id, 'preview'), p_preview_bytes,
+          processing.derivative_key(v_item.id, 'thumbnail'), p_thumbnail_bytes)
+  on conflict on constraint photo_derivatives_pkey do update
+     set width = excluded.width, height = excluded.height, mean_luma = excluded.mean_luma,
+         sharpness = excluded.sharpness, dhash = excluded.dhash, preview_bytes = excluded.preview_bytes,
+         thumbnail_bytes = excluded.thumbnail_bytes, processed_at = now();
+  delete from processing.derivative_uploads u where u.item_id = v_item.id;
+  return processing.complete_job(p_job_id, p_worker);
+end $function$;
+revoke execute on function processing.complete_photo_job(uuid,text,integer,integer,real,real,bigint,integer,integer) from public;
+grant execute on function processing.complete_photo_job(uuid,text,integer,integer,real,real,bigint,integer,integer) to service_role;
+
 CREATE OR REPLACE FUNCTION processing.confirm_deleted(p_object_keys text[])
  RETURNS integer
  LANGUAGE sql
@@ -91,6 +160,17 @@ AS $function$
 $function$;
 revoke execute on function processing.confirm_deleted(text[]) from public;
 grant execute on function processing.confirm_deleted(text[]) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.derivative_key(p_item_id uuid, p_kind text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select 'derivatives/' || p_item_id::text || '/' || p_kind || '.webp'
+$function$;
+revoke execute on function processing.derivative_key(uuid,text) from public;
+grant execute on function processing.derivative_key(uuid,text) to service_role;
 
 CREATE OR REPLACE FUNCTION processing.fail_job(p_job_id uuid, p_worker text, p_error text, p_retry_seconds integer DEFAULT NULL::integer)
  RETURNS text
@@ -125,6 +205,67 @@ begin
 end $function$;
 revoke execute on function processing.fail_job(uuid,text,text,integer) from public;
 grant execute on function processing.fail_job(uuid,text,text,integer) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.give_up_job(p_job_id uuid, p_worker text, p_error text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_item_id uuid;
+begin
+  update public.processing_jobs
+     set status = 'dead', locked_by = null, lease_until = null, last_error = p_error,
+         updated_at = now(), finished_at = now()
+   where id = p_job_id and status = 'running' and locked_by = p_worker
+  returning item_id into v_item_id;
+  if v_item_id is null then
+    return false;
+  end if;
+  update public.source_items set status = 'failed' where id = v_item_id;
+  return true;
+end $function$;
+revoke execute on function processing.give_up_job(uuid,text,text) from public;
+grant execute on function processing.give_up_job(uuid,text,text) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.queue_abandoned_derivatives(p_limit integer DEFAULT 500)
+ RETURNS TABLE(object_key text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  with abandoned as (
+    delete from processing.derivative_uploads u
+     where not exists (select 1 from public.processing_jobs j
+                        where j.item_id = u.item_id and j.status in ('queued', 'running'))
+       and not exists (select 1 from public.photo_derivatives d where d.item_id = u.item_id)
+    returning u.object_key
+  )
+  insert into device_api.storage_deletions (object_key, reason)
+  select a.object_key, 'abandoned derivative' from abandoned a
+  on conflict do nothing;
+  return query select q.object_key from device_api.storage_deletions q
+    where q.object_key like 'derivatives/%' order by q.queued_at limit p_limit;
+end $function$;
+revoke execute on function processing.queue_abandoned_derivatives(integer) from public;
+grant execute on function processing.queue_abandoned_derivatives(integer) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.release_jobs(p_worker text)
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  with released as (
+    update public.processing_jobs set lease_until = now() - interval '1 millisecond', updated_at = now()
+     where status = 'running' and locked_by = p_worker
+    returning 1)
+  select count(*)::integer from released
+$function$;
+revoke execute on function processing.release_jobs(text) from public;
+grant execute on function processing.release_jobs(text) to service_role;
 
 CREATE OR REPLACE FUNCTION processing.sweep_uploads(p_ttl_seconds integer, p_limit integer DEFAULT 500)
  RETURNS TABLE(object_key text)

@@ -129,6 +129,40 @@ create table public.devices (
 alter table public.devices enable row level security;
 create policy "owners read their devices" on public.devices as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
 
+create table public.photo_derivatives (
+  item_id uuid not null,
+  user_id uuid not null,
+  device_id uuid,
+  captured_at timestamp with time zone not null,
+  width integer not null,
+  height integer not null,
+  mean_luma real not null,
+  sharpness real not null,
+  dhash bigint not null,
+  preview_key text not null,
+  preview_bytes integer not null,
+  thumbnail_key text not null,
+  thumbnail_bytes integer not null,
+  processed_at timestamp with time zone default now() not null,
+  constraint photo_derivatives_pkey PRIMARY KEY (item_id),
+  constraint photo_derivatives_preview_key_key UNIQUE (preview_key),
+  constraint photo_derivatives_thumbnail_key_key UNIQUE (thumbnail_key),
+  constraint photo_derivatives_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE SET NULL,
+  constraint photo_derivatives_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.source_items(id) ON DELETE CASCADE,
+  constraint photo_derivatives_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE,
+  constraint derivative_keys_are_the_items CHECK (((preview_key = processing.derivative_key(item_id, 'preview'::text)) AND (thumbnail_key = processing.derivative_key(item_id, 'thumbnail'::text)))),
+  constraint photo_derivatives_height_check CHECK ((height > 0)),
+  constraint photo_derivatives_mean_luma_check CHECK (((mean_luma >= (0)::double precision) AND (mean_luma <= (255)::double precision))),
+  constraint photo_derivatives_preview_bytes_check CHECK ((preview_bytes > 0)),
+  constraint photo_derivatives_sharpness_check CHECK ((sharpness >= (0)::double precision)),
+  constraint photo_derivatives_thumbnail_bytes_check CHECK ((thumbnail_bytes > 0)),
+  constraint photo_derivatives_width_check CHECK ((width > 0))
+);
+alter table public.photo_derivatives enable row level security;
+create policy "owners read their photo derivatives" on public.photo_derivatives as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant select on table public.photo_derivatives to authenticated;
+grant select on table public.photo_derivatives to service_role;
+
 create table public.processing_jobs (
   id uuid default gen_random_uuid() not null,
   item_id uuid not null,
@@ -188,6 +222,44 @@ create policy "owners read their items" on public.source_items as permissive for
 grant select on table public.source_items to authenticated;
 grant select on table public.source_items to service_role;
 
+-- === views
+
+create view public.photo_triage as
+ WITH ordered AS (
+         SELECT d.item_id,
+            d.user_id,
+            d.device_id,
+            d.captured_at,
+            d.mean_luma < 16::double precision AS dark,
+            d.mean_luma >= 16::double precision AND d.sharpness < 26::double precision AS blurry,
+            bit_count((d.dhash # lag(d.dhash) OVER w)::bit(64)) AS distance,
+            d.captured_at - lag(d.captured_at) OVER w AS gap
+           FROM public.photo_derivatives d
+          WINDOW w AS (PARTITION BY d.device_id ORDER BY d.captured_at, d.item_id)
+        ), numbered AS (
+         SELECT o.item_id,
+            o.user_id,
+            o.device_id,
+            o.captured_at,
+            o.dark,
+            o.blurry,
+            o.distance,
+            o.gap,
+            count(*) FILTER (WHERE o.gap IS NULL OR o.gap > '00:15:00'::interval OR o.distance > 24) OVER (PARTITION BY o.device_id ORDER BY o.captured_at, o.item_id) AS moment_no
+           FROM ordered o
+        )
+ SELECT item_id,
+    user_id,
+    device_id,
+    captured_at,
+    dark,
+    blurry,
+    NOT dark AND NOT blurry AND COALESCE(distance <= 11, false) AS duplicate,
+    first_value(item_id) OVER (PARTITION BY device_id, moment_no ORDER BY captured_at, item_id) AS moment_id
+   FROM numbered n;
+grant select on table public.photo_triage to authenticated;
+grant select on table public.photo_triage to service_role;
+
 -- === indexes
 
 CREATE INDEX device_pairing_codes_device_idx ON public.device_pairing_codes USING btree (device_id);
@@ -199,6 +271,10 @@ CREATE INDEX device_retired_tokens_device_idx ON public.device_retired_tokens US
 CREATE INDEX device_upload_reservations_outstanding_idx ON public.device_upload_reservations USING btree (device_id, created_at) WHERE (ingested_at IS NULL);
 
 CREATE INDEX devices_user_id_idx ON public.devices USING btree (user_id);
+
+CREATE INDEX photo_derivatives_device_captured_idx ON public.photo_derivatives USING btree (device_id, captured_at, item_id);
+
+CREATE INDEX photo_derivatives_user_captured_idx ON public.photo_derivatives USING btree (user_id, captured_at, item_id);
 
 CREATE INDEX processing_jobs_claimable_idx ON public.processing_jobs USING btree (run_after) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
 
