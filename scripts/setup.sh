@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pkg in g++ make libcjson-dev curl openssl python3-skimage; do
+packages=(g++ make libcjson-dev curl openssl python3-skimage)
+# The board check (scripts/board-check/run.sh) runs only beside ../shared: its stand-in parser.
+board_check=0
+[ -f ../shared/board-check/typecheck.sh ] && { board_check=1; packages+=(gcc-xtensa-lx106); }
+for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -14,5 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ $board_check = 1 ] && [ ! -d .local/board-check/sysroot/usr/include/newlib/c++ ]; then
+  # The target's newlib + libstdc++ headers, unpacked, not installed (the latter would pull in a
+  # whole ARM toolchain); the check's work folder is here because ../shared may be read-only.
+  echo "fetching the board check's header packages (apt-get download)"
+  rm -rf .local/board-check/debs && mkdir -p .local/board-check/debs .local/board-check/sysroot
+  (cd .local/board-check/debs && apt-get download -qq libnewlib-dev libstdc++-arm-none-eabi-dev 2>/dev/null)
+  for deb in .local/board-check/debs/*.deb; do dpkg-deb -x "$deb" .local/board-check/sysroot; done
 fi
 npm ci --no-audit --no-fund

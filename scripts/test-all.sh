@@ -3,7 +3,7 @@
 # which start their own local stack. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-passed=0 failed=0 status=0
+passed=0 failed=0 skipped=0 status=0
 
 echo "== type checks (tsc, deno check)"
 if npm run -s typecheck; then
@@ -41,6 +41,14 @@ vitest_counted() {
   rm -f "$report"
 }
 
+echo "== board check (the rendered sketch against the real arduino-esp32 3.1.3 headers)"
+bash scripts/board-check/run.sh
+case $? in
+  0) passed=$((passed + 1)) ;;
+  77) skipped=$((skipped + 1)) ;;
+  *) failed=$((failed + 1)); status=1 ;;
+esac
+
 echo "== card benchmark (sector reads on the FAT model; figures, not a pass/fail test)"
 make -s -C firmware-config bench-card || status=1
 
@@ -56,6 +64,6 @@ for deno_version in "" edge-runtime; do
     vitest_counted tests/api/walkthrough.test.ts tests/api/refusals.test.ts
 done
 
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed$([ $skipped -gt 0 ] && echo ", $skipped skipped (board check: no ../shared)")"
 [ "$failed" -eq 0 ] || status=1
 exit $status
