@@ -17,7 +17,7 @@ function row(d: Device, ctx: PageContext, reload: () => void): HTMLElement {
       reload();
     } });
   const interval = h("input", { type: "number", id: intervalId, min: 5, max: 3600, step: 1, inputmode: "numeric",
-    value: d.settings.capture_interval_s ?? "", placeholder: "camera's own", disabled: !!d.revoked_at });
+    value: d.settings.capture_interval_s ?? "", placeholder: "default", disabled: !!d.revoked_at });
   const intervalForm = h("form", { class: "inline", onsubmit: async (e: Event) => {
     e.preventDefault();
     const v = interval.value.trim();
