@@ -15,6 +15,8 @@ import { makeJpeg } from "./sample-photo.ts";
 import { buildSimCamera, type CameraEvent, startSimCamera } from "./sim/sim-camera.ts";
 import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
 import { renderWalkthrough } from "./walkthrough.ts";
+import { startOwnerPage } from "./web/local.ts";
+import { freePort } from "./stack/ports.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -110,6 +112,8 @@ async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: 
 // Whatever fails after the stack is up, the stack goes down with it.
 try {
   const walkthroughPath = await writeWalkthrough(stack);
+  const ownerPage = await startOwnerPage(stack.info, stack.workDir, flags["random-ports"] ? await freePort() : undefined);
+  stopHandlers.push(() => void ownerPage.stop());
   say("");
   say("lifelog-devices local stack is up");
   say(`  API base       ${stack.info.api_base}`);
@@ -118,6 +122,7 @@ try {
   say(`  object store   ${stack.info.storage.endpoint}/${stack.info.storage.bucket}`);
   say(`  stack file     ${rel(stack.infoPath)}  (API base, user access token, DB URL)`);
   say(`  walkthrough    bash ${rel(walkthroughPath)}`);
+  say(`  owner's page   ${ownerPage.signInUrl}  (opens with the local user's sign-in filled in)`);
   say("");
 
   if (flags.once) {
