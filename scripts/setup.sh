@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine: system packages for the
 # firmware's host build (g++, make, libcjson-dev), curl and openssl, python3-skimage (its sample
-# photographs are the labelled set of the photo triage measurement), then the npm packages.
+# photographs are the labelled set of the photo triage measurement), chromium (the owner's page
+# tests drive it through playwright-core), then the npm packages.
 # Needs Node.js >= 20 with npm. Uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-packages=(g++ make libcjson-dev curl openssl python3-skimage)
+packages=(g++ make libcjson-dev curl openssl python3-skimage chromium)
 # The board check (scripts/board-check/run.sh) runs only beside ../shared: its stand-in parser.
 board_check=0
 [ -f ../shared/board-check/typecheck.sh ] && { board_check=1; packages+=(gcc-xtensa-lx106); }

@@ -23,6 +23,8 @@ import { workerOptions } from "./worker/main.ts";
 import { runWorker } from "./worker/worker.ts";
 import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
 import { renderWalkthrough } from "./walkthrough.ts";
+import { startOwnerPage } from "./web/local.ts";
+import { freePort } from "./stack/ports.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -131,6 +133,8 @@ function startPhotoWorker(s: Stack): () => Promise<void> {
 // Whatever fails after the stack is up, the stack goes down with it.
 try {
   const walkthroughPath = await writeWalkthrough(stack);
+  const ownerPage = await startOwnerPage(stack.info, stack.workDir, flags["random-ports"] ? await freePort() : undefined);
+  stopHandlers.push(() => void ownerPage.stop());
   say("");
   say("lifelog-devices local stack is up");
   say(`  API base       ${stack.info.api_base}`);
@@ -141,6 +145,7 @@ try {
   say(`  walkthrough    bash ${rel(walkthroughPath)}`);
   say(`  derivatives    ${stack.info.storage.endpoint}/${stack.info.storage.bucket}/derivatives/<item id>/{preview,thumbnail}.webp`);
   say(`                 on disk: ${rel(join(stack.workDir, "objects", stack.info.storage.bucket, "derivatives"))}; rows: public.photo_derivatives`);
+  say(`  owner's page   ${ownerPage.signInUrl}  (opens with the local user's sign-in filled in)`);
   say("");
   const stopWorker = startPhotoWorker(stack);
   stopHandlers.push(stopWorker);

@@ -11,6 +11,12 @@ import { forward, listenLocal, type LocalServer } from "./http-server.ts";
 
 export type GatewayHandle = LocalServer;
 
+const AUTH_CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-supabase-api-version",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+};
+
 const MAX_AUTH_BODY_BYTES = 16 * 1024;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -68,6 +74,14 @@ export function startGateway(opts: {
     if (req.method === "GET" && path === "/auth/v1/.well-known/jwks.json") {
       sendJson(res, 200, opts.jwks);
       return;
+    }
+    // Browsers (the owner's page) call Auth cross-origin, as Supabase Auth allows.
+    if (path.startsWith("/auth/v1/")) {
+      for (const [k, v] of Object.entries(AUTH_CORS_HEADERS)) res.setHeader(k, v);
+      if (req.method === "OPTIONS") {
+        res.writeHead(204).end();
+        return;
+      }
     }
     const token = /^\/auth\/v1\/token\?(.*)$/.exec(path);
     if (token && opts.passwordSignIn) {
