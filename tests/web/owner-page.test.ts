@@ -84,8 +84,12 @@ describe("the owner's page against the local stack", () => {
     await eventually("the camera's status (firmware, card space)", async () => /Firmware[^—]/.test((await cardOf().textContent()) ?? "") && !/Free card space—/.test((await cardOf().textContent()) ?? ""), 60_000);
     await screenshots(page, "cameras");
 
-    // Privacy: pause on the page; the camera's next heartbeat answers paused; nothing is captured until resumed.
+    // Photos: this branch has no photo routes yet, so the page shows the API's answer in words.
+    await page.locator("#nav").getByRole("link", { name: "Photos", exact: true }).click();
+    await expect.poll(() => page.locator("#error").textContent(), { timeout: 30_000 }).toMatch(/No such route/);
     await page.locator("#nav").getByRole("link", { name: "Privacy", exact: true }).click();
+
+    // Privacy: pause on the page; the camera's next heartbeat answers paused; nothing is captured until resumed.
     const row = page.locator(`article.camera[data-device-id="${deviceId}"]`);
     const pauseAt = n;
     await row.getByLabel("Pause capturing").check();

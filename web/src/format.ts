@@ -53,9 +53,20 @@ const ERROR_WORDS: Record<string, string> = {
   token_dead: "The camera was signed out",
 };
 
+const STEP_WORDS: Record<string, string> = {
+  "upload-url": "Asking where to upload failed", "upload-urls": "Asking where to upload failed", put: "Uploading a photo failed",
+  ingest: "Recording an uploaded photo failed", "ingest-batch": "Recording uploaded photos failed",
+};
+
 /** The camera's last reported error as a sentence ("none" when it reported none). */
 export function lastErrorInWords(code: string | null | undefined): string {
   if (!code) return "None";
+  // The camera's upload errors read "<step>: HTTP <status> <code>" (status 0: no answer).
+  const step = /^([\w-]+): HTTP (\d+) ?(.*)$/.exec(code);
+  if (step) {
+    const what = STEP_WORDS[step[1]] ?? step[1];
+    return step[2] === "0" ? `${what}: the server did not answer` : `${what}: the server answered ${step[2]}${step[3] ? ` (${step[3]})` : ""}`;
+  }
   const key = code.toLowerCase().split(/[:\s]/)[0];
   const words = ERROR_WORDS[key];
   return words ? `${words} (${code})` : code.replace(/[_-]+/g, " ").replace(/^./, (c) => c.toUpperCase());

@@ -99,31 +99,44 @@ export function photosPage(root: HTMLElement, ctx: PageContext): void {
     paint();
   }
 
-  async function load(): Promise<void> {
+  // Signed URLs are short-lived: a little before the first expires, the day is fetched again
+  // (in place, keeping the scroll position).
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  function scheduleRefresh(): void {
+    clearTimeout(refreshTimer);
+    const expiries = photos.map((p) => p.urls_expire_at).filter((e): e is string => !!e).map(Date.parse);
+    if (expiries.length) refreshTimer = setTimeout(() => load(true), Math.max(5000, Math.min(...expiries) - Date.now() - 60_000));
+  }
+
+  async function load(inPlace = false): Promise<void> {
     const mine = ++generation;
-    photos = [];
-    relayout();
-    summary.textContent = "Loading…";
+    if (!inPlace) { photos = []; relayout(); summary.textContent = "Loading…"; }
+    let fetched: Photo[] = [];
     let cursor: string | undefined;
     try {
       do {
         const page = await ctx.api.photos({ ...dayRange(day.value), device_id: camera.value || undefined, include_hidden: hidden.checked, cursor });
         if (mine !== generation) return;
-        photos = photos.concat(page.photos);
+        fetched = fetched.concat(page.photos);
         cursor = page.next_cursor ?? undefined;
-        relayout();
-        summary.textContent = `${photos.length} photos${cursor ? " (loading more…)" : ""}`;
+        if (!inPlace) {
+          photos = fetched;
+          relayout();
+          summary.textContent = `${photos.length} photos${cursor ? " (loading more…)" : ""}`;
+        }
       } while (cursor);
+      if (inPlace) { photos = fetched; relayout(); summary.textContent = `${photos.length} photos`; }
       if (!photos.length) summary.textContent = "No photos on this day.";
+      scheduleRefresh();
       ctx.clearError();
-    } catch (err) { ctx.showError(err); summary.textContent = "Photos could not be loaded."; }
+    } catch (err) { ctx.showError(err); if (!inPlace) summary.textContent = "Photos could not be loaded."; }
   }
 
   scroller.addEventListener("scroll", () => requestAnimationFrame(paint), { passive: true });
   const onResize = () => relayout();
   addEventListener("resize", onResize);
-  ctx.onLeave(() => { removeEventListener("resize", onResize); generation++; });
-  for (const el of [day, camera, hidden]) el.addEventListener("change", load);
+  ctx.onLeave(() => { removeEventListener("resize", onResize); clearTimeout(refreshTimer); generation++; });
+  for (const el of [day, camera, hidden]) el.addEventListener("change", () => load());
   ctx.api.listDevices().then((devices) => {
     for (const d of devices) camera.append(h("option", { value: d.id }, d.name ?? d.id.slice(0, 8)));
   }).catch((err) => ctx.showError(err));
