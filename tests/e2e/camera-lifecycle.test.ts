@@ -213,8 +213,9 @@ describe("revocation while the camera uploads", () => {
       let revoke: Promise<number> | undefined;
       const run = camera({
         apiBase: `${proxy.url}/functions/v1`, card, nvs, pairingCode: paired.pairing_code,
-        // captures outpace uploads, so a backlog waits on the card when the revoke lands
-        photos: 150, intervalMs: 25,
+        // captures outpace uploads, so a backlog waits on the card when the revoke lands; the
+        // first 1.5 s offline make that backlog whatever the machine's speed (batches follow)
+        photos: 150, intervalMs: 25, extra: ["--offline-ms", "1500"],
         onEvent: (e) => {
           if (e.event === "ingested" && ++ingested === 15) {
             // Through the same proxy: the end of its answer there is after the commit.
@@ -244,7 +245,7 @@ describe("revocation while the camera uploads", () => {
         requests_after_the_revoke_answer: after.length, items_on_server: items, photos_kept_on_card: kept.length, captured })}`);
 
       expect(accepted).toBeGreaterThanOrEqual(15); // the revoke came after the 15th ingested photo
-      // ...and the camera drained its backlog in batches (150 photos at 25 ms outpace single uploads)
+      // ...and the camera drained its backlog in batches (the offline start left one on the card)
       expect(deviceRequests.some((r) => r.path.endsWith("/ingest-batch") && r.accepted > 1)).toBe(true);
       // Refusals start once the revoke is under way, and every request after its commit is one.
       expect(refused.every((r) => r.end > revokeAnswered.start)).toBe(true);
