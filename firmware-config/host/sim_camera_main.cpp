@@ -337,8 +337,11 @@ int main(int argc, char** argv) {
   SimClock sim_clock(int64_t(time(nullptr)) - int64_t(o.offline_ms / 1000), o.ntp_after_ms);
   Clock& clock = o.sim_clock ? static_cast<Clock&>(sim_clock) : static_cast<Clock&>(host_clock);
   std::function<void(uint64_t)> nap = [&](uint64_t ms) {
-    if (o.sim_clock) sim_clock.sleep_ms(ms);
-    else HostClock::sleep_ms(ms);
+    if (!o.sim_clock) return HostClock::sleep_ms(ms);
+    // Past the offline stretch the simulated clock has reached the real now, and the server's
+    // rate limits run on real time: from then on a wait (a 429's Retry-After) passes for real.
+    if (sim_clock.monotonic_ms() >= o.offline_ms) HostClock::sleep_ms(ms);
+    sim_clock.sleep_ms(ms);
   };
   Log log(o.log_json, clock);
   FileKeyValueStore kv(o.nvs);
