@@ -5,6 +5,10 @@ import { createServer } from "node:net";
 // connections share: one of them can take such a port before our server binds it.
 // Ports below that range are used only by listeners, so free ports are picked there.
 const PICK_FLOOR = 10_000;
+// Browsers refuse some ports outright (the Fetch standard's "bad ports"; Chromium answers
+// ERR_UNSAFE_PORT). Above the floor that list has one entry; the owner page and the API are
+// opened from browsers, so it is never handed out.
+const BROWSER_BAD_PORTS = new Set([10_080]);
 
 function ephemeralRangeStart(): number {
   try {
@@ -25,13 +29,16 @@ function canListen(port: number): Promise<boolean> {
 
 const taken = new Set<number>(); // never hand out a port twice from this process
 
+type Pick = (floor: number, ceiling: number) => number;
+const uniform: Pick = (floor, ceiling) => floor + Math.floor(Math.random() * (ceiling - floor));
+
 /** A TCP port that is free on loopback now, outside the ephemeral range, not handed out before. */
-export async function freePort(): Promise<number> {
+export async function freePort(pick: Pick = uniform): Promise<number> {
   const ceiling = ephemeralRangeStart();
   if (ceiling - PICK_FLOOR < 1_000) throw new Error(`no room for ports below the ephemeral range (${ceiling})`);
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = PICK_FLOOR + Math.floor(Math.random() * (ceiling - PICK_FLOOR));
-    if (taken.has(port) || !(await canListen(port))) continue;
+    const port = pick(PICK_FLOOR, ceiling);
+    if (taken.has(port) || BROWSER_BAD_PORTS.has(port) || !(await canListen(port))) continue;
     taken.add(port);
     return port;
   }
