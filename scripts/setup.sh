@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine: system packages for the
-# firmware's host build (g++, make, libcjson-dev), curl and openssl, python3-skimage (its sample
+# firmware's host build (g++, make, libcjson-dev, libsodium-dev for the Ed25519 check of firmware
+# updates), curl and openssl, python3-skimage (its sample
 # photographs are the labelled set of the photo triage measurement), chromium (the owner's page
 # tests drive it through playwright-core), then the npm packages.
 # Needs Node.js >= 20 with npm. Uses sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-packages=(g++ make libcjson-dev curl openssl python3-skimage chromium)
+packages=(g++ make libcjson-dev libsodium-dev curl openssl python3-skimage chromium)
 # The board check (scripts/board-check/run.sh) runs only beside ../shared: its stand-in parser.
 board_check=0
 [ -f ../shared/board-check/typecheck.sh ] && { board_check=1; packages+=(gcc-xtensa-lx106); }
