@@ -7,12 +7,16 @@ import { ApiError, errorResponse, toApiError } from "../_shared/errors.ts";
 import { createStorageDriver } from "../_shared/storage/index.ts";
 import type { DevicesContext, RouteHandler } from "./context.ts";
 import { activate } from "./routes/activate.ts";
+import { haltRelease, resumeRelease, setReleaseRollout } from "./routes/change-release.ts";
+import { createRelease } from "./routes/create-release.ts";
 import { deviceSettings } from "./routes/device-settings.ts";
 import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
 import { ingestBatch } from "./routes/ingest-batch.ts";
 import { listDevices } from "./routes/list-devices.ts";
+import { listReleases } from "./routes/list-releases.ts";
 import { pair } from "./routes/pair.ts";
+import { releaseUploadUrl } from "./routes/release-upload-url.ts";
 import { renameDevice } from "./routes/rename-device.ts";
 import { revokeDevice } from "./routes/revoke-device.ts";
 import { rotate } from "./routes/rotate.ts";
@@ -29,6 +33,11 @@ export const ROUTES: Record<string, RouteHandler> = {
   "ingest-batch": ingestBatch,
   "rotate": rotate,
   "heartbeat": heartbeat,
+  "release-upload-url": releaseUploadUrl,
+  "releases": createRelease,
+  "release-halt": haltRelease,
+  "release-resume": resumeRelease,
+  "release-rollout": setReleaseRollout,
   "<id>/rename": renameDevice,
   "<id>/revoke": revokeDevice,
   "<id>/settings": deviceSettings,
@@ -37,6 +46,7 @@ export const ROUTES: Record<string, RouteHandler> = {
 /** GET routes: the bare `/devices` lists the caller's devices. */
 export const GET_ROUTES: Record<string, RouteHandler> = {
   "": listDevices,
+  "releases": listReleases,
 };
 
 // Every header supabase-js sends: its own four (supabase-js src/cors.ts), the W3C trace

@@ -141,6 +141,26 @@ AS $function$
 $function$;
 revoke execute on function device_api.boot_clock(jsonb) from public;
 
+CREATE OR REPLACE FUNCTION device_api.change_release(p_user_id uuid, p_release_id uuid, p_halted boolean, p_rollout_percent integer, p_max_per_hour integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_release public.firmware_releases;
+begin
+  perform device_api.take_rate_limit('releases:change:' || p_user_id, p_max_per_hour, 3600, 'release changes');
+  v_release := device_api.owned_release(p_user_id, p_release_id);
+  update public.firmware_releases r set
+      rollout_percent = coalesce(p_rollout_percent, r.rollout_percent),
+      halted = coalesce(p_halted, r.halted),
+      halted_at = case when p_halted is null then r.halted_at when p_halted then coalesce(r.halted_at, now()) end,
+      halted_reason = case when p_halted is null then r.halted_reason when p_halted then coalesce(r.halted_reason, 'owner') end,
+      resumed_at = case when p_halted = false and r.halted then now() else r.resumed_at end
+   where id = p_release_id returning * into v_release;
+  return device_api.release_json(v_release);
+end $function$;
+grant execute on function device_api.change_release(uuid,uuid,boolean,integer,integer) to public;
+
 CREATE OR REPLACE FUNCTION device_api.commit_durably()
  RETURNS void
  LANGUAGE plpgsql
@@ -164,6 +184,30 @@ begin
   end if;
 end $function$;
 revoke execute on function device_api.commit_lazily() from public;
+
+CREATE OR REPLACE FUNCTION device_api.create_release(p_user_id uuid, p_version text, p_channel text, p_size bigint, p_sha256 text, p_signature text, p_public_key text, p_key_id text, p_min_version text, p_rollout_percent integer, p_object_key text, p_max_per_hour integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_release public.firmware_releases;
+begin
+  perform device_api.take_rate_limit('releases:change:' || p_user_id, p_max_per_hour, 3600, 'release changes');
+  if p_min_version is not null and device_api.version_key(p_min_version) > device_api.version_key(p_version) then
+    perform device_api.fail(400, 'invalid_request', 'min_version may not be newer than the release itself.');
+  end if;
+  insert into public.firmware_releases (user_id, version, channel, size, sha256, signature, public_key, key_id,
+                                        min_version, rollout_percent, object_key)
+  values (p_user_id, p_version, p_channel, p_size, p_sha256, p_signature, p_public_key, p_key_id,
+          p_min_version, p_rollout_percent, p_object_key)
+  on conflict (user_id, channel, version) do nothing
+  returning * into v_release;
+  if v_release.id is null then
+    perform device_api.fail(409, 'release_exists', 'This channel already has a release of this version.');
+  end if;
+  return device_api.release_json(v_release);
+end $function$;
+grant execute on function device_api.create_release(uuid,text,text,bigint,text,text,text,text,text,integer,text,integer) to public;
 
 CREATE OR REPLACE FUNCTION device_api.date_by_boot_clock()
  RETURNS trigger
@@ -261,29 +305,36 @@ begin
 end $function$;
 revoke execute on function device_api.fail(integer,text,text,integer) from public;
 
-CREATE OR REPLACE FUNCTION device_api.heartbeat(p_token_hash text, p_firmware_version text, p_free_bytes bigint, p_queue_depth integer, p_dropped bigint, p_quarantined integer, p_last_error text, p_uptime_s bigint, p_rssi_dbm integer, p_clock_synced boolean, p_max_per_hour integer, p_token_max_age_seconds integer)
- RETURNS TABLE(paused boolean, capture_interval_s integer, rotate_token boolean)
+CREATE OR REPLACE FUNCTION device_api.heartbeat(p_token_hash text, p_firmware_version text, p_free_bytes bigint, p_queue_depth integer, p_dropped bigint, p_quarantined integer, p_last_error text, p_uptime_s bigint, p_rssi_dbm integer, p_clock_synced boolean, p_max_per_hour integer, p_token_max_age_seconds integer, p_ota_state text, p_ota_version text, p_ota_error text, p_ota_min_attempts integer, p_ota_max_rollback_percent integer)
+ RETURNS TABLE(paused boolean, capture_interval_s integer, rotate_token boolean, update_version text, update_size bigint, update_sha256 text, update_signature text, update_key_id text, update_object_key text)
  LANGUAGE plpgsql
 AS $function$
 declare
   v_device public.devices := device_api.authenticate(p_token_hash);
+  v_offer public.firmware_releases;
 begin
   perform device_api.take_rate_limit('heartbeat:device:' || v_device.id, p_max_per_hour, 3600, 'heartbeats');
   insert into public.device_status as s (device_id, reported_at, firmware_version, free_bytes, queue_depth,
-                                         dropped, quarantined, last_error, uptime_s, rssi_dbm, clock_synced)
+                                         dropped, quarantined, last_error, uptime_s, rssi_dbm, clock_synced,
+                                         ota_state, ota_version, ota_error)
   values (v_device.id, now(), p_firmware_version, p_free_bytes, p_queue_depth, p_dropped, p_quarantined,
-          p_last_error, p_uptime_s, p_rssi_dbm, p_clock_synced)
+          p_last_error, p_uptime_s, p_rssi_dbm, p_clock_synced, p_ota_state, p_ota_version, p_ota_error)
   on conflict (device_id) do update
     set reported_at = excluded.reported_at, firmware_version = excluded.firmware_version,
         free_bytes = excluded.free_bytes, queue_depth = excluded.queue_depth, dropped = excluded.dropped,
         quarantined = excluded.quarantined, last_error = excluded.last_error, uptime_s = excluded.uptime_s,
-        rssi_dbm = excluded.rssi_dbm, clock_synced = excluded.clock_synced;
+        rssi_dbm = excluded.rssi_dbm, clock_synced = excluded.clock_synced,
+        ota_state = excluded.ota_state, ota_version = excluded.ota_version, ota_error = excluded.ota_error;
   update public.devices set firmware_version = p_firmware_version
    where id = v_device.id and firmware_version is distinct from p_firmware_version;
+  perform device_api.record_ota_report(v_device, p_ota_state, p_ota_version, p_ota_error,
+                                       p_ota_min_attempts, p_ota_max_rollback_percent);
+  v_offer := device_api.offer_update(v_device, p_firmware_version);
   return query select v_device.paused, v_device.capture_interval_s,
-    coalesce(v_device.token_issued_at < now() - make_interval(secs => p_token_max_age_seconds), false);
+    coalesce(v_device.token_issued_at < now() - make_interval(secs => p_token_max_age_seconds), false),
+    v_offer.version, v_offer.size, v_offer.sha256, v_offer.signature, v_offer.key_id, v_offer.object_key;
 end $function$;
-revoke execute on function device_api.heartbeat(text,text,bigint,integer,bigint,integer,text,bigint,integer,boolean,integer,integer) from public;
+grant execute on function device_api.heartbeat(text,text,bigint,integer,bigint,integer,text,bigint,integer,boolean,integer,integer,text,text,text,integer,integer) to public;
 
 CREATE OR REPLACE FUNCTION device_api.ingest(p_token_hash text, p_seq bigint, p_object_key text, p_captured_at timestamp with time zone, p_content_type text, p_ntp_synced boolean, p_metadata jsonb, p_object jsonb, p_max_bytes bigint, p_store_verifies_sha256 boolean, p_per_device_per_minute integer, p_per_user_per_minute integer, p_limits_taken boolean, p_storage_bucket text)
  RETURNS TABLE(status text, item_id uuid, task_id uuid)
@@ -453,6 +504,48 @@ begin
 end $function$;
 revoke execute on function device_api.list_devices(uuid,integer) from public;
 
+CREATE OR REPLACE FUNCTION device_api.list_releases(p_user_id uuid, p_max_per_hour integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform device_api.take_rate_limit('releases:list:' || p_user_id, p_max_per_hour, 3600, 'release listings');
+  return coalesce((select jsonb_agg(device_api.release_json(r) order by r.created_at desc, r.id)
+                     from public.firmware_releases r where r.user_id = p_user_id), '[]'::jsonb);
+end $function$;
+grant execute on function device_api.list_releases(uuid,integer) to public;
+
+CREATE OR REPLACE FUNCTION device_api.offer_update(p_device public.devices, p_running_version text)
+ RETURNS public.firmware_releases
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_release public.firmware_releases;
+  v_running integer[] := device_api.version_key(p_running_version);
+begin
+  if v_running is null then
+    return null;
+  end if;
+  select r.* into v_release from public.firmware_releases r
+   where r.user_id = p_device.user_id and r.channel = p_device.firmware_channel
+     and not r.halted
+     and device_api.rollout_bucket(p_device.id) < r.rollout_percent
+     and device_api.version_key(r.version) > v_running
+     and (r.min_version is null or v_running >= device_api.version_key(r.min_version))
+     and not exists (select 1 from public.firmware_release_devices d
+                      where d.release_id = r.id and d.device_id = p_device.id
+                        and (d.rolled_back_at is not null or d.refused_at is not null))
+   order by device_api.version_key(r.version) desc
+   limit 1;
+  if v_release.id is null then
+    return null;
+  end if;
+  insert into public.firmware_release_devices (release_id, device_id)
+  values (v_release.id, p_device.id) on conflict (release_id, device_id) do nothing;
+  return v_release;
+end $function$;
+grant execute on function device_api.offer_update(public.devices,text) to public;
+
 CREATE OR REPLACE FUNCTION device_api.owned_device(p_user_id uuid, p_device_id uuid)
  RETURNS public.devices
  LANGUAGE plpgsql
@@ -468,6 +561,22 @@ begin
   return v_device;
 end $function$;
 revoke execute on function device_api.owned_device(uuid,uuid) from public;
+
+CREATE OR REPLACE FUNCTION device_api.owned_release(p_user_id uuid, p_release_id uuid)
+ RETURNS public.firmware_releases
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_release public.firmware_releases;
+begin
+  select * into v_release from public.firmware_releases
+   where id = p_release_id and user_id = p_user_id for update;
+  if not found then
+    perform device_api.fail(404, 'release_not_found', 'You have no firmware release with this id.');
+  end if;
+  return v_release;
+end $function$;
+grant execute on function device_api.owned_release(uuid,uuid) to public;
 
 CREATE OR REPLACE FUNCTION device_api.pair(p_user_id uuid, p_name text, p_code_hash text, p_lookup_prefix text, p_ttl_seconds integer, p_max_per_hour integer)
  RETURNS TABLE(device_id uuid, expires_at timestamp with time zone)
@@ -552,6 +661,71 @@ begin
   return (select s.hits from device_api.rate_limit_state(p_bucket, p_window_seconds) s);
 end $function$;
 revoke execute on function device_api.record_hit(text,integer) from public;
+
+CREATE OR REPLACE FUNCTION device_api.record_ota_report(p_device public.devices, p_ota_state text, p_ota_version text, p_ota_error text, p_min_attempts integer, p_max_rollback_percent integer)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_release public.firmware_releases;
+  v_attempts bigint;
+  v_rollbacks bigint;
+begin
+  if p_ota_state is null or p_ota_version is null or p_ota_state = 'idle' then
+    return;
+  end if;
+  select * into v_release from public.firmware_releases
+   where user_id = p_device.user_id and channel = p_device.firmware_channel and version = p_ota_version;
+  if not found then
+    return;
+  end if;
+  insert into public.firmware_release_devices as d (release_id, device_id)
+  values (v_release.id, p_device.id) on conflict (release_id, device_id) do nothing;
+  update public.firmware_release_devices d set
+      downloaded_at  = case when p_ota_state in ('downloaded', 'pending_verify', 'confirmed', 'rolled_back')
+                            then coalesce(d.downloaded_at, now()) else d.downloaded_at end,
+      attempted_at   = case when p_ota_state in ('pending_verify', 'confirmed', 'rolled_back')
+                            then coalesce(d.attempted_at, now()) else d.attempted_at end,
+      confirmed_at   = case when p_ota_state = 'confirmed' then coalesce(d.confirmed_at, now()) else d.confirmed_at end,
+      rolled_back_at = case when p_ota_state = 'rolled_back' then coalesce(d.rolled_back_at, now()) else d.rolled_back_at end,
+      refused_at     = case when p_ota_state = 'refused' then coalesce(d.refused_at, now()) else d.refused_at end,
+      last_error     = coalesce(p_ota_error, d.last_error)
+   where d.release_id = v_release.id and d.device_id = p_device.id;
+
+  if p_ota_state = 'rolled_back' and not v_release.halted then
+    select count(*) filter (where coalesce(d.rolled_back_at, d.attempted_at) > coalesce(v_release.resumed_at, '-infinity')),
+           count(*) filter (where d.rolled_back_at > coalesce(v_release.resumed_at, '-infinity'))
+      into v_attempts, v_rollbacks
+      from public.firmware_release_devices d where d.release_id = v_release.id;
+    if v_attempts >= p_min_attempts and v_rollbacks * 100 > p_max_rollback_percent * v_attempts then
+      update public.firmware_releases set halted = true, halted_at = now(), halted_reason = 'rollbacks'
+       where id = v_release.id and not halted;
+    end if;
+  end if;
+end $function$;
+grant execute on function device_api.record_ota_report(public.devices,text,text,text,integer,integer) to public;
+
+CREATE OR REPLACE FUNCTION device_api.release_json(p_release public.firmware_releases)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select jsonb_build_object(
+    'id', p_release.id, 'version', p_release.version, 'channel', p_release.channel,
+    'created_at', p_release.created_at, 'size', p_release.size, 'sha256', p_release.sha256,
+    'key_id', p_release.key_id, 'min_version', p_release.min_version,
+    'rollout_percent', p_release.rollout_percent, 'halted', p_release.halted,
+    'halted_at', p_release.halted_at, 'halted_reason', p_release.halted_reason,
+    'progress', (select jsonb_build_object(
+        'offered', count(*),
+        'downloaded', count(*) filter (where d.downloaded_at is not null),
+        'installed', count(*) filter (where d.attempted_at is not null),
+        'confirmed', count(*) filter (where d.confirmed_at is not null),
+        'rolled_back', count(*) filter (where d.rolled_back_at is not null),
+        'refused', count(*) filter (where d.refused_at is not null))
+      from public.firmware_release_devices d where d.release_id = p_release.id))
+$function$;
+grant execute on function device_api.release_json(public.firmware_releases) to public;
 
 CREATE OR REPLACE FUNCTION device_api.rename_device(p_user_id uuid, p_device_id uuid, p_name text, p_max_per_hour integer)
  RETURNS jsonb
@@ -691,6 +865,15 @@ begin
 end $function$;
 revoke execute on function device_api.revoke_device(uuid,uuid,integer) from public;
 
+CREATE OR REPLACE FUNCTION device_api.rollout_bucket(p_device_id uuid)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select (('x' || substr(md5('lifelog-rollout:' || p_device_id::text), 1, 8))::bit(32)::bigint % 100)::integer
+$function$;
+grant execute on function device_api.rollout_bucket(uuid) to public;
+
 CREATE OR REPLACE FUNCTION device_api.rotate_token(p_token_hash text, p_new_token_hash text, p_max_per_hour integer)
  RETURNS TABLE(device_id uuid)
  LANGUAGE plpgsql
@@ -748,6 +931,16 @@ begin
   return device_api.device_json(v_device);
 end $function$;
 revoke execute on function device_api.update_device_settings(uuid,uuid,boolean,boolean,integer,integer) from public;
+
+CREATE OR REPLACE FUNCTION device_api.version_key(p_version text)
+ RETURNS integer[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select case when p_version ~ '^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$'
+              then string_to_array(p_version, '.')::integer[] end
+$function$;
+grant execute on function device_api.version_key(text) to public;
 
 CREATE OR REPLACE FUNCTION device_api.window_seconds_left(p_window_seconds integer)
  RETURNS integer

@@ -59,12 +59,18 @@ create table public.device_status (
   uptime_s bigint not null,
   rssi_dbm smallint,
   clock_synced boolean not null,
+  ota_state text,
+  ota_version text,
+  ota_error text,
   constraint device_status_pkey PRIMARY KEY (device_id),
   constraint device_status_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE,
   constraint device_status_dropped_check CHECK ((dropped >= 0)),
   constraint device_status_firmware_version_check CHECK (((char_length(firmware_version) >= 1) AND (char_length(firmware_version) <= 32))),
   constraint device_status_free_bytes_check CHECK ((free_bytes >= 0)),
   constraint device_status_last_error_check CHECK ((char_length(last_error) <= 200)),
+  constraint device_status_ota_error_check CHECK ((ota_error ~ '^[a-z0-9_]{1,48}$'::text)),
+  constraint device_status_ota_state_check CHECK ((ota_state = ANY (ARRAY['idle'::text, 'downloading'::text, 'downloaded'::text, 'pending_verify'::text, 'confirmed'::text, 'rolled_back'::text, 'refused'::text]))),
+  constraint device_status_ota_version_check CHECK ((device_api.version_key(ota_version) IS NOT NULL)),
   constraint device_status_quarantined_check CHECK ((quarantined >= 0)),
   constraint device_status_queue_depth_check CHECK ((queue_depth >= 0)),
   constraint device_status_rssi_dbm_check CHECK (((rssi_dbm >= '-127'::integer) AND (rssi_dbm <= 0))),
@@ -117,17 +123,78 @@ create table public.devices (
   settings_updated_at timestamp with time zone,
   token_issued_at timestamp with time zone,
   pending_token_hash text,
+  firmware_channel text default 'stable'::text not null,
   constraint devices_pkey PRIMARY KEY (id),
   constraint devices_device_token_hash_key UNIQUE (device_token_hash),
   constraint devices_pending_token_hash_key UNIQUE (pending_token_hash),
   constraint devices_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE,
   constraint activated_devices_have_a_token CHECK (((activated_at IS NULL) = (device_token_hash IS NULL))),
   constraint devices_capture_interval_s_check CHECK (((capture_interval_s >= 5) AND (capture_interval_s <= 3600))),
+  constraint devices_firmware_channel_check CHECK ((firmware_channel ~ '^[a-z0-9-]{1,32}$'::text)),
   constraint devices_name_check CHECK (((name IS NULL) OR ((char_length(name) >= 1) AND (char_length(name) <= 64)))),
   constraint pending_token_differs CHECK (((pending_token_hash IS NULL) OR (pending_token_hash <> device_token_hash)))
 );
 alter table public.devices enable row level security;
 create policy "owners read their devices" on public.devices as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+
+create table public.firmware_release_devices (
+  release_id uuid not null,
+  device_id uuid not null,
+  offered_at timestamp with time zone default now() not null,
+  downloaded_at timestamp with time zone,
+  attempted_at timestamp with time zone,
+  confirmed_at timestamp with time zone,
+  rolled_back_at timestamp with time zone,
+  refused_at timestamp with time zone,
+  last_error text,
+  constraint firmware_release_devices_pkey PRIMARY KEY (release_id, device_id),
+  constraint firmware_release_devices_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE,
+  constraint firmware_release_devices_release_id_fkey FOREIGN KEY (release_id) REFERENCES public.firmware_releases(id) ON DELETE CASCADE,
+  constraint firmware_release_devices_last_error_check CHECK ((last_error ~ '^[a-z0-9_]{1,48}$'::text))
+);
+alter table public.firmware_release_devices enable row level security;
+create policy "owners read their releases' progress" on public.firmware_release_devices as permissive for select to authenticated using ((EXISTS ( SELECT 1
+   FROM public.firmware_releases r
+  WHERE ((r.id = firmware_release_devices.release_id) AND (r.user_id = ( SELECT auth.uid() AS uid))))));
+grant select on table public.firmware_release_devices to authenticated;
+
+create table public.firmware_releases (
+  id uuid default gen_random_uuid() not null,
+  user_id uuid not null,
+  created_at timestamp with time zone default now() not null,
+  version text not null,
+  channel text default 'stable'::text not null,
+  size bigint not null,
+  sha256 text not null,
+  signature text not null,
+  public_key text not null,
+  key_id text not null,
+  min_version text,
+  rollout_percent integer not null,
+  halted boolean default false not null,
+  halted_at timestamp with time zone,
+  halted_reason text,
+  resumed_at timestamp with time zone,
+  object_key text not null,
+  constraint firmware_releases_pkey PRIMARY KEY (id),
+  constraint firmware_releases_object_key_key UNIQUE (object_key),
+  constraint firmware_releases_user_id_channel_version_key UNIQUE (user_id, channel, version),
+  constraint firmware_releases_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE,
+  constraint firmware_releases_channel_check CHECK ((channel ~ '^[a-z0-9-]{1,32}$'::text)),
+  constraint firmware_releases_halted_reason_check CHECK ((halted_reason = ANY (ARRAY['owner'::text, 'rollbacks'::text]))),
+  constraint firmware_releases_key_id_check CHECK ((key_id ~ '^[0-9a-f]{16}$'::text)),
+  constraint firmware_releases_min_version_check CHECK ((device_api.version_key(min_version) IS NOT NULL)),
+  constraint firmware_releases_public_key_check CHECK ((public_key ~ '^[0-9a-f]{64}$'::text)),
+  constraint firmware_releases_rollout_percent_check CHECK (((rollout_percent >= 0) AND (rollout_percent <= 100))),
+  constraint firmware_releases_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+  constraint firmware_releases_signature_check CHECK ((signature ~ '^[0-9a-f]{128}$'::text)),
+  constraint firmware_releases_size_check CHECK (((size >= 1) AND (size <= 3342336))),
+  constraint firmware_releases_version_check CHECK ((device_api.version_key(version) IS NOT NULL)),
+  constraint halted_has_reason CHECK (((halted = (halted_reason IS NOT NULL)) AND (halted = (halted_at IS NOT NULL))))
+);
+alter table public.firmware_releases enable row level security;
+create policy "owners read their releases" on public.firmware_releases as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant select on table public.firmware_releases to authenticated;
 
 create table public.photo_derivatives (
   item_id uuid not null,
@@ -271,6 +338,8 @@ CREATE INDEX device_retired_tokens_device_idx ON public.device_retired_tokens US
 CREATE INDEX device_upload_reservations_outstanding_idx ON public.device_upload_reservations USING btree (device_id, created_at) WHERE (ingested_at IS NULL);
 
 CREATE INDEX devices_user_id_idx ON public.devices USING btree (user_id);
+
+CREATE INDEX firmware_release_devices_device_idx ON public.firmware_release_devices USING btree (device_id);
 
 CREATE INDEX photo_derivatives_device_captured_idx ON public.photo_derivatives USING btree (device_id, captured_at, item_id);
 

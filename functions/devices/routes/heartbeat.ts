@@ -1,11 +1,14 @@
-// POST /devices/heartbeat (device token): the camera's status in, the owner's settings out.
+// POST /devices/heartbeat (device token): the camera's status (and where its firmware
+// update stands) in; the owner's settings, and an update the camera is due for, out.
 import { z } from "zod";
 import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
-import type { RouteHandler } from "../context.ts";
+import { splitUploadUrl } from "../../_shared/storage/driver.ts";
+import type { DevicesContext, RouteHandler } from "../context.ts";
 import { LIFECYCLE } from "../lifecycle.ts";
+import { OTA, OtaError, OtaState, Version } from "../ota.ts";
 
 const Count = (max: number) => z.number().int().min(0).max(max);
 // Printable text only: it is shown to the owner as is.
@@ -21,6 +24,10 @@ export const HeartbeatRequest = z.object({
   uptime_s: Count(Number.MAX_SAFE_INTEGER),
   rssi_dbm: z.number().int().min(-127).max(0).nullable().default(null),
   clock_synced: z.boolean(),
+  // Where the camera's update stands, about the release of ota_version (absent: idle).
+  ota_state: OtaState.nullable().default(null),
+  ota_version: Version.nullable().default(null),
+  ota_error: OtaError.nullable().default(null),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -28,17 +35,38 @@ export const heartbeat: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
   const b = await readJsonBody(req, HeartbeatRequest);
   const [row] = await callDeviceApi(() =>
-    ctx.sql<{ paused: boolean; capture_interval_s: number | null; rotate_token: boolean }[]>`
+    ctx.sql<HeartbeatRow[]>`
       select * from device_api.heartbeat(
         p_token_hash => ${tokenHash}, p_firmware_version => ${b.firmware_version},
         p_free_bytes => ${b.free_bytes}::bigint, p_queue_depth => ${b.queue_depth}::integer,
         p_dropped => ${b.dropped}::bigint, p_quarantined => ${b.quarantined}::integer, p_last_error => ${b.last_error},
         p_uptime_s => ${b.uptime_s}::bigint, p_rssi_dbm => ${b.rssi_dbm}::integer, p_clock_synced => ${b.clock_synced},
-        p_max_per_hour => ${LIFECYCLE.heartbeatsPerHour}, p_token_max_age_seconds => ${LIFECYCLE.tokenMaxAgeSeconds})`
+        p_max_per_hour => ${LIFECYCLE.heartbeatsPerHour}, p_token_max_age_seconds => ${LIFECYCLE.tokenMaxAgeSeconds},
+        p_ota_state => ${b.ota_state}, p_ota_version => ${b.ota_version}, p_ota_error => ${b.ota_error},
+        p_ota_min_attempts => ${OTA.autoHaltMinAttempts}, p_ota_max_rollback_percent => ${OTA.autoHaltMaxRollbackPercent})`
   );
   return jsonResponse({
     settings: { paused: row.paused, capture_interval_s: row.capture_interval_s },
     next_heartbeat_s: LIFECYCLE.heartbeatIntervalSeconds,
     rotate_token: row.rotate_token,
+    ...(row.update_version === null ? {} : { update: await updateOffer(ctx, row) }),
   });
 };
+
+type HeartbeatRow = {
+  paused: boolean; capture_interval_s: number | null; rotate_token: boolean;
+  update_version: string | null; update_size: string; update_sha256: string; update_signature: string;
+  update_key_id: string; update_object_key: string;
+};
+
+/** The offer: what the camera checks the image against, and a fresh short-lived URL for it. */
+async function updateOffer(ctx: DevicesContext, row: HeartbeatRow) {
+  const [url] = await ctx.storage.signDownloadUrls([row.update_object_key], OTA.downloadUrlTtlSeconds);
+  const { host, port, path } = splitUploadUrl(url);
+  return {
+    version: row.update_version, size: Number(row.update_size), sha256: row.update_sha256,
+    signature: row.update_signature, key_id: row.update_key_id,
+    url, download_host: host, download_port: port, download_path: path,
+    url_expires_in_s: OTA.downloadUrlTtlSeconds,
+  };
+}
