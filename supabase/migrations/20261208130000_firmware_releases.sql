@@ -42,7 +42,7 @@ create table public.firmware_releases (
   -- first 16 hex digits of the SHA-256 of the raw public key
   key_id           text not null check (key_id ~ '^[0-9a-f]{16}$'),
   -- the oldest running version that may take this update (null: any)
-  min_version      text check (device_api.version_key(min_version) is not null),
+  min_version      text check (min_version is null or device_api.version_key(min_version) is not null),
   rollout_percent  integer not null check (rollout_percent between 0 and 100),
   halted           boolean not null default false,
   halted_at        timestamptz,
@@ -74,7 +74,7 @@ create index firmware_release_devices_device_idx on public.firmware_release_devi
 alter table public.device_status
   add column ota_state   text check (ota_state in ('idle', 'downloading', 'downloaded', 'pending_verify',
                                                    'confirmed', 'rolled_back', 'refused')),
-  add column ota_version text check (device_api.version_key(ota_version) is not null),
+  add column ota_version text check (ota_version is null or device_api.version_key(ota_version) is not null),
   add column ota_error   text check (ota_error ~ '^[a-z0-9_]{1,48}$');
 
 -- ---------------------------------------------------------------------------
@@ -275,7 +275,7 @@ create function device_api.heartbeat(p_token_hash text, p_firmware_version text,
                                      p_ota_min_attempts integer, p_ota_max_rollback_percent integer)
 returns table(paused boolean, capture_interval_s integer, rotate_token boolean,
               update_version text, update_size bigint, update_sha256 text, update_signature text,
-              update_key_id text, update_object_key text)
+              update_key_id text, update_min_version text, update_object_key text)
 language plpgsql as $$
 declare
   v_device public.devices := device_api.authenticate(p_token_hash);
@@ -300,6 +300,6 @@ begin
   v_offer := device_api.offer_update(v_device, p_firmware_version);
   return query select v_device.paused, v_device.capture_interval_s,
     coalesce(v_device.token_issued_at < now() - make_interval(secs => p_token_max_age_seconds), false),
-    v_offer.version, v_offer.size, v_offer.sha256, v_offer.signature, v_offer.key_id, v_offer.object_key;
+    v_offer.version, v_offer.size, v_offer.sha256, v_offer.signature, v_offer.key_id, v_offer.min_version, v_offer.object_key;
 end $$;
 

@@ -306,7 +306,7 @@ end $function$;
 revoke execute on function device_api.fail(integer,text,text,integer) from public;
 
 CREATE OR REPLACE FUNCTION device_api.heartbeat(p_token_hash text, p_firmware_version text, p_free_bytes bigint, p_queue_depth integer, p_dropped bigint, p_quarantined integer, p_last_error text, p_uptime_s bigint, p_rssi_dbm integer, p_clock_synced boolean, p_max_per_hour integer, p_token_max_age_seconds integer, p_ota_state text, p_ota_version text, p_ota_error text, p_ota_min_attempts integer, p_ota_max_rollback_percent integer)
- RETURNS TABLE(paused boolean, capture_interval_s integer, rotate_token boolean, update_version text, update_size bigint, update_sha256 text, update_signature text, update_key_id text, update_object_key text)
+ RETURNS TABLE(paused boolean, capture_interval_s integer, rotate_token boolean, update_version text, update_size bigint, update_sha256 text, update_signature text, update_key_id text, update_min_version text, update_object_key text)
  LANGUAGE plpgsql
 AS $function$
 declare
@@ -332,7 +332,7 @@ begin
   v_offer := device_api.offer_update(v_device, p_firmware_version);
   return query select v_device.paused, v_device.capture_interval_s,
     coalesce(v_device.token_issued_at < now() - make_interval(secs => p_token_max_age_seconds), false),
-    v_offer.version, v_offer.size, v_offer.sha256, v_offer.signature, v_offer.key_id, v_offer.object_key;
+    v_offer.version, v_offer.size, v_offer.sha256, v_offer.signature, v_offer.key_id, v_offer.min_version, v_offer.object_key;
 end $function$;
 grant execute on function device_api.heartbeat(text,text,bigint,integer,bigint,integer,text,bigint,integer,boolean,integer,integer,text,text,text,integer,integer) to public;
 

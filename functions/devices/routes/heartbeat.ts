@@ -56,7 +56,7 @@ export const heartbeat: RouteHandler = async (req, ctx) => {
 type HeartbeatRow = {
   paused: boolean; capture_interval_s: number | null; rotate_token: boolean;
   update_version: string | null; update_size: string; update_sha256: string; update_signature: string;
-  update_key_id: string; update_object_key: string;
+  update_key_id: string; update_min_version: string | null; update_object_key: string;
 };
 
 /** The offer: what the camera checks the image against, and a fresh short-lived URL for it. */
@@ -65,7 +65,7 @@ async function updateOffer(ctx: DevicesContext, row: HeartbeatRow) {
   const { host, port, path } = splitUploadUrl(url);
   return {
     version: row.update_version, size: Number(row.update_size), sha256: row.update_sha256,
-    signature: row.update_signature, key_id: row.update_key_id,
+    signature: row.update_signature, key_id: row.update_key_id, min_version: row.update_min_version,
     url, download_host: host, download_port: port, download_path: path,
     url_expires_in_s: OTA.downloadUrlTtlSeconds,
   };
