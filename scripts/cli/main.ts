@@ -10,6 +10,7 @@ import { flash } from "./commands/flash.ts";
 import { login, logout } from "./commands/login.ts";
 import { nvs } from "./commands/nvs.ts";
 import { pair } from "./commands/pair.ts";
+import { halt, keygen, release, releases, resumeRelease, rollout } from "./commands/releases.ts";
 import { rename } from "./commands/rename.ts";
 import { render } from "./commands/render.ts";
 import { revoke } from "./commands/revoke.ts";
@@ -19,7 +20,7 @@ import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke, worker];
+const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke, keygen, release, releases, rollout, halt, resumeRelease, worker];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
