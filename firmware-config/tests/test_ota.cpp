@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "lifelog/http_image_source.h"
 #include "lifelog/ota_updater.h"
 #include "lifelog/sha256.h"
+#include "support/fake_net.h"
 #include "support/mem_kv.h"
 #include "support/test.h"
 
@@ -225,7 +227,7 @@ struct Rig {
     boot_up();
   }
   // Steps until the download ends one way or another, or the link drops.
-  OtaStep run(Source& src, uint32_t per_step = 16384) {
+  OtaStep run(ImageSource& src, uint32_t per_step = 16384) {
     for (int i = 0; i < 100000; ++i) {
       OtaStep s = ota->step(src, per_step);
       if (s != OtaStep::Working) return s;
@@ -505,4 +507,68 @@ TEST(ota_image_that_never_confirms_rolls_back_by_itself) {
     Source fixed(fix);
     CHECK(rig.ota->offer(make_offer(rig.key, "0.4.1", fix), OtaConditions()) == OtaStep::Working);
   }
+}
+
+TEST(ota_downloads_over_ranged_gets_and_resumes_after_the_server_hangs_up_mid_answer) {
+  Rig rig;
+  auto image = random_image(90 * 1024 + 7, 21);
+  rig.slot.image_version = "0.4.0";
+  FakeServer server;
+  uint32_t seed = 99;
+  int hang_ups = 0;
+  uint64_t served = 0;
+  server.handler = [&](const FakeRequest& req) {
+    unsigned long a = 0, b = 0;
+    auto it = req.headers.find("range");
+    if (req.method != "GET" || req.path != "/img?sig=1" || it == req.headers.end() ||
+        sscanf(it->second.c_str(), "bytes=%lu-%lu", &a, &b) != 2) {
+      return FakeReply{http_reply(400, "{}"), false};
+    }
+    if (a >= image.size()) return FakeReply{http_reply(416, ""), false};
+    if (b >= image.size()) b = image.size() - 1;
+    std::string body(reinterpret_cast<const char*>(image.data()) + a, b - a + 1);
+    std::string raw = "HTTP/1.1 206 Partial Content\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\nContent-Range: bytes " + std::to_string(a) + "-" + std::to_string(b) + "/" +
+                      std::to_string(image.size()) + "\r\n\r\n";
+    if (xorshift(seed) % 6 == 0) {  // the link goes mid-answer
+      ++hang_ups;
+      size_t part = xorshift(seed) % body.size();
+      served += part;
+      return FakeReply{raw + body.substr(0, part), true};
+    }
+    served += body.size();
+    return FakeReply{raw + body, false};
+  };
+  FakeNet net(server);
+  HttpConnection http(net);
+  HttpImageSource source(http, "storage.test", 9000, "/img?sig=1");
+  OtaOffer offer = make_offer(rig.key, "0.4.0", image);
+  CHECK(rig.ota->offer(offer, OtaConditions()) == OtaStep::Working);
+  OtaStep s = OtaStep::Working;
+  int link_downs = 0;
+  for (int i = 0; i < 500 && s != OtaStep::ReadyToReboot; ++i) {
+    s = rig.run(source);
+    if (s == OtaStep::LinkDown) ++link_downs;
+    if (i == 3) {  // and once the power: a new updater resumes from NVS
+      rig.reset();
+      CHECK(rig.ota->offer(offer, OtaConditions()) == OtaStep::Working);
+      CHECK(rig.ota->bytes_done() > 0);
+    }
+  }
+  CHECK(s == OtaStep::ReadyToReboot);
+  CHECK(hang_ups >= 2);
+  CHECK(link_downs >= hang_ups);
+  CHECK(std::equal(image.begin(), image.end(), rig.slot.bytes.begin()));
+  CHECK(served < image.size() + uint64_t(hang_ups + 1) * 4 * 4096);
+  // An expired URL (403) is not a link failure: the source says the image is gone.
+  FakeServer expired;
+  expired.handler = [](const FakeRequest&) { return FakeReply{http_reply(403, "<Error/>"), false}; };
+  FakeNet net2(expired);
+  HttpConnection http2(net2);
+  HttpImageSource gone(http2, "storage.test", 9000, "/img");
+  uint8_t buf[16];
+  size_t got = 0;
+  uint64_t total = 0;
+  CHECK(gone.read(0, buf, sizeof buf, &got, &total) == ImageSource::Result::Gone);
+  CHECK_EQ(gone.last_status(), 403);
 }

@@ -73,6 +73,7 @@ void HttpResponse::clear() {
   keep_alive = true;
   retry_after = RetryAfter();
   date_s = -1;
+  range_total = -1;
   body_truncated = false;
   body_len = 0;
   body[0] = '\0';
@@ -145,6 +146,10 @@ HttpResponseParser::Result HttpResponseParser::on_header(const char* name, const
   } else if (equals_ci(name, "date")) {
     int64_t when;
     if (parse_http_date(value, &when)) out_->date_s = when;
+  } else if (equals_ci(name, "content-range")) {
+    const char* slash = strchr(value, '/');
+    uint64_t total;
+    if (slash && parse_decimal(slash + 1, &total)) out_->range_total = int64_t(total);
   }
   return Result::NeedMore;
 }

@@ -20,6 +20,7 @@ struct HttpResponse {
   bool keep_alive = true;
   RetryAfter retry_after;      // Retry-After, either form
   int64_t date_s = -1;         // the Date header (server's clock), -1 when absent or unreadable
+  int64_t range_total = -1;    // the size after "/" in Content-Range (a ranged GET), -1 when absent
   bool body_truncated = false;
   size_t body_len = 0;
   char* body = inline_body_;   // NUL-terminated; at most body_cap bytes are kept
