@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lifelog/http_image_source.h"
+#include "lifelog/ota_offer.h"
 #include "lifelog/ota_updater.h"
 #include "lifelog/sha256.h"
 #include "support/fake_net.h"
@@ -571,4 +572,46 @@ TEST(ota_downloads_over_ranged_gets_and_resumes_after_the_server_hangs_up_mid_an
   uint64_t total = 0;
   CHECK(gone.read(0, buf, sizeof buf, &got, &total) == ImageSource::Result::Gone);
   CHECK_EQ(gone.last_status(), 403);
+}
+
+TEST(ota_offer_is_read_from_the_heartbeat_answer_and_the_report_written_into_the_request) {
+  const std::string sha(64, 'a'), sig(128, 'b');
+  std::string answer = "{\"update\":{\"version\":\"0.4.0\",\"min_version\":null,\"size\":123456,\"sha256\":\"" + sha +
+                       "\",\"signature\":\"" + sig + "\",\"key_id\":\"0123456789abcdef\",\"url\":\"http://s:9000/b/k?X=1\"," +
+                       "\"download_host\":\"s\",\"download_port\":9000,\"download_path\":\"/b/k?X=1\",\"url_expires_in_s\":900}}";
+  JsonDoc doc(cJSON_Parse(answer.c_str()));
+  OtaOffer offer;
+  OtaDownload where;
+  CHECK(parse_ota_offer(cJSON_GetObjectItem(doc.get(), "update"), &offer, &where));
+  CHECK_STR(offer.version, "0.4.0");
+  CHECK_STR(offer.min_version, "");
+  CHECK_EQ(offer.size, 123456u);
+  CHECK_STR(offer.sha256, sha);
+  CHECK_STR(offer.key_id, "0123456789abcdef");
+  CHECK_STR(where.host, "s");
+  CHECK_EQ(where.port, 9000);
+  CHECK_STR(where.path, "/b/k?X=1");
+  // anything malformed is no offer at all
+  for (const char* bad : {"\"version\":\"0.4\"", "\"size\":-1", "\"size\":1.5", "\"key_id\":\"XYZ\"", "\"download_port\":70000"}) {
+    std::string broken = answer;
+    std::string field = std::string(bad).substr(0, std::string(bad).find(':'));
+    size_t at = broken.find(field + ":");
+    size_t end = broken.find_first_of(",}", broken.find(':', at) + (field == "\"version\"" || field == "\"key_id\"" ? 2 : 0));
+    if (field == "\"version\"" || field == "\"key_id\"") end = broken.find('"', broken.find(':', at) + 2) + 1;
+    broken.replace(at, end - at, bad);
+    JsonDoc d(cJSON_Parse(broken.c_str()));
+    OtaOffer untouched;
+    CHECK(d);
+    CHECK(!parse_ota_offer(cJSON_GetObjectItem(d.get(), "update"), &untouched, &where));
+    CHECK_EQ(untouched.size, 0u);
+  }
+  OtaReport report;
+  report.state = OtaState::Refused;
+  snprintf(report.version, sizeof report.version, "0.4.0");
+  snprintf(report.error, sizeof report.error, "bad_signature");
+  JsonDoc body(cJSON_CreateObject());
+  CHECK(add_ota_report(body.get(), report));
+  char* text = cJSON_PrintUnformatted(body.get());
+  CHECK_STR(text, "{\"ota_state\":\"refused\",\"ota_version\":\"0.4.0\",\"ota_error\":\"bad_signature\"}");
+  cJSON_free(text);
 }
