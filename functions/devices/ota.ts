@@ -2,6 +2,7 @@
 // before a release exists (the signature verifies, the stored image is the declared bytes).
 import { z } from "zod";
 import { ApiError } from "../_shared/errors.ts";
+import type { ObjectStore, StorageDriver } from "../_shared/storage/driver.ts";
 
 export const OTA = {
   /** an app slot of the XIAO ESP32S3's default partition table */
@@ -61,4 +62,14 @@ export function imageObjectKey(userId: string, sha256: string): string {
 
 export function imageMismatch(what: string): ApiError {
   return new ApiError(422, "image_mismatch", `The uploaded image does not match the release: ${what}.`);
+}
+
+/** The context's storage read and signed for downloads: every driver of createStorageDriver
+ * is an ObjectStore too; a context built with an upload-only stand-in is told so plainly. */
+export function imageStore(storage: StorageDriver): ObjectStore {
+  const store = storage as StorageDriver & Partial<ObjectStore>;
+  if (!store.getObject || !store.signDownloadUrls) {
+    throw new ApiError(503, "storage_unavailable", "This storage cannot serve firmware images.");
+  }
+  return store as ObjectStore;
 }

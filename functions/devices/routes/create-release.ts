@@ -8,7 +8,7 @@ import { readJsonBody } from "../../_shared/request.ts";
 import { ObjectTooLargeError } from "../../_shared/storage/driver.ts";
 import type { RouteHandler } from "../context.ts";
 import {
-  Channel, imageMismatch, imageObjectKey, ImageSize, keyIdOf, OTA, Sha256, sha256Hex, signatureVerifies, signedMessage, Version,
+  Channel, imageMismatch, imageObjectKey, imageStore, ImageSize, keyIdOf, OTA, Sha256, sha256Hex, signatureVerifies, signedMessage, Version,
 } from "../ota.ts";
 
 export const CreateReleaseRequest = z.object({
@@ -35,7 +35,7 @@ export const createRelease: RouteHandler = async (req, ctx) => {
   const objectKey = imageObjectKey(user.userId, b.sha256);
   let bytes: Uint8Array | null;
   try {
-    bytes = await ctx.storage.getObject(objectKey, b.size);
+    bytes = await imageStore(ctx.storage).getObject(objectKey, b.size);
   } catch (err) {
     if (err instanceof ObjectTooLargeError) throw imageMismatch("it is larger than the declared size");
     throw err;

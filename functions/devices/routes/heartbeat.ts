@@ -8,7 +8,7 @@ import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { DevicesContext, RouteHandler } from "../context.ts";
 import { LIFECYCLE } from "../lifecycle.ts";
-import { OTA, OtaError, OtaState, Version } from "../ota.ts";
+import { imageStore, OTA, OtaError, OtaState, Version } from "../ota.ts";
 
 const Count = (max: number) => z.number().int().min(0).max(max);
 // Printable text only: it is shown to the owner as is.
@@ -61,7 +61,7 @@ type HeartbeatRow = {
 
 /** The offer: what the camera checks the image against, and a fresh short-lived URL for it. */
 async function updateOffer(ctx: DevicesContext, row: HeartbeatRow) {
-  const [url] = await ctx.storage.signDownloadUrls([row.update_object_key], OTA.downloadUrlTtlSeconds);
+  const [url] = await imageStore(ctx.storage).signDownloadUrls([row.update_object_key], OTA.downloadUrlTtlSeconds);
   const { host, port, path } = splitUploadUrl(url);
   return {
     version: row.update_version, size: Number(row.update_size), sha256: row.update_sha256,
