@@ -679,8 +679,7 @@ begin
   if not found then
     return;
   end if;
-  insert into public.firmware_release_devices as d (release_id, device_id)
-  values (v_release.id, p_device.id) on conflict (release_id, device_id) do nothing;
+  -- Only a device that was offered the release counts in it.
   update public.firmware_release_devices d set
       downloaded_at  = case when p_ota_state in ('downloaded', 'pending_verify', 'confirmed', 'rolled_back')
                             then coalesce(d.downloaded_at, now()) else d.downloaded_at end,
@@ -691,6 +690,9 @@ begin
       refused_at     = case when p_ota_state = 'refused' then coalesce(d.refused_at, now()) else d.refused_at end,
       last_error     = coalesce(p_ota_error, d.last_error)
    where d.release_id = v_release.id and d.device_id = p_device.id;
+  if not found then
+    return;
+  end if;
 
   if p_ota_state = 'rolled_back' and not v_release.halted then
     select count(*) filter (where coalesce(d.rolled_back_at, d.attempted_at) > coalesce(v_release.resumed_at, '-infinity')),

@@ -85,6 +85,17 @@ describe("progress and halting", () => {
     expect(view.id).toBe(release.id);
   });
 
+  it("a report about a release the device was never offered counts for nothing", async () => {
+    const { user, devices: [cam] } = await fleet(1);
+    await published(user.token, "1.2.0", { rollout_percent: 0 });
+    const before = await otaSnapshot();
+    for (const state of ["downloaded", "pending_verify", "rolled_back"]) {
+      expect((await otaHeartbeat(cam.token, { ota_state: state, ota_version: "1.2.0" })).status).toBe(200);
+    }
+    expect(await otaSnapshot()).toEqual(before);
+    expect((await listReleases(user.token)).body.releases[0].progress.offered).toBe(0);
+  });
+
   it("a halted release is offered to no one until resumed", async () => {
     const { user, devices } = await fleet(3);
     const { release } = await published(user.token, "2.0.0");
