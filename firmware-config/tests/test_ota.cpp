@@ -4,11 +4,13 @@
 // made here with libsodium, the same library that verifies them.
 #include <sodium.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "file_ota.h"
 #include "lifelog/http_image_source.h"
 #include "lifelog/ota_offer.h"
 #include "lifelog/ota_updater.h"
@@ -614,4 +616,57 @@ TEST(ota_offer_is_read_from_the_heartbeat_answer_and_the_report_written_into_the
   char* text = cJSON_PrintUnformatted(body.get());
   CHECK_STR(text, "{\"ota_state\":\"refused\",\"ota_version\":\"0.4.0\",\"ota_error\":\"bad_signature\"}");
   cJSON_free(text);
+}
+
+TEST(ota_simulator_slots_and_boot_state_live_in_files_and_roll_back_like_the_bootloader) {
+  char dir[] = "/tmp/ota-slots-XXXXXX";
+  CHECK(mkdtemp(dir) != nullptr);
+  Key key;
+  OtaTrustedKey trusted = key.trusted();
+  auto image = random_image(40000, 31);
+  OtaOffer offer = make_offer(key, "0.4.0", image);
+  Source src(image);
+  {
+    FileBootState boot(dir);
+    CHECK(boot.power_on());
+    CHECK_EQ(boot.running_slot(), 0);
+    FileUpdatePartition slot(boot, kSlot);
+    FileKeyValueStore kv(std::string(dir) + "/nvs.kv");
+    CHECK(kv.load());
+    OtaUpdater ota(slot, boot, kv, &trusted, 1, "0.3.0");
+    ota.on_boot(0);
+    src.cuts.push_back(20000);
+    CHECK(ota.offer(offer, OtaConditions()) == OtaStep::Working);
+    OtaStep s = OtaStep::Working;
+    while (s == OtaStep::Working) s = ota.step(src, 8192);
+    CHECK(s == OtaStep::LinkDown);  // and the process dies here
+  }
+  {
+    FileBootState boot(dir);
+    CHECK(boot.power_on());
+    CHECK_EQ(boot.running_slot(), 0);
+    FileUpdatePartition slot(boot, kSlot);
+    FileKeyValueStore kv(std::string(dir) + "/nvs.kv");
+    CHECK(kv.load());
+    OtaUpdater ota(slot, boot, kv, &trusted, 1, "0.3.0");
+    ota.on_boot(0);
+    CHECK(ota.offer(offer, OtaConditions()) == OtaStep::Working);
+    CHECK(ota.bytes_done() > 0);
+    OtaStep s = OtaStep::Working;
+    while (s == OtaStep::Working) s = ota.step(src, 8192);
+    CHECK(s == OtaStep::ReadyToReboot);
+    std::vector<uint8_t> back(image.size());
+    CHECK(slot.read(0, back.data(), back.size()));
+    CHECK(back == image);
+  }
+  FileBootState boot(dir);
+  CHECK(boot.power_on());
+  CHECK_EQ(boot.running_slot(), 1);  // the new image, waiting for its confirmation
+  CHECK(boot.pending_verify());
+  FileBootState again(dir);
+  CHECK(again.power_on());  // it died before confirming
+  CHECK_EQ(again.running_slot(), 0);
+  CHECK(!again.pending_verify());
+  std::string cleanup = std::string("rm -rf ") + dir;
+  CHECK_EQ(system(cleanup.c_str()), 0);
 }
