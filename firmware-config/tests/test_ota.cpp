@@ -670,3 +670,40 @@ TEST(ota_simulator_slots_and_boot_state_live_in_files_and_roll_back_like_the_boo
   std::string cleanup = std::string("rm -rf ") + dir;
   CHECK_EQ(system(cleanup.c_str()), 0);
 }
+
+// Made once by the CLI's signing code (scripts/cli/firmware-signing.ts, node:crypto) for the
+// image bytes (i * 31 + 7) & 0xff, i < 1000: the camera must accept what `release` signs.
+TEST(ota_accepts_a_release_signed_by_the_cli) {
+  const char* pk_hex = "aab38cff11cac1049880d6dcb782f8490cec774f2fe06773d28332a8bc0958de";
+  OtaTrustedKey trusted;
+  for (int i = 0; i < 32; ++i) trusted.public_key[i] = uint8_t(std::stoi(std::string(pk_hex + 2 * i, 2), nullptr, 16));
+  char id[kOtaKeyIdHex];
+  ota_key_id(trusted.public_key, id);
+  CHECK_STR(id, "1a08d465a47c4bc8");
+  std::vector<uint8_t> image(1000);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = uint8_t((i * 31 + 7) & 0xff);
+  CHECK_STR(sha_hex(image), "5097e7d587352f5097062ae679f37bda5802d9f875aba14c8cb4d1a188ada179");
+  OtaOffer o;
+  snprintf(o.version, sizeof o.version, "0.4.0");
+  o.size = 1000;
+  snprintf(o.sha256, sizeof o.sha256, "%s", sha_hex(image).c_str());
+  snprintf(o.signature, sizeof o.signature, "%s",
+           "ab7da45ff3f7eb34ebe2f53594072f23e633bd647cb8c7fd37b68b9f1d526cc8bfaaeaf4ffba3bb9fd6eb776e61b16618579875294c3cebad1dedfa25ba66701");
+  snprintf(o.key_id, sizeof o.key_id, "%s", id);
+  Board board;
+  board.versions[0] = "0.3.0";
+  FlashSlot slot(board, kSlot);
+  BoardBoot boot(board);
+  MemKv kv;
+  OtaUpdater ota(slot, boot, kv, &trusted, 1, "0.3.0");
+  ota.on_boot(0);
+  CHECK(ota.offer(o, OtaConditions()) == OtaStep::Working);
+  Source src(image);
+  OtaStep s = OtaStep::Working;
+  while (s == OtaStep::Working) s = ota.step(src, 4096);
+  CHECK(s == OtaStep::ReadyToReboot);
+  o.signature[0] = o.signature[0] == 'a' ? 'b' : 'a';  // one nibble off
+  OtaUpdater fresh(slot, boot, kv, &trusted, 1, "0.3.0");
+  CHECK(fresh.offer(o, OtaConditions()) == OtaStep::Refused);
+  CHECK_STR(fresh.report().error, "bad_signature");
+}
