@@ -39,6 +39,15 @@ const EnvSchema = z.object({
   // Uploads reserved and not ingested a device may hold, and how long until the sweeper takes them.
   DEVICE_MAX_OUTSTANDING_UPLOADS: positiveInt(32),
   DEVICE_RESERVATION_TTL_SECONDS: positiveInt(24 * 60 * 60),
+  // The lifecycle routes: the heartbeat's "call again in" (a pause takes effect within it),
+  // the token age at which it asks for a rotation, and each route's hourly limit.
+  DEVICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(60),
+  DEVICE_TOKEN_MAX_AGE_SECONDS: positiveInt(90 * 24 * 3600),
+  DEVICE_HEARTBEATS_PER_HOUR: positiveInt(360),
+  DEVICE_ROTATIONS_PER_HOUR: positiveInt(10),
+  DEVICE_LISTINGS_PER_HOUR: positiveInt(600),
+  // rename, revoke and settings together, per user
+  DEVICE_CHANGES_PER_HOUR: positiveInt(300),
   S3_ENDPOINT: optional,
   // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
   S3_PUBLIC_ENDPOINT: optional,
@@ -74,6 +83,12 @@ export interface Config {
   requestsPerMinute: { device: number; account: number };
   maxOutstandingUploads: number;
   reservationTtlSeconds: number;
+  heartbeatIntervalSeconds: number;
+  tokenMaxAgeSeconds: number;
+  heartbeatsPerHour: number;
+  rotationsPerHour: number;
+  listingsPerHour: number;
+  changesPerHour: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +132,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
     maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
     reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
+    heartbeatIntervalSeconds: e.DEVICE_HEARTBEAT_INTERVAL_SECONDS,
+    tokenMaxAgeSeconds: e.DEVICE_TOKEN_MAX_AGE_SECONDS,
+    heartbeatsPerHour: e.DEVICE_HEARTBEATS_PER_HOUR,
+    rotationsPerHour: e.DEVICE_ROTATIONS_PER_HOUR,
+    listingsPerHour: e.DEVICE_LISTINGS_PER_HOUR,
+    changesPerHour: e.DEVICE_CHANGES_PER_HOUR,
   };
 }
 
