@@ -91,6 +91,24 @@ export interface Config {
   changesPerHour: number;
 }
 
+/** The rate limits routes declare (route.ts `limits`), by the variables that set them. */
+export const LIMIT_ENV = {
+  pairingsPerHour: ["DEVICE_PAIRINGS_PER_HOUR"],
+  activationFailures: ["DEVICE_ACTIVATION_FAILURES", "DEVICE_ACTIVATION_FAILURES_PER_MINUTE"],
+  requestsPerMinute: ["DEVICE_REQUESTS_PER_MINUTE", "DEVICE_ACCOUNT_REQUESTS_PER_MINUTE"],
+  maxOutstandingUploads: ["DEVICE_MAX_OUTSTANDING_UPLOADS"],
+  heartbeatsPerHour: ["DEVICE_HEARTBEATS_PER_HOUR"],
+  rotationsPerHour: ["DEVICE_ROTATIONS_PER_HOUR"],
+  listingsPerHour: ["DEVICE_LISTINGS_PER_HOUR"],
+  changesPerHour: ["DEVICE_CHANGES_PER_HOUR"],
+} as const satisfies Record<string, readonly (keyof z.infer<typeof EnvSchema>)[]>;
+export type LimitName = keyof typeof LIMIT_ENV;
+
+/** Each variable's default, as loadConfig applies it (the route table shows them). */
+export function envDefaults(): Record<string, unknown> {
+  return EnvSchema.parse({ SUPABASE_URL: "http://x", SUPABASE_DB_URL: "x", DEVICE_TOKEN_PEPPER: "x".repeat(32) });
+}
+
 export class ConfigError extends Error {}
 
 /** The key Storage is called with: the "default" secret key (or the only one), else the legacy service role key. */

@@ -3,7 +3,7 @@
 // authentication, path parameters, reading and validating the body, the error shape.
 import type { z } from "zod";
 import type { SignedInUser } from "../_shared/auth/user-jwt.ts";
-import type { Config } from "../_shared/config.ts";
+import type { Config, LimitName } from "../_shared/config.ts";
 import type { DevicesContext } from "./context.ts";
 import type { Parsed } from "./batch.ts";
 
@@ -55,8 +55,8 @@ export interface Route<K extends AuthKind = AuthKind, B extends BodySpec = BodyS
   path: string;
   auth: K;
   body: B;
-  /** the rate limits that apply, by their names in Config (docs and the route table) */
-  limits: readonly string[];
+  /** the rate limits that apply (config.ts LIMIT_ENV: the variables that set them) */
+  limits: readonly LimitName[];
   /** one line for the route table */
   summary: string;
   handler: (input: RouteInput<K, B>, ctx: DevicesContext) => Promise<Response>;

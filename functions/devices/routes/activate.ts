@@ -18,7 +18,7 @@ export type ActivateRequest = z.infer<typeof ActivateRequest>;
 
 export const activate = defineRoute({
   method: "POST", path: "/devices/activate", auth: "pairing-code", body: ActivateRequest,
-  limits: ["activationFailuresPerCode", "activationFailuresPerMinute"],
+  limits: ["activationFailures"],
   summary: "the device token for a pairing code, shown this once only",
   handler: async ({ body }, ctx) => {
     const normalized = normalizePairingCode(body.pairing_code);
