@@ -1,4 +1,3 @@
-// POST /devices/activate (pairing code): the device's token, shown this once only.
 import { z } from "zod";
 import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
 import {

@@ -1,5 +1,3 @@
-// POST /devices/<id>/settings (user JWT): privacy pause and capture interval, read by the
-// camera on its next heartbeat.
 import { z } from "zod";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";

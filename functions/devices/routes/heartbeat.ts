@@ -1,4 +1,3 @@
-// POST /devices/heartbeat (device token): the camera's status in, the owner's settings out.
 import { z } from "zod";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";

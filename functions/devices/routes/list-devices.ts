@@ -1,4 +1,3 @@
-// GET /devices (user JWT): the caller's devices with settings, last status and item counts.
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { defineRoute } from "../route.ts";

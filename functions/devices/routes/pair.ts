@@ -1,4 +1,3 @@
-// POST /devices/pair (user JWT): a new device and its short-lived pairing code.
 import { z } from "zod";
 import {
   generatePairingCode, hashPairingCode, normalizePairingCode, pairingLookupPrefix,

@@ -1,4 +1,3 @@
-// POST /devices/<id>/rename (user JWT): a new name for one of the caller's devices.
 import { z } from "zod";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";

@@ -1,5 +1,3 @@
-// POST /devices/<id>/revoke (user JWT): the device's token stops working on its next
-// request. Idempotent; the body may be empty or {}.
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { defineRoute } from "../route.ts";

@@ -1,5 +1,3 @@
-// POST /devices/rotate (device token): a new token. The presented one keeps working until
-// the new one is first used, then it is refused with token_rotated.
 import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";

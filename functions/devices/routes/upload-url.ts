@@ -1,4 +1,3 @@
-// POST /devices/upload-url (device token): a signed target for the photo of one seq.
 import { z } from "zod";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
