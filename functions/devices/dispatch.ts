@@ -4,6 +4,7 @@ import { deviceTokenHashFrom } from "../_shared/auth/device-token.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { readJsonBody } from "../_shared/request.ts";
 import { readBatch } from "./batch.ts";
+import { noteBoot, readBootClock } from "./boot-clock.ts";
 import type { DevicesContext } from "./context.ts";
 import { PATH_PARAMS } from "./params.ts";
 import type { AuthKind, AuthOf, BatchBody, BodySpec, Route } from "./route.ts";
@@ -74,11 +75,16 @@ async function readBody(spec: BodySpec, req: Request, ctx: DevicesContext): Prom
 /** Runs the route: authentication, then path parameters, then the body, then the handler. */
 export async function runRoute(route: Route, params: Record<string, string>, req: Request, ctx: DevicesContext): Promise<Response> {
   const auth = await authenticate(route.auth, req, ctx);
+  const bootClock = route.auth === "device" ? readBootClock(req.headers) : null;
   const parsedParams: Record<string, string> = {};
   for (const [name, raw] of Object.entries(params)) parsedParams[name] = PATH_PARAMS[name](raw);
   try {
     const body = await readBody(route.body, req, ctx);
-    return await route.handler({ req, auth, params: parsedParams, body } as never, ctx);
+    const response = await route.handler({ req, auth, params: parsedParams, body } as never, ctx);
+    if (bootClock && response.status < 300) {
+      await noteBoot(ctx.sql, ctx.recentTokens, (auth as AuthOf<"device">).tokenHash, bootClock);
+    }
+    return response;
   } catch (err) {
     // A refused token (or one over its limits) goes back to the path that checks it first.
     if (route.auth === "device" && err instanceof ApiError && (err.status === 401 || err.status === 429)) {
