@@ -351,6 +351,8 @@ int main(int argc, char** argv) {
   }
   uint32_t boot_id = next_boot_id(kv);
   if (boot_id == 0) return kCardFailed;
+  endpoint.boot_id = boot_id;
+  endpoint.clock = &clock;
 
   std::unique_ptr<FileSystem> card;
   if (o.fat_card_bytes > 0) card.reset(new FatCard(o.fat_card_bytes));

@@ -438,6 +438,8 @@ void device_setup() {
     return;
   }
   g->boot_id = lifelog::next_boot_id(g->nvs);
+  g->endpoint.boot_id = g->boot_id;
+  g->endpoint.clock = &g->clock;
   g->nvs.get_u32(device::key::kFramesDone, &g->frames);
   g->clock.begin();
 
