@@ -106,6 +106,10 @@ describe("README.md and docs/", () => {
     expect(markdownFiles).toEqual(expect.arrayContaining(["README.md", "docs/api.md", "docs/deploy.md", "firmware-config/host/README.md"]));
   });
 
+  it("opens every Markdown file with its title (none is empty)", () => {
+    expect(markdownFiles.filter((f) => !/^# \S/.test(tree.read(f)))).toEqual([]);
+  });
+
   it("has no relative link to a missing file or heading", () => {
     const problems = markdownFiles.flatMap((f) => linkProblems(f, tree.read(f), tree));
     expect(problems).toEqual([]);
