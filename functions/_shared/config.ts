@@ -18,7 +18,7 @@ const EnvSchema = z.object({
   // is set under this name; SUPABASE_JWT_SECRET is still read where it can be set (self-hosting).
   DEVICE_LEGACY_JWT_SECRET: optional,
   SUPABASE_JWT_SECRET: optional,
-  // A pooler connection string to use instead of SUPABASE_DB_URL (see README: connections).
+  // A pooler connection string to use instead of SUPABASE_DB_URL (docs/deploy.md#connections).
   DEVICE_DB_URL: optional,
   DEVICE_DB_POOL_SIZE: positiveInt(2),
   DEVICE_TOKEN_PEPPER: z.string().min(32, "DEVICE_TOKEN_PEPPER must be at least 32 characters"),
@@ -29,7 +29,7 @@ const EnvSchema = z.object({
   DEVICE_MAX_PHOTO_BYTES: positiveInt(10 * 1024 * 1024),
   DEVICE_PAIRING_TTL_SECONDS: positiveInt(600),
   DEVICE_PAIRINGS_PER_HOUR: positiveInt(20),
-  // Wrong guesses one pairing code takes in its life (see README: guessing bound).
+  // Wrong guesses one pairing code takes in its life (docs/api.md#security-model).
   DEVICE_ACTIVATION_FAILURES: positiveInt(5),
   // Failed activations of all clients together per minute: protects the database only.
   DEVICE_ACTIVATION_FAILURES_PER_MINUTE: positiveInt(600),
