@@ -59,6 +59,8 @@ export interface Route<K extends AuthKind = AuthKind, B extends BodySpec = BodyS
   limits: readonly LimitName[];
   /** one line for the route table */
   summary: string;
+  /** what a success answers, for the route table (refusals: the error table in docs/api.md) */
+  answers: string;
   handler: (input: RouteInput<K, B>, ctx: DevicesContext) => Promise<Response>;
 }
 

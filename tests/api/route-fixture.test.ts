@@ -22,7 +22,7 @@ import { stack } from "../support/stack.ts";
 const LogsRequest = z.object({ lines: z.array(z.string().max(200)).min(1).max(50) });
 const logs = defineRoute({
   method: "POST", path: "/devices/logs", auth: "device", body: LogsRequest, limits: [],
-  summary: "a fixture: log lines from a camera",
+  summary: "a fixture: log lines from a camera", answers: "202 `{ accepted }`",
   handler: async ({ body }) => jsonResponse({ accepted: body.lines.length }, 202),
 });
 

@@ -19,6 +19,7 @@ export const activate = defineRoute({
   method: "POST", path: "/devices/activate", auth: "pairing-code", body: ActivateRequest,
   limits: ["activationFailures"],
   summary: "the device token for a pairing code, shown this once only",
+  answers: "201 `{ device_id, device_token }`",
   handler: async ({ body }, ctx) => {
     const normalized = normalizePairingCode(body.pairing_code);
     // A string that cannot be a code still counts as a failed attempt.

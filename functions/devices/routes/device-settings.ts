@@ -15,6 +15,7 @@ export type SettingsRequest = z.infer<typeof SettingsRequest>;
 export const deviceSettings = defineRoute({
   method: "POST", path: "/devices/:device/settings", auth: "user", body: SettingsRequest, limits: ["changesPerHour"],
   summary: "privacy pause and capture interval, read by the camera on its next heartbeat",
+  answers: "200 `{ device }`",
   handler: async ({ auth: user, params: { device: deviceId }, body }, ctx) => {
     const [row] = await callDeviceApi(() =>
       ctx.sql<{ device: unknown }[]>`

@@ -23,6 +23,7 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 export const heartbeat = defineRoute({
   method: "POST", path: "/devices/heartbeat", auth: "device", body: HeartbeatRequest, limits: ["heartbeatsPerHour"],
   summary: "the camera's status in, the owner's settings out",
+  answers: "200 `{ settings: { paused, capture_interval_s }, next_heartbeat_s, rotate_token }`",
   handler: async ({ auth: { tokenHash }, body: b }, ctx) => {
     const [row] = await callDeviceApi(() =>
       ctx.sql<{ paused: boolean; capture_interval_s: number | null; rotate_token: boolean }[]>`

@@ -31,6 +31,7 @@ export const ingestBatch = defineRoute({
   method: "POST", path: "/devices/ingest-batch", auth: "device", body: batchOf(IngestRequest, checkIngestRequest),
   limits: ["requestsPerMinute"],
   summary: `up to ${MAX_BATCH_ITEMS} ingests in one call (each item as ingest)`,
+  answers: "200 `{ results: [{ status, body }…] }`: per item, what ingest would answer",
   handler: async ({ auth, body: parsed }, ctx) => {
     const { tokenHash } = auth;
     const results: ItemResult[] = parsed.map((p) => p.ok ? { status: 0, body: null } : p.result);

@@ -45,6 +45,7 @@ export type IngestRow = { status: "queued" | "duplicate" | "inspect"; item_id: s
 export const ingest = defineRoute({
   method: "POST", path: "/devices/ingest", auth: "device", body: IngestRequest, limits: ["requestsPerMinute"],
   summary: "record the uploaded photo and queue its processing, exactly once per (device, seq)",
+  answers: '201 `{ status: "queued", item_id, task_id }`, or 200 `{ status: "duplicate", item_id }` on a retry',
   handler: async ({ auth, body: request }, ctx) => {
     const { tokenHash } = auth;
     const body = checkIngestRequest(request);

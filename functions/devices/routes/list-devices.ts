@@ -5,6 +5,7 @@ import { defineRoute } from "../route.ts";
 export const listDevices = defineRoute({
   method: "GET", path: "/devices", auth: "user", body: "none", limits: ["listingsPerHour"],
   summary: "the caller's devices with settings, last status and item counts",
+  answers: "200 `{ devices: [device…] }`",
   handler: async ({ auth: user }, ctx) => {
     const [row] = await callDeviceApi(() =>
       ctx.sql<{ devices: unknown[] }[]>`

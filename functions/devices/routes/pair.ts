@@ -15,6 +15,7 @@ export type PairRequest = z.infer<typeof PairRequest>;
 export const pair = defineRoute({
   method: "POST", path: "/devices/pair", auth: "user", body: PairRequest, limits: ["pairingsPerHour"],
   summary: "a new device and its short-lived pairing code",
+  answers: "201 `{ device_id, pairing_code, expires_at }`",
   handler: async ({ auth: user, body }, ctx) => {
     const code = generatePairingCode();
     const normalized = normalizePairingCode(code)!;

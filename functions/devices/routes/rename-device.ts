@@ -10,6 +10,7 @@ export type RenameRequest = z.infer<typeof RenameRequest>;
 export const renameDevice = defineRoute({
   method: "POST", path: "/devices/:device/rename", auth: "user", body: RenameRequest, limits: ["changesPerHour"],
   summary: "a new name for one of the caller's devices",
+  answers: "200 `{ device }`",
   handler: async ({ auth: user, params: { device: deviceId }, body }, ctx) => {
     const [row] = await callDeviceApi(() =>
       ctx.sql<{ device: unknown }[]>`

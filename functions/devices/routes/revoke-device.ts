@@ -5,6 +5,7 @@ import { defineRoute } from "../route.ts";
 export const revokeDevice = defineRoute({
   method: "POST", path: "/devices/:device/revoke", auth: "user", body: "none", limits: ["changesPerHour"],
   summary: "the device's token stops working on its next request (idempotent)",
+  answers: "200 `{ device }` (idempotent)",
   handler: async ({ auth: user, params: { device: deviceId } }, ctx) => {
     const [row] = await callDeviceApi(() =>
       ctx.sql<{ device: unknown }[]>`

@@ -6,6 +6,7 @@ import { defineRoute } from "../route.ts";
 export const rotate = defineRoute({
   method: "POST", path: "/devices/rotate", auth: "device", body: "none", limits: ["rotationsPerHour"],
   summary: "a new device token; the presented one works until the new one is first used",
+  answers: "201 `{ device_id, device_token }`",
   handler: async ({ auth: { tokenHash } }, ctx) => {
     const token = generateDeviceToken();
     const newHash = await hashDeviceToken(token, ctx.config.tokenPepper);

@@ -68,6 +68,7 @@ export const uploadUrl = defineRoute({
   method: "POST", path: "/devices/upload-url", auth: "device", body: UploadUrlRequest,
   limits: ["requestsPerMinute", "maxOutstandingUploads"],
   summary: "a signed upload target for the photo of one seq",
+  answers: "200 `{ object_key, upload_url, upload_method, upload_host, upload_port, upload_path, upload_headers, expires_at, max_bytes }`, or 409 `already_ingested` with `item_id`",
   handler: async ({ auth, body: request }, ctx) => {
     const { tokenHash } = auth;
       const body = checkUploadUrlRequest(request, ctx.config);

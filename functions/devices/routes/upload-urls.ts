@@ -11,6 +11,7 @@ export const uploadUrls = defineRoute({
   method: "POST", path: "/devices/upload-urls", auth: "device", body: batchOf(UploadUrlRequest, checkUploadUrlRequest),
   limits: ["requestsPerMinute", "maxOutstandingUploads"],
   summary: `upload targets for up to ${MAX_BATCH_ITEMS} seqs in one call (each item as upload-url)`,
+  answers: "200 `{ results: [{ status, body }…] }`: per item, what upload-url would answer",
   handler: async ({ auth, body: parsed }, ctx) => {
     const { tokenHash } = auth;
     const valid = parsed.flatMap((p) => p.ok ? [{ index: p.index, item: p.value }] : []);
