@@ -95,7 +95,7 @@ describe("dating a boot that never got NTP by the server's clock", () => {
   it("refuses a malformed boot clock with 400 invalid_boot_clock and records nothing", async () => {
     const { token, deviceId } = await activatedDevice();
     const body = { filename: "a.jpg", content_type: "image/jpeg", seq: 1 };
-    for (const headers of [{ "x-device-boot": "1" }, { "x-device-uptime-ms": "5" }, bootHeaders(0, 5), { ...bootHeaders(1, 5), "x-device-boot": "-1" },
+    for (const headers of <Record<string, string>[]>[{ "x-device-boot": "1" }, { "x-device-uptime-ms": "5" }, bootHeaders(0, 5), { ...bootHeaders(1, 5), "x-device-boot": "-1" },
       { ...bootHeaders(1, 5), "x-device-uptime-ms": "1.5" }, { ...bootHeaders(1, 5), "x-device-boot": "4294967296" },
       { ...bootHeaders(1, 5), "x-device-uptime-ms": "99999999999999999" }, { ...bootHeaders(1, 5), "x-device-boot": "0x10" }]) {
       const r = await post("upload-url", body, { ...deviceHeaders(token), ...headers });
