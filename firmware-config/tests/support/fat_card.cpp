@@ -437,6 +437,13 @@ bool FatCard::exists(const char* path) {
   return vfs_open_read(path, &n, false);
 }
 
+int64_t FatCard::open_size(int fd) {
+  if (fd < 0 || size_t(fd) >= handles_.size() || !handles_[size_t(fd)]) return -1;
+  const Handle& h = *handles_[size_t(fd)];
+  if (h.modified) return -1;  // a written file's size() stats again: the caller asks file_size()
+  return int64_t(h.node->data.size());
+}
+
 int64_t FatCard::file_size(const char* path) {
   heap_meter::Untracked untracked;
   Node* n;
