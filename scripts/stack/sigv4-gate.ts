@@ -2,9 +2,8 @@
 // SigV4 presigned URLs (signature, scope, expiry, every x-amz-* header signed) before
 // anything reaches storage, and, on PUT, what S3 itself checks: the body against a
 // sent x-amz-checksum-sha256, its length against Content-Length, and If-None-Match: *
-// against an existing key. Written
-// independently of the signer (node:crypto here, aws4fetch there); both are checked
-// against AWS's published presigned-URL example.
+// against an existing key. Written independently of the signer (node:crypto here, aws4fetch
+// there); both are checked against AWS's published presigned-URL example.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
