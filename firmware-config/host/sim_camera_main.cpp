@@ -453,7 +453,7 @@ int main(int argc, char** argv) {
   // The task watchdog as the board arms it, fed where the device feeds it: once per loop pass
   // and from inside every upload step (IoListener). A feed that comes too late is a reset.
   WatchdogModel watchdog(o.watchdog_ms);
-  watchdog.start(clock.monotonic_ms());
+  watchdog.subscribe(clock.monotonic_ms());
   struct Feeder : IoListener {
     WatchdogModel& wd;
     const std::function<bool()>& capture;
