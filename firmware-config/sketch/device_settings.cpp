@@ -85,11 +85,7 @@ bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
   return kv.get_str(key::kDeviceToken, out, cap) && out[0];
 }
 
-bool forget_token(lifelog::KeyValueStore& kv) {
-  kv.erase(key::kDeviceId);
-  kv.erase(lifelog::kNextTokenKey);  // a rotation's unproven successor goes with it
-  return kv.erase(key::kDeviceToken);
-}
+bool forget_token(lifelog::KeyValueStore& kv) { return lifelog::forget_device_token(kv); }
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap) {
   return kv.get_str(key::kPairingCode, out, cap) && out[0];

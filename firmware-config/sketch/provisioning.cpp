@@ -54,19 +54,4 @@ ProvisionResult provision_from_config(lifelog::KeyValueStore& kv) {
   return ProvisionResult::Provisioned;
 }
 
-ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::Rng& entropy,
-                                             lifelog::DeviceApi& api, char* token_out, size_t cap,
-                                             lifelog::ApiResult* result) {
-  char code[kPairingCodeCap];
-  if (!load_pairing_code(kv, code, sizeof(code))) return ActivationOutcome::NoCode;
-  lifelog::Activation activation;
-  ActivationOutcome outcome = lifelog::activate_device(kv, entropy, api, code, &activation, result);
-  if (outcome == ActivationOutcome::Activated || outcome == ActivationOutcome::Refused) {
-    store_pairing_code(kv, "");  // single use
-  }
-  if (outcome == ActivationOutcome::Activated) snprintf(token_out, cap, "%s", activation.device_token);
-  memset(activation.device_token, 0, sizeof(activation.device_token));
-  return outcome;
-}
-
 }  // namespace device
