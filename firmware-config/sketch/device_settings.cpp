@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "src/lifelog/token_rotation.h"
-
 namespace device {
 namespace {
 
@@ -80,12 +78,6 @@ bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* 
   if (slot == count) ++count;
   return save_networks(kv, networks, count);
 }
-
-bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
-  return kv.get_str(key::kDeviceToken, out, cap) && out[0];
-}
-
-bool forget_token(lifelog::KeyValueStore& kv) { return lifelog::forget_device_token(kv); }
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap) {
   return kv.get_str(key::kPairingCode, out, cap) && out[0];

@@ -64,8 +64,6 @@ bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, 
 // use it (lifelog::wifi_credentials_problem).
 bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password, const char** why = nullptr);
 
-bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap);
-bool forget_token(lifelog::KeyValueStore& kv);
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap);
 bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code);
