@@ -188,3 +188,40 @@ TEST(online_the_loop_uploads_what_it_captured) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(a_refused_token_is_forgotten_captures_go_on_and_a_new_code_activates_again) {
+  LoopRig r;
+  r.rig.kv.put_str(kDeviceTokenKey, "devtok_revoked");  // the server knows only devtok_testtoken
+  r.link.online = true;
+  r.link.networks = true;
+  DeviceLoop loop(r.platform, r.cfg);
+  loop.begin();
+  r.run_until(loop, r.rig.clock.mono + 65000);
+  CHECK_EQ(r.events.count("token_dead"), 1u);
+  CHECK(!loop.has_token());
+  char stored[64] = {};
+  CHECK(!r.rig.kv.get_str(kDeviceTokenKey, stored, sizeof(stored)));
+  CHECK_EQ(loop.frames(), 3u);  // the board keeps capturing
+  CHECK_EQ(r.rig.backend.ingested.size(), size_t(0));
+  CHECK(r.events.count("activation_no_code") >= 1);  // rechecked every minute
+
+  r.rig.kv.put_str(kPairingCodeKey, "ABCD-EFGH");  // as the portal stores a typed code
+  r.run_until(loop, r.rig.clock.mono + 65000);     // the no-code recheck comes within 60 s
+  CHECK_EQ(r.events.count("activated"), 1u);
+  CHECK(loop.has_token());
+  CHECK(!r.rig.kv.get_str(kPairingCodeKey, stored, sizeof(stored)));  // single use
+  CHECK_EQ(loop.frames(), 5u);
+  CHECK_EQ(r.rig.backend.ingested.size(), size_t(5));  // the backlog went out with the new token
+  size_t heartbeats_with_new_token = 0;  // heartbeats resume after the dead token
+  for (const FakeRequest& q : r.rig.backend.api.log) {
+    auto tok = q.headers.find("x-device-token");
+    bool fresh = tok != q.headers.end() && tok->second == r.rig.backend.token;
+    heartbeats_with_new_token += fresh && q.path == "/functions/v1/devices/heartbeat";
+  }
+  CHECK(heartbeats_with_new_token > 0);
+  CHECK(!r.model.fired());
+}
+
+}  // namespace
