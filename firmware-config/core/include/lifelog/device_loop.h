@@ -12,7 +12,6 @@
 // the watchdog is fed and a due capture is taken, so a slow PUT neither resets the camera nor
 // stops its rhythm; the photo being sent is protected from eviction, and one frame buffer is never
 // touched by two tasks.
-#include <cstddef>
 #include <cstdint>
 
 #include "activation_key.h"
@@ -90,7 +89,9 @@ enum class LoopEventKind : uint8_t {
   ActivationRefused,      // status, code; waits for a new code
   ActivationStoreFailed,  // NVS refused the token; retried
   UploadTokenRefused,     // the uploader got 401: the heartbeat asks whether another token works
-  TokenDead,              // no token is accepted (revoked): forgotten, a new code is needed
+  TokenDead,              // count: pending photos. No token is accepted (revoked): right after this
+                          // event the token is forgotten (unless the host stopped the loop) and a
+                          // new pairing code is needed; captures go on
   PortalClosed,           // timed out without a change
   PortalSaved,
   StepBegin,              // an upload step starts (for meters)
