@@ -9,13 +9,10 @@ export const OTA = {
   maxImageBytes: 0x330000,
   /** how long the download URL in a heartbeat offer works (a resumed download asks again) */
   downloadUrlTtlSeconds: 900,
-  uploadUrlTtlSeconds: 900,
   /** a release halts itself when, over at least this many attempts, ... */
   autoHaltMinAttempts: 20,
   /** ... more than this percentage rolled back */
   autoHaltMaxRollbackPercent: 5,
-  changesPerHour: 120,
-  listingsPerHour: 600,
 } as const;
 
 export const Version = z.string().regex(/^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$/, "must be major.minor.patch");

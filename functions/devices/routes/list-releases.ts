@@ -1,14 +1,16 @@
-// GET /devices/releases (user JWT): the caller's releases with their rollout progress.
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
-import type { RouteHandler } from "../context.ts";
-import { OTA } from "../ota.ts";
+import { defineRoute } from "../route.ts";
 
-export const listReleases: RouteHandler = async (req, ctx) => {
-  const user = await ctx.verifyUser(req);
-  const [row] = await callDeviceApi(() =>
-    ctx.sql<{ releases: unknown[] }[]>`
-      select device_api.list_releases(p_user_id => ${user.userId}::uuid, p_max_per_hour => ${OTA.listingsPerHour}) as releases`
-  );
-  return jsonResponse({ releases: row.releases });
-};
+export const listReleases = defineRoute({
+  method: "GET", path: "/devices/releases", auth: "user", body: "none", limits: ["listingsPerHour"],
+  summary: "the caller's firmware releases with their rollout progress",
+  answers: "200 `{ releases: [release…] }` (each with `progress`: offered, downloaded, installed, confirmed, rolled_back, refused)",
+  handler: async ({ auth: user }, ctx) => {
+    const [row] = await callDeviceApi(() =>
+      ctx.sql<{ releases: unknown[] }[]>`
+        select device_api.list_releases(p_user_id => ${user.userId}::uuid, p_max_per_hour => ${ctx.config.listingsPerHour}) as releases`
+    );
+    return jsonResponse({ releases: row.releases });
+  },
+});
