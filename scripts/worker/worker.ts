@@ -6,6 +6,7 @@ import { type ObjectStore, ObjectTooLargeError, type StorageDriver } from "../..
 
 type Store = ObjectStore & Pick<StorageDriver, "deleteObject">;
 import { analysePhoto, DERIVATIVE_CONTENT_TYPE, UnusablePhotoError } from "./analyse.ts";
+import { retriageFrom } from "./retriage.ts";
 
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
@@ -61,9 +62,14 @@ export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerO
       store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
       store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
     ]);
-    const [{ done }] = await sql<{ done: boolean }[]>`
-      select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
-        ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
+    // the derivatives and the device's triage from this photo on, in one transaction
+    const done = await sql.begin(async (tx) => {
+      const [{ done }] = await tx<{ done: boolean }[]>`
+        select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
+          ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
+      if (done) await retriageFrom(tx, job.item_id);
+      return done;
+    });
     if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${item.preview_key}`);
     return done ? "done" : "lost";
   } catch (err) {
