@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   // Uploads reserved and not ingested a device may hold, and how long until the sweeper takes them.
   DEVICE_MAX_OUTSTANDING_UPLOADS: positiveInt(32),
   DEVICE_RESERVATION_TTL_SECONDS: positiveInt(24 * 60 * 60),
+  // Life of the thumbnail and preview URLs the owner's photo listing signs.
+  PHOTO_URL_TTL_SECONDS: positiveInt(600),
   S3_ENDPOINT: optional,
   // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
   S3_PUBLIC_ENDPOINT: optional,
@@ -74,6 +76,7 @@ export interface Config {
   requestsPerMinute: { device: number; account: number };
   maxOutstandingUploads: number;
   reservationTtlSeconds: number;
+  photoUrlTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
     maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
     reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
+    photoUrlTtlSeconds: e.PHOTO_URL_TTL_SECONDS,
   };
 }
 

@@ -12,8 +12,11 @@ import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
 import { ingestBatch } from "./routes/ingest-batch.ts";
 import { listDevices } from "./routes/list-devices.ts";
+import { listPhotos } from "./routes/list-photos.ts";
 import { pair } from "./routes/pair.ts";
+import { pinPhoto } from "./routes/pin-photo.ts";
 import { renameDevice } from "./routes/rename-device.ts";
+import { getRetention, setRetention } from "./routes/retention.ts";
 import { revokeDevice } from "./routes/revoke-device.ts";
 import { rotate } from "./routes/rotate.ts";
 import { uploadUrl } from "./routes/upload-url.ts";
@@ -32,11 +35,15 @@ export const ROUTES: Record<string, RouteHandler> = {
   "<id>/rename": renameDevice,
   "<id>/revoke": revokeDevice,
   "<id>/settings": deviceSettings,
+  "photos/<id>/pin": pinPhoto,
+  "retention": setRetention,
 };
 
 /** GET routes: the bare `/devices` lists the caller's devices. */
 export const GET_ROUTES: Record<string, RouteHandler> = {
   "": listDevices,
+  "photos": listPhotos,
+  "retention": getRetention,
 };
 
 // Every header supabase-js sends: its own four (supabase-js src/cors.ts), the W3C trace
@@ -56,6 +63,7 @@ const CORS_HEADERS = {
  */
 export function routeName(pathname: string): string | undefined {
   if (/(?:^|\/)devices\/?$/.test(pathname)) return "";
+  if (/(?:^|\/)devices\/photos\/[^/]+\/pin\/?$/.test(pathname)) return "photos/<id>/pin";
   const match = /(?:^|\/)devices\/([a-z-]+)\/?$/.exec(pathname);
   if (match) return match[1];
   const perDevice = /(?:^|\/)devices\/[^/]+\/([a-z-]+)\/?$/.exec(pathname);

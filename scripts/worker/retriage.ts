@@ -2,10 +2,10 @@
 // are recorded (in the same transaction), its device's photos are triaged again from that
 // photo on, until a kept photo comes out as it was stored (from there on nothing can change).
 // A photo that arrives late (a camera back online) so re-triages only what follows it.
-import type { Sql } from "../../functions/_shared/db.ts";
+import type { TransactionSql } from "postgres";
 import { isKept, type MeasuredPhoto, type PhotoTriage, triageNext, type TriageState } from "./triage.ts";
 
-type Tx = Sql | Parameters<Parameters<Sql["begin"]>[0]>[0];
+type Tx = TransactionSql;
 
 interface Row {
   item_id: string;
