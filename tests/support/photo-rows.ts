@@ -1,7 +1,7 @@
 // Photos written straight into the tables (as the service role would), for tests of what
 // happens after the worker: triage, the owner routes, retention.
 import { randomUUID } from "node:crypto";
-import { sql } from "./stack.ts";
+import type postgres from "postgres";
 
 export interface PhotoRowSpec {
   capturedAt: Date;
@@ -18,9 +18,9 @@ export interface PhotoRowSpec {
 }
 
 /** Inserts an item and (unless processed is false) its derivatives row; answers the ids and keys. */
-export async function insertPhotoRow(userId: string, deviceId: string, s: PhotoRowSpec) {
+export async function insertPhotoRow(sql: postgres.Sql, userId: string, deviceId: string | null, s: PhotoRowSpec) {
   const id = randomUUID();
-  const storageKey = `${userId}/${deviceId}/${id}.jpg`;
+  const storageKey = `${userId}/${deviceId ?? "none"}/${id}.jpg`;
   const processed = s.processed ?? true;
   await sql`
     insert into public.source_items (id, user_id, item_type, storage_key, content_type, captured_at, ntp_synced,

@@ -30,7 +30,7 @@ describe("stored photo triage", () => {
     const ids = new Array<string>(specs.length);
     let rewritten = 0;
     for (const i of order) {
-      const row = await insertPhotoRow(cam.user.id, cam.deviceId, specs[i]);
+      const row = await insertPhotoRow(sql, cam.user.id, cam.deviceId, specs[i]);
       ids[i] = row.id;
       rewritten += await sql.begin((tx) => retriageFrom(tx, row.id));
     }
