@@ -6,6 +6,7 @@ import { type ObjectStore, ObjectTooLargeError, type StorageDriver } from "../..
 
 type Store = ObjectStore & Pick<StorageDriver, "deleteObject">;
 import { analysePhoto, DERIVATIVE_CONTENT_TYPE, UnusablePhotoError } from "./analyse.ts";
+import { applyRetention } from "./retention.ts";
 import { retriageFrom } from "./retriage.ts";
 
 export interface WorkerOptions {
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   idleMs: number;
   /** stop when no job is claimable (cron) */
   once: boolean;
+  /** how often an idle worker applies the retention policies (and once when --once drains) */
+  retentionEveryMs?: number;
   log: (line: string) => void;
 }
 
@@ -110,6 +113,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   const cpu = limiter(opts.concurrency);
   const inHand = 2 * opts.concurrency;
   let drained = false;
+  let retainedAt = -Infinity;
   while (!signal?.aborted) {
     const free = inHand - running.size;
     const jobs = free > 0
@@ -124,6 +128,12 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
     }
     if (jobs.length === 0 && running.size === 0) {
       await deleteAbandonedDerivatives(sql, store).catch((err) => opts.log(`abandoned derivatives: ${String(err)}`));
+      if (opts.once || performance.now() - retainedAt >= (opts.retentionEveryMs ?? 600_000)) {
+        retainedAt = performance.now();
+        await applyRetention(sql, store)
+          .then(({ deleted }) => { if (deleted) opts.log(`retention: deleted ${deleted} object(s)`); })
+          .catch((err) => opts.log(`retention: ${String(err)}`));
+      }
       if (opts.once) {
         drained = true;
         break;
