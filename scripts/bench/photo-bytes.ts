@@ -37,9 +37,9 @@ const perPhoto = { original: original / frames, derivatives: derivatives / frame
 const month = (bytesPerPhoto: number) => bytesPerPhoto * PER_DAY * DAYS;
 const raw = month(perPhoto.original);
 const afterDerivatives = month(perPhoto.derivatives);
-// steady state under the default policy: 30 days of originals, 7 days of every derivative,
-// and the shown photos' derivatives of each month for good
-const policyHeld = raw + (month(perPhoto.derivatives) * 7) / DAYS;
+// under the default policy a camera holds 30 days of originals and 7 days of the hidden
+// photos' derivatives at any time, plus every month's shown photos' derivatives for good
+const policyHeld = raw + (month(perPhoto.derivatives - perPhoto.shown) * 7) / DAYS;
 const policyPerMonthForGood = month(perPhoto.shown);
 const gb = (b: number) => (b / 1e9).toFixed(2);
 const usd = (b: number) => (price * b / 1e9).toFixed(2);
@@ -52,5 +52,5 @@ console.log("| per camera, 30 days of capture | GB | USD / month at $" + price +
 console.log("|---|---|---|");
 console.log(`| raw originals | ${gb(raw)} | ${usd(raw)} |`);
 console.log(`| after derivatives (preview + thumbnail only) | ${gb(afterDerivatives)} | ${usd(afterDerivatives)} |`);
-console.log(`| default policy, held at steady state (30 days of originals + derivatives) | ${gb(policyHeld)} | ${usd(policyHeld)} |`);
-console.log(`| default policy, kept for good per month of capture (shown photos' derivatives) | ${gb(policyPerMonthForGood)} | ${usd(policyPerMonthForGood)} |`);
+console.log(`| default policy, held at any time (30 days of originals + 7 days of hidden derivatives) | ${gb(policyHeld)} | ${usd(policyHeld)} |`);
+console.log(`| default policy, added for good per month (shown photos' derivatives) | ${gb(policyPerMonthForGood)} | ${usd(policyPerMonthForGood)} |`);
