@@ -37,18 +37,21 @@ export async function retriageFrom(tx: Tx, itemId: string, chunk = 500): Promise
   await tx`select pg_advisory_xact_lock(hashtext('photo-triage:' || ${deviceId}))`;
 
   // the state after the photo just before this one, from what is stored
+  // (each a backward index scan on photo_derivatives (device_id, captured_at, item_id))
+  const earlier = (filter: ReturnType<typeof tx>) => tx`
+    select d.dhash::text from public.photo_derivatives d join public.photo_triage t on t.item_id = d.item_id, p
+     where d.device_id = ${deviceId} and (d.captured_at, d.item_id) < (p.captured_at, p.item_id) and ${filter}
+     order by d.captured_at desc, d.item_id desc limit 1`;
   const [before] = await tx<{ captured_ms: number | null; moment_id: string | null; usable: string | null; kept: string | null }[]>`
     with p as (select captured_at, item_id from public.photo_derivatives where item_id = ${itemId}),
-    earlier as (
-      select d.item_id, d.captured_at, d.dhash, t.dark, t.blurry, t.duplicate, t.moment_id
-        from public.photo_derivatives d left join public.photo_triage t on t.item_id = d.item_id, p
+    last as (
+      select d.captured_at, t.moment_id from public.photo_derivatives d left join public.photo_triage t on t.item_id = d.item_id, p
        where d.device_id = ${deviceId} and (d.captured_at, d.item_id) < (p.captured_at, p.item_id)
-    ), last as (select * from earlier order by captured_at desc, item_id desc limit 1)
+       order by d.captured_at desc, d.item_id desc limit 1)
     select (select extract(epoch from captured_at) * 1000 from last)::float8 as captured_ms,
            (select moment_id from last) as moment_id,
-           (select dhash::text from earlier where not dark and not blurry order by captured_at desc, item_id desc limit 1) as usable,
-           (select dhash::text from earlier where not dark and not blurry and not duplicate
-                and moment_id = (select moment_id from last) order by captured_at desc, item_id desc limit 1) as kept`;
+           (${earlier(tx`not t.dark and not t.blurry`)}) as usable,
+           (${earlier(tx`not t.dark and not t.blurry and not t.duplicate and t.moment_id = (select moment_id from last)`)}) as kept`;
   let state: TriageState = {
     lastCapturedAtMs: before?.captured_ms ?? null,
     lastUsableHash: before?.usable != null ? BigInt(before.usable) : null,
