@@ -4,15 +4,11 @@ import { z } from "zod";
 import { ApiError } from "../_shared/errors.ts";
 import { validate } from "../_shared/request.ts";
 import type { DevicesContext } from "./context.ts";
+import { UUID } from "./photo-id.ts";
 
-export const PHOTO_LIMITS = {
-  listingsPerHour: 3600,
-  pinsPerHour: 1200,
-  retentionChangesPerHour: 60,
-  maxRangeMs: 31 * 24 * 3600 * 1000,
-} as const;
+/** The longest time range one listing covers. */
+export const MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const Uuid = z.string().regex(UUID, "must be a UUID").transform((s) => s.toLowerCase());
 const Instant = z.iso.datetime({ offset: true });
 const Bool = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -28,7 +24,7 @@ export const ListPhotosQuery = z.object({
   cursor: z.string().min(1).max(200).optional(),
 }).strict()
   .refine((q) => Date.parse(q.from) <= Date.parse(q.to), { path: ["to"], message: "must not be before from" })
-  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= PHOTO_LIMITS.maxRangeMs, { path: ["to"], message: "at most 31 days after from" });
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_MS, { path: ["to"], message: "at most 31 days after from" });
 export type ListPhotosQuery = z.output<typeof ListPhotosQuery>;
 
 export function readListQuery(req: Request): ListPhotosQuery {

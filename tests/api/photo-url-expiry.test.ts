@@ -17,7 +17,7 @@ let sql: postgres.Sql;
 beforeAll(async () => {
   own = await startStack({
     workDir: await tempDir("lifelog-photo-urls-"), ports: "random",
-    functionEnv: { PHOTO_URL_TTL_SECONDS: String(URL_TTL_SECONDS) },
+    functionEnv: { DEVICE_PHOTO_URL_TTL_SECONDS: String(URL_TTL_SECONDS) },
   });
   sql = postgres(own.info.db_url, { onnotice: () => {} });
 }, 240_000);
