@@ -13,14 +13,10 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { pairDevice } from "./cli/api.ts";
 import { makeJpeg } from "./sample-photo.ts";
-import { loadStorageConfig } from "../functions/_shared/config.ts";
-import { connectDatabase } from "../functions/_shared/db.ts";
-import { createStorageDriver } from "../functions/_shared/storage/index.ts";
 import { renderDay } from "./sim/render-day.ts";
 import { buildSimCamera, type CameraEvent, startSimCamera } from "./sim/sim-camera.ts";
 import { localWorkerEnv } from "./worker/stack-env.ts";
-import { workerOptions } from "./worker/main.ts";
-import { runWorker } from "./worker/worker.ts";
+import { startPhotoWorker } from "./worker/main.ts";
 import { PROJECT_ROOT, type Stack, startStack } from "./stack/stack.ts";
 import { renderWalkthrough } from "./walkthrough.ts";
 import { startOwnerPage } from "./web/local.ts";
@@ -121,13 +117,10 @@ async function runCamera(s: Stack, photos: number | undefined, exitWhenDrained: 
 }
 
 /** The photo worker in this process: previews and thumbnails under derivatives/ in the bucket. */
-function startPhotoWorker(s: Stack): () => Promise<void> {
-  const config = loadStorageConfig(localWorkerEnv(s.info));
-  const sql = connectDatabase(config.dbUrl, 3);
-  const stop = new AbortController();
-  const opts = workerOptions({ name: "npm-start-worker" }, config.maxPhotoBytes, (l) => say(`worker  ${l}`));
-  const running = runWorker(sql, createStorageDriver(config), opts, stop.signal).catch((e) => say(`worker  stopped: ${String(e)}`));
-  return async () => { stop.abort(); await running; await sql.end(); };
+function startWorkerBeside(s: Stack): () => Promise<void> {
+  const worker = startPhotoWorker({ name: "npm-start-worker" }, localWorkerEnv(s.info), (l) => say(`worker  ${l}`));
+  worker.done.catch((e) => say(`worker  stopped: ${String(e)}`));
+  return worker.stop;
 }
 
 // Whatever fails after the stack is up, the stack goes down with it.
@@ -147,7 +140,7 @@ try {
   say(`                 on disk: ${rel(join(stack.workDir, "objects", stack.info.storage.bucket, "derivatives"))}; rows: public.photo_derivatives`);
   say(`  owner's page   ${ownerPage.signInUrl}  (opens with the local user's sign-in filled in)`);
   say("");
-  const stopWorker = startPhotoWorker(stack);
+  const stopWorker = startWorkerBeside(stack);
   stopHandlers.push(stopWorker);
 
   if (flags.once) {

@@ -48,6 +48,12 @@ const EnvSchema = z.object({
   DEVICE_LISTINGS_PER_HOUR: positiveInt(600),
   // rename, revoke and settings together, per user
   DEVICE_CHANGES_PER_HOUR: positiveInt(300),
+  // The owner's photo routes: the life of the thumbnail and preview URLs a listing signs,
+  // and each route's hourly limit per user.
+  DEVICE_PHOTO_URL_TTL_SECONDS: positiveInt(600),
+  DEVICE_PHOTO_LISTINGS_PER_HOUR: positiveInt(3600),
+  DEVICE_PINS_PER_HOUR: positiveInt(1200),
+  DEVICE_RETENTION_CHANGES_PER_HOUR: positiveInt(60),
   S3_ENDPOINT: optional,
   // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
   S3_PUBLIC_ENDPOINT: optional,
@@ -89,6 +95,10 @@ export interface Config {
   rotationsPerHour: number;
   listingsPerHour: number;
   changesPerHour: number;
+  photoUrlTtlSeconds: number;
+  photoListingsPerHour: number;
+  pinsPerHour: number;
+  retentionChangesPerHour: number;
 }
 
 /** The rate limits routes declare (route.ts `limits`), by the variables that set them. */
@@ -101,6 +111,9 @@ export const LIMIT_ENV = {
   rotationsPerHour: ["DEVICE_ROTATIONS_PER_HOUR"],
   listingsPerHour: ["DEVICE_LISTINGS_PER_HOUR"],
   changesPerHour: ["DEVICE_CHANGES_PER_HOUR"],
+  photoListingsPerHour: ["DEVICE_PHOTO_LISTINGS_PER_HOUR"],
+  pinsPerHour: ["DEVICE_PINS_PER_HOUR"],
+  retentionChangesPerHour: ["DEVICE_RETENTION_CHANGES_PER_HOUR"],
 } as const satisfies Record<string, readonly (keyof z.infer<typeof EnvSchema>)[]>;
 export type LimitName = keyof typeof LIMIT_ENV;
 
@@ -156,6 +169,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rotationsPerHour: e.DEVICE_ROTATIONS_PER_HOUR,
     listingsPerHour: e.DEVICE_LISTINGS_PER_HOUR,
     changesPerHour: e.DEVICE_CHANGES_PER_HOUR,
+    photoUrlTtlSeconds: e.DEVICE_PHOTO_URL_TTL_SECONDS,
+    photoListingsPerHour: e.DEVICE_PHOTO_LISTINGS_PER_HOUR,
+    pinsPerHour: e.DEVICE_PINS_PER_HOUR,
+    retentionChangesPerHour: e.DEVICE_RETENTION_CHANGES_PER_HOUR,
   };
 }
 

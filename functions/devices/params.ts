@@ -1,6 +1,8 @@
 // Parsers of the `:name` path segments routes declare; each refuses what it cannot be.
 import { parseDeviceId } from "./device-id.ts";
+import { parsePhotoId } from "./photo-id.ts";
 
 export const PATH_PARAMS: Record<string, (segment: string) => string> = {
   device: parseDeviceId,
+  photo: parsePhotoId,
 };

@@ -9,10 +9,13 @@ import { heartbeat } from "./routes/heartbeat.ts";
 import { ingest } from "./routes/ingest.ts";
 import { ingestBatch } from "./routes/ingest-batch.ts";
 import { listDevices } from "./routes/list-devices.ts";
+import { listPhotos } from "./routes/list-photos.ts";
 import { listReleases } from "./routes/list-releases.ts";
 import { pair } from "./routes/pair.ts";
+import { pinPhoto } from "./routes/pin-photo.ts";
 import { releaseUploadUrl } from "./routes/release-upload-url.ts";
 import { renameDevice } from "./routes/rename-device.ts";
+import { getRetention, setRetention } from "./routes/retention.ts";
 import { revokeDevice } from "./routes/revoke-device.ts";
 import { rotate } from "./routes/rotate.ts";
 import { uploadUrl } from "./routes/upload-url.ts";
@@ -37,4 +40,8 @@ export const ROUTES: readonly Route[] = [
   haltRelease,
   resumeRelease,
   setReleaseRollout,
+  listPhotos,
+  pinPhoto,
+  getRetention,
+  setRetention,
 ];

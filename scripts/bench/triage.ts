@@ -2,7 +2,7 @@
 // near-duplicate photos, on real photographs (the samples Debian's python3-skimage ships)
 // and copies made from them: darkened, blurred, and shifted + noised (a near-duplicate of
 // the original). Each threshold is swept over the data and the one with the best F1 chosen;
-// the chosen thresholds are the ones in supabase/migrations (photo_triage). Prints
+// the chosen thresholds are the ones in scripts/worker/triage.ts (TRIAGE). Prints
 // precision and recall for each.
 //
 //   npm run bench:triage -- [--dir /usr/lib/python3/dist-packages/skimage/data]

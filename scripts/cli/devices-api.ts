@@ -34,7 +34,7 @@ export interface DevicesClient {
   change(id: string, action: "rename" | "revoke" | "settings", body?: unknown): Promise<DeviceView>;
 }
 
-function refusal(result: HttpResult, what: string): CliError {
+export function refusal(result: HttpResult, what: string): CliError {
   const error = apiError(result.body);
   if (result.status === 401) {
     return new CliError(`the API refused your session (${error?.code ?? "401"}); run \`lifelog-devices login\` again`, ExitCode.auth);
@@ -53,11 +53,16 @@ function refusal(result: HttpResult, what: string): CliError {
   return new CliError(`${what} failed: HTTP ${result.status}`, ExitCode.failure);
 }
 
-/** A client signed in with the saved (and if need be renewed) session. */
-export async function devicesClient(values: Values, env: NodeJS.ProcessEnv): Promise<DevicesClient> {
+/** The API base and the saved (and if need be renewed) session's authorization header. */
+export async function signedInApi(values: Values, env: NodeJS.ProcessEnv): Promise<{ apiBase: string; auth: Record<string, string> }> {
   const session = await activeSession(env);
   const apiBase = ((values["api-base"] as string | undefined) ?? apiBaseFor(session.supabaseUrl)).replace(/\/+$/, "");
-  const auth = { authorization: `Bearer ${session.accessToken}` };
+  return { apiBase, auth: { authorization: `Bearer ${session.accessToken}` } };
+}
+
+/** A client signed in with the saved (and if need be renewed) session. */
+export async function devicesClient(values: Values, env: NodeJS.ProcessEnv): Promise<DevicesClient> {
+  const { apiBase, auth } = await signedInApi(values, env);
   return {
     async list() {
       const r = await requestJson("GET", `${apiBase}/devices`, undefined, auth);

@@ -10,8 +10,11 @@ import { flash } from "./commands/flash.ts";
 import { login, logout } from "./commands/login.ts";
 import { nvs } from "./commands/nvs.ts";
 import { pair } from "./commands/pair.ts";
+import { photos } from "./commands/photos.ts";
+import { pin } from "./commands/pin.ts";
 import { halt, keygen, release, releases, resumeRelease, rollout } from "./commands/releases.ts";
 import { rename } from "./commands/rename.ts";
+import { retention } from "./commands/retention.ts";
 import { render } from "./commands/render.ts";
 import { revoke } from "./commands/revoke.ts";
 import { pause, resume, settings } from "./commands/settings.ts";
@@ -20,7 +23,8 @@ import { CliError, EXIT_CODES_HELP, ExitCode } from "./errors.ts";
 import { Output } from "./output.ts";
 import { packageVersion } from "./package-root.ts";
 
-const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke, keygen, release, releases, rollout, halt, resumeRelease, worker];
+const COMMANDS: Command[] = [login, logout, pair, ca, render, nvs, flash, doctor, devices, rename, pause, resume, settings, revoke, photos, pin, retention,
+  keygen, release, releases, rollout, halt, resumeRelease, worker];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

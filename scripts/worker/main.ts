@@ -33,24 +33,29 @@ export function workerOptions(values: { once?: boolean; name?: string; concurren
 
 export type WorkerValues = Parameters<typeof workerOptions>[0];
 
-export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
+/** A running worker with its own database pool: `stop()` ends it after the jobs in hand. */
+export function startPhotoWorker(values: WorkerValues, env: Record<string, string | undefined>, log: (line: string) => void) {
   const config = loadStorageConfig(env);
-  const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const opts = workerOptions(values, config.maxPhotoBytes, log);
   const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  const abort = new AbortController();
+  log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
+  const done = runWorker(sql, createStorageDriver(config), opts, abort.signal).finally(() => sql.end());
+  return { done, stop: async () => { abort.abort(); await done.catch(() => {}); } };
+}
+
+export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
+  const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
+  const started = performance.now();
+  const worker = startPhotoWorker(values, env, log);
+  const onSignal = () => void worker.stop();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
-    const started = performance.now();
-    const tally = await runWorker(sql, createStorageDriver(config), opts, stop.signal);
+    const tally = await worker.done;
     process.stdout.write(JSON.stringify({ ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await sql.end();
   }
 }
-

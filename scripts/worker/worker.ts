@@ -6,6 +6,8 @@ import { type ObjectStore, ObjectTooLargeError, type StorageDriver } from "../..
 
 type Store = ObjectStore & Pick<StorageDriver, "deleteObject">;
 import { analysePhoto, DERIVATIVE_CONTENT_TYPE, UnusablePhotoError } from "./analyse.ts";
+import { applyRetention } from "./retention.ts";
+import { retriageFrom } from "./retriage.ts";
 
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
@@ -20,6 +22,8 @@ export interface WorkerOptions {
   idleMs: number;
   /** stop when no job is claimable (cron) */
   once: boolean;
+  /** how often an idle worker applies the retention policies (and once when --once drains) */
+  retentionEveryMs?: number;
   log: (line: string) => void;
 }
 
@@ -61,9 +65,14 @@ export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerO
       store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
       store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
     ]);
-    const [{ done }] = await sql<{ done: boolean }[]>`
-      select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
-        ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
+    // the derivatives and the device's triage from this photo on, in one transaction
+    const done = await sql.begin(async (tx) => {
+      const [{ done }] = await tx<{ done: boolean }[]>`
+        select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
+          ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
+      if (done) await retriageFrom(tx, job.item_id);
+      return done;
+    });
     if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${item.preview_key}`);
     return done ? "done" : "lost";
   } catch (err) {
@@ -104,6 +113,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   const cpu = limiter(opts.concurrency);
   const inHand = 2 * opts.concurrency;
   let drained = false;
+  let retainedAt = -Infinity;
   while (!signal?.aborted) {
     const free = inHand - running.size;
     const jobs = free > 0
@@ -118,6 +128,12 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
     }
     if (jobs.length === 0 && running.size === 0) {
       await deleteAbandonedDerivatives(sql, store).catch((err) => opts.log(`abandoned derivatives: ${String(err)}`));
+      if (opts.once || performance.now() - retainedAt >= (opts.retentionEveryMs ?? 600_000)) {
+        retainedAt = performance.now();
+        await applyRetention(sql, store)
+          .then(({ deleted }) => { if (deleted) opts.log(`retention: deleted ${deleted} object(s)`); })
+          .catch((err) => opts.log(`retention: ${String(err)}`));
+      }
       if (opts.once) {
         drained = true;
         break;

@@ -519,6 +519,28 @@ begin
 end $function$;
 revoke execute on function device_api.list_devices(uuid,integer) from public;
 
+CREATE OR REPLACE FUNCTION device_api.list_photos(p_user_id uuid, p_device_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_include_hidden boolean, p_limit integer, p_after_at timestamp with time zone, p_after_id uuid, p_max_per_hour integer)
+ RETURNS TABLE(photo jsonb, thumbnail_key text, preview_key text, position_at text)
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform device_api.take_rate_limit('photos:list:' || p_user_id, p_max_per_hour, 3600, 'photo listings');
+  if p_device_id is not null and not exists (select 1 from public.devices d where d.id = p_device_id and d.user_id = p_user_id) then
+    perform device_api.fail(404, 'device_not_found', 'You have no device with this id.');
+  end if;
+  return query
+    select p.photo, p.thumbnail_key, p.preview_key,
+           to_char(p.captured_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+      from device_api.owner_photos(p_user_id) p
+     where p.captured_at >= p_from and p.captured_at < p_to
+       and (p_device_id is null or p.device_id = p_device_id)
+       and (p_include_hidden or not p.hidden)
+       and (p_after_at is null or (p.captured_at, p.item_id) > (p_after_at, p_after_id))
+     order by p.captured_at, p.item_id
+     limit p_limit;
+end $function$;
+revoke execute on function device_api.list_photos(uuid,uuid,timestamp with time zone,timestamp with time zone,boolean,integer,timestamp with time zone,uuid,integer) from public;
+
 CREATE OR REPLACE FUNCTION device_api.list_releases(p_user_id uuid, p_max_per_hour integer)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -612,6 +634,32 @@ begin
   return v_release;
 end $function$;
 grant execute on function device_api.owned_release(uuid,uuid) to public;
+
+CREATE OR REPLACE FUNCTION device_api.owner_photos(p_user_id uuid)
+ RETURNS TABLE(item_id uuid, device_id uuid, captured_at timestamp with time zone, hidden boolean, photo jsonb, thumbnail_key text, preview_key text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select i.id, i.device_id, i.captured_at, h.hidden,
+         jsonb_build_object(
+           'item_id', i.id, 'device_id', i.device_id, 'seq', i.device_seq, 'captured_at', i.captured_at,
+           'dated_by', i.metadata ->> 'dated_by', 'size_bytes', i.size_bytes,
+           'status', case i.status when 'processed' then 'processed' when 'failed' then 'failed' else 'pending' end,
+           'width', d.width, 'height', d.height,
+           'flags', jsonb_build_object('dark', coalesce(t.dark, false), 'blurry', coalesce(t.blurry, false),
+                                       'duplicate', coalesce(t.duplicate, false)),
+           'hidden', h.hidden, 'pinned', pin.item_id is not null, 'moment_id', t.moment_id,
+           'original_kept', rm.item_id is null),
+         d.thumbnail_key, d.preview_key
+    from public.source_items i
+    left join public.photo_derivatives d on d.item_id = i.id
+    left join public.photo_triage t on t.item_id = i.id
+    left join public.photo_pins pin on pin.item_id = i.id
+    left join public.photo_removals rm on rm.item_id = i.id
+    cross join lateral (select coalesce(t.dark or t.blurry or t.duplicate, false) and pin.item_id is null as hidden) h
+   where i.user_id = p_user_id and i.item_type = 'photo' and rm.photo_removed_at is null
+$function$;
+revoke execute on function device_api.owner_photos(uuid) from public;
 
 CREATE OR REPLACE FUNCTION device_api.pair(p_user_id uuid, p_name text, p_code_hash text, p_lookup_prefix text, p_ttl_seconds integer, p_max_per_hour integer)
  RETURNS TABLE(device_id uuid, expires_at timestamp with time zone)
@@ -887,6 +935,20 @@ begin
 end $function$;
 revoke execute on function device_api.reserve_uploads(text,jsonb,integer,integer,integer,integer,integer) from public;
 
+CREATE OR REPLACE FUNCTION device_api.retention_policy(p_user_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v public.retention_policies;
+begin
+  insert into public.retention_policies (user_id) values (p_user_id) on conflict do nothing;
+  select * into v from public.retention_policies where user_id = p_user_id;
+  return jsonb_build_object('originals_days', v.originals_days, 'hidden_grace_days', v.hidden_grace_days,
+                            'quota_bytes', v.quota_bytes);
+end $function$;
+revoke execute on function device_api.retention_policy(uuid) from public;
+
 CREATE OR REPLACE FUNCTION device_api.revoke_device(p_user_id uuid, p_device_id uuid, p_max_per_hour integer)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -923,6 +985,42 @@ begin
   return query select v_device.id;
 end $function$;
 revoke execute on function device_api.rotate_token(text,text,integer) from public;
+
+CREATE OR REPLACE FUNCTION device_api.set_pin(p_user_id uuid, p_item_id uuid, p_pinned boolean, p_max_per_hour integer)
+ RETURNS TABLE(photo jsonb, thumbnail_key text, preview_key text)
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform device_api.take_rate_limit('photos:pin:' || p_user_id, p_max_per_hour, 3600, 'pin changes');
+  if not exists (select 1 from device_api.owner_photos(p_user_id) p where p.item_id = p_item_id) then
+    perform device_api.fail(404, 'photo_not_found', 'You have no photo with this id.');
+  end if;
+  if p_pinned then
+    insert into public.photo_pins (item_id, user_id) values (p_item_id, p_user_id) on conflict do nothing;
+  else
+    delete from public.photo_pins where item_id = p_item_id;
+  end if;
+  return query select p.photo, p.thumbnail_key, p.preview_key
+                 from device_api.owner_photos(p_user_id) p where p.item_id = p_item_id;
+end $function$;
+revoke execute on function device_api.set_pin(uuid,uuid,boolean,integer) from public;
+
+CREATE OR REPLACE FUNCTION device_api.set_retention_policy(p_user_id uuid, p_patch jsonb, p_max_per_hour integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform device_api.take_rate_limit('retention:' || p_user_id, p_max_per_hour, 3600, 'retention changes');
+  perform device_api.retention_policy(p_user_id);
+  update public.retention_policies set
+    originals_days = coalesce((p_patch ->> 'originals_days')::integer, originals_days),
+    hidden_grace_days = coalesce((p_patch ->> 'hidden_grace_days')::integer, hidden_grace_days),
+    quota_bytes = case when p_patch ? 'quota_bytes' then (p_patch ->> 'quota_bytes')::bigint else quota_bytes end,
+    updated_at = now()
+   where user_id = p_user_id;
+  return device_api.retention_policy(p_user_id);
+end $function$;
+revoke execute on function device_api.set_retention_policy(uuid,jsonb,integer) from public;
 
 CREATE OR REPLACE FUNCTION device_api.take_device_rate_limits(p_device public.devices, p_route text, p_per_device integer, p_per_user integer)
  RETURNS void

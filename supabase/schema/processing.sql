@@ -20,6 +20,93 @@ CREATE INDEX derivative_uploads_item_idx ON processing.derivative_uploads USING 
 
 -- === functions
 
+CREATE OR REPLACE FUNCTION processing.apply_retention(p_now timestamp with time zone DEFAULT now(), p_limit integer DEFAULT 500)
+ RETURNS TABLE(object_key text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into public.retention_policies (user_id)
+  select distinct i.user_id from public.source_items i
+   where not exists (select 1 from public.retention_policies r where r.user_id = i.user_id)
+  on conflict do nothing;
+
+  with gone as (
+    select i.id, i.user_id, i.storage_key, d.preview_key, d.thumbnail_key, rm.item_id is not null as original_gone
+      from public.photo_triage t
+      join public.photo_derivatives d on d.item_id = t.item_id
+      join public.source_items i on i.id = t.item_id
+      join public.retention_policies p on p.user_id = t.user_id
+      left join public.photo_removals rm on rm.item_id = t.item_id
+     where (t.dark or t.blurry or t.duplicate)
+       and not exists (select 1 from public.photo_pins pin where pin.item_id = t.item_id)
+       and d.processed_at <= p_now - make_interval(days => p.hidden_grace_days)
+     order by d.processed_at
+     limit p_limit
+  ), queued as (
+    insert into device_api.storage_deletions (object_key, reason)
+    select k.key, 'retention: hidden photo past its grace'
+      from gone g cross join lateral (values (g.preview_key), (g.thumbnail_key),
+                                             (case when not g.original_gone then g.storage_key end)) k(key)
+     where k.key is not null
+    on conflict do nothing
+  ), marked as (
+    insert into public.photo_removals (item_id, user_id, original_removed_at, photo_removed_at, reason)
+    select g.id, g.user_id, p_now, p_now, 'hidden' from gone g
+    on conflict (item_id) do update set photo_removed_at = excluded.photo_removed_at, reason = 'hidden'
+  )
+  delete from public.photo_derivatives d using gone g where d.item_id = g.id;
+
+  with old as (
+    select i.id, i.user_id, i.storage_key
+      from public.source_items i
+      join public.photo_derivatives d on d.item_id = i.id
+      join public.retention_policies p on p.user_id = i.user_id
+     where i.captured_at <= p_now - make_interval(days => p.originals_days)
+       and not exists (select 1 from public.photo_removals rm where rm.item_id = i.id)
+     order by i.captured_at
+     limit p_limit
+  ), queued as (
+    insert into device_api.storage_deletions (object_key, reason)
+    select o.storage_key, 'retention: original past its window' from old o
+    on conflict do nothing
+  )
+  insert into public.photo_removals (item_id, user_id, original_removed_at, reason)
+  select o.id, o.user_id, p_now, 'original past its window' from old o;
+
+  with usage as (
+    select p.user_id, p.quota_bytes,
+           coalesce((select sum(coalesce(i.size_bytes, 0)) from public.source_items i
+                      where i.user_id = p.user_id
+                        and not exists (select 1 from public.photo_removals rm where rm.item_id = i.id)), 0)
+         + coalesce((select sum(d.preview_bytes + d.thumbnail_bytes) from public.photo_derivatives d
+                      where d.user_id = p.user_id), 0) as used
+      from public.retention_policies p where p.quota_bytes is not null
+  ), candidates as (
+    select i.id, i.user_id, i.storage_key, u.used - u.quota_bytes as excess,
+           sum(coalesce(i.size_bytes, 0)) over (partition by i.user_id order by i.captured_at, i.id)
+             - coalesce(i.size_bytes, 0) as freed_before
+      from usage u
+      join public.source_items i on i.user_id = u.user_id
+      join public.photo_derivatives d on d.item_id = i.id
+     where u.used > u.quota_bytes
+       and not exists (select 1 from public.photo_removals rm where rm.item_id = i.id)
+  ), old as (
+    select c.* from candidates c where c.freed_before < c.excess order by c.freed_before limit p_limit
+  ), queued as (
+    insert into device_api.storage_deletions (object_key, reason)
+    select o.storage_key, 'retention: storage quota' from old o
+    on conflict do nothing
+  )
+  insert into public.photo_removals (item_id, user_id, original_removed_at, reason)
+  select o.id, o.user_id, p_now, 'storage quota' from old o;
+
+  return query select q.object_key from device_api.storage_deletions q order by q.queued_at, q.object_key limit p_limit;
+end $function$;
+revoke execute on function processing.apply_retention(timestamp with time zone,integer) from public;
+grant execute on function processing.apply_retention(timestamp with time zone,integer) to service_role;
+
 CREATE OR REPLACE FUNCTION processing.begin_photo_job(p_job_id uuid, p_worker text)
  RETURNS TABLE(item_id uuid, storage_key text, preview_key text, thumbnail_key text)
  LANGUAGE plpgsql

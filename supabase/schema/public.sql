@@ -232,6 +232,54 @@ create policy "owners read their photo derivatives" on public.photo_derivatives 
 grant select on table public.photo_derivatives to authenticated;
 grant select on table public.photo_derivatives to service_role;
 
+create table public.photo_pins (
+  item_id uuid not null,
+  user_id uuid not null,
+  pinned_at timestamp with time zone default now() not null,
+  constraint photo_pins_pkey PRIMARY KEY (item_id),
+  constraint photo_pins_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.source_items(id) ON DELETE CASCADE,
+  constraint photo_pins_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE
+);
+alter table public.photo_pins enable row level security;
+create policy "owners read their pins" on public.photo_pins as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant select on table public.photo_pins to authenticated;
+grant select on table public.photo_pins to service_role;
+
+create table public.photo_removals (
+  item_id uuid not null,
+  user_id uuid not null,
+  original_removed_at timestamp with time zone not null,
+  photo_removed_at timestamp with time zone,
+  reason text not null,
+  constraint photo_removals_pkey PRIMARY KEY (item_id),
+  constraint photo_removals_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.source_items(id) ON DELETE CASCADE,
+  constraint photo_removals_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE
+);
+alter table public.photo_removals enable row level security;
+create policy "owners read their photo removals" on public.photo_removals as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant select on table public.photo_removals to authenticated;
+grant select on table public.photo_removals to service_role;
+
+create table public.photo_triage (
+  item_id uuid not null,
+  user_id uuid not null,
+  device_id uuid,
+  captured_at timestamp with time zone not null,
+  dark boolean not null,
+  blurry boolean not null,
+  duplicate boolean not null,
+  moment_id uuid not null,
+  triaged_at timestamp with time zone default now() not null,
+  constraint photo_triage_pkey PRIMARY KEY (item_id),
+  constraint photo_triage_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE SET NULL,
+  constraint photo_triage_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.photo_derivatives(item_id) ON DELETE CASCADE,
+  constraint photo_triage_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE
+);
+alter table public.photo_triage enable row level security;
+create policy "owners read their photo triage" on public.photo_triage as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant insert, select, update, delete on table public.photo_triage to service_role;
+grant select on table public.photo_triage to authenticated;
+
 create table public.processing_jobs (
   id uuid default gen_random_uuid() not null,
   item_id uuid not null,
@@ -258,6 +306,23 @@ create policy "owners read their items' jobs" on public.processing_jobs as permi
    FROM public.source_items i
   WHERE ((i.id = processing_jobs.item_id) AND (i.user_id = ( SELECT auth.uid() AS uid))))));
 grant select on table public.processing_jobs to authenticated;
+
+create table public.retention_policies (
+  user_id uuid not null,
+  originals_days integer default 30 not null,
+  hidden_grace_days integer default 7 not null,
+  quota_bytes bigint,
+  updated_at timestamp with time zone default now() not null,
+  constraint retention_policies_pkey PRIMARY KEY (user_id),
+  constraint retention_policies_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE,
+  constraint retention_policies_hidden_grace_days_check CHECK (((hidden_grace_days >= 0) AND (hidden_grace_days <= 3650))),
+  constraint retention_policies_originals_days_check CHECK (((originals_days >= 1) AND (originals_days <= 3650))),
+  constraint retention_policies_quota_bytes_check CHECK (((quota_bytes IS NULL) OR (quota_bytes > 0)))
+);
+alter table public.retention_policies enable row level security;
+create policy "owners read their retention policy" on public.retention_policies as permissive for select to authenticated using ((user_id = ( SELECT auth.uid() AS uid)));
+grant select on table public.retention_policies to authenticated;
+grant select on table public.retention_policies to service_role;
 
 create table public.source_items (
   id uuid default gen_random_uuid() not null,
@@ -291,44 +356,6 @@ create policy "owners read their items" on public.source_items as permissive for
 grant select on table public.source_items to authenticated;
 grant select on table public.source_items to service_role;
 
--- === views
-
-create view public.photo_triage as
- WITH ordered AS (
-         SELECT d.item_id,
-            d.user_id,
-            d.device_id,
-            d.captured_at,
-            d.mean_luma < 16::double precision AS dark,
-            d.mean_luma >= 16::double precision AND d.sharpness < 26::double precision AS blurry,
-            bit_count((d.dhash # lag(d.dhash) OVER w)::bit(64)) AS distance,
-            d.captured_at - lag(d.captured_at) OVER w AS gap
-           FROM public.photo_derivatives d
-          WINDOW w AS (PARTITION BY d.device_id ORDER BY d.captured_at, d.item_id)
-        ), numbered AS (
-         SELECT o.item_id,
-            o.user_id,
-            o.device_id,
-            o.captured_at,
-            o.dark,
-            o.blurry,
-            o.distance,
-            o.gap,
-            count(*) FILTER (WHERE o.gap IS NULL OR o.gap > '00:15:00'::interval OR o.distance > 24) OVER (PARTITION BY o.device_id ORDER BY o.captured_at, o.item_id) AS moment_no
-           FROM ordered o
-        )
- SELECT item_id,
-    user_id,
-    device_id,
-    captured_at,
-    dark,
-    blurry,
-    NOT dark AND NOT blurry AND COALESCE(distance <= 11, false) AS duplicate,
-    first_value(item_id) OVER (PARTITION BY device_id, moment_no ORDER BY captured_at, item_id) AS moment_id
-   FROM numbered n;
-grant select on table public.photo_triage to authenticated;
-grant select on table public.photo_triage to service_role;
-
 -- === indexes
 
 CREATE INDEX device_pairing_codes_device_idx ON public.device_pairing_codes USING btree (device_id);
@@ -346,6 +373,10 @@ CREATE INDEX firmware_release_devices_device_idx ON public.firmware_release_devi
 CREATE INDEX photo_derivatives_device_captured_idx ON public.photo_derivatives USING btree (device_id, captured_at, item_id);
 
 CREATE INDEX photo_derivatives_user_captured_idx ON public.photo_derivatives USING btree (user_id, captured_at, item_id);
+
+CREATE INDEX photo_removals_user_idx ON public.photo_removals USING btree (user_id);
+
+CREATE INDEX photo_triage_device_captured_idx ON public.photo_triage USING btree (device_id, captured_at, item_id);
 
 CREATE INDEX processing_jobs_claimable_idx ON public.processing_jobs USING btree (run_after) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
 

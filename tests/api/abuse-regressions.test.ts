@@ -5,7 +5,7 @@ import { createRecentSet } from "../../functions/_shared/auth/recent-tokens.ts";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../functions/_shared/errors.ts";
-import type { StorageDriver } from "../../functions/_shared/storage/driver.ts";
+import type { DevicesContext } from "../../functions/devices/context.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
 import { createUserVerifier } from "../../functions/_shared/auth/user-jwt.ts";
@@ -206,11 +206,12 @@ describe("8. ingest checks the token before storage", () => {
       DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://127.0.0.1:9", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
     });
     const calls: string[] = [];
-    const storage: StorageDriver = {
+    const storage: DevicesContext["storage"] = {
       name: "recording", verifiesSha256: true,
       createUploadTarget: () => { calls.push("sign"); throw new Error("no"); },
       inspectObject: () => { calls.push("inspect"); throw new ApiError(503, "storage_unavailable", "down"); },
       deleteObject: () => { calls.push("delete"); throw new Error("no"); },
+      signDownloadUrls: () => { calls.push("sign-get"); throw new Error("no"); },
     };
     const db = connectDatabase(stack.db_url, 1);
     try {

@@ -11,6 +11,7 @@ import { objectStoreChecksum, tableChecksums } from "../support/checksums.ts";
 import { genericCases, type HostileCase } from "../support/hostile-cases.ts";
 import { forgeUserJwt } from "../support/jwt.ts";
 import { heartbeat, rotate, validHeartbeat } from "../support/lifecycle.ts";
+import { insertPhotoRow } from "../support/photo-rows.ts";
 import {
   activatedDevice, deviceHeaders, expirePairingCode, fakeJpeg, ingestBody, newUser, pairDevice, post, sql, stack,
   uploadPhoto,
@@ -31,6 +32,8 @@ interface World {
   expiredCode: string;
   /** a device of `user` (the per-device owner routes' `:device`) */
   ownDeviceId: string;
+  /** a photo of `user` (the photo routes' `:photo`) */
+  ownPhotoId: string;
   jwts: Record<string, string>;
 }
 
@@ -54,9 +57,10 @@ beforeAll(async () => {
   expect((await post("activate", { pairing_code: used.pairing_code })).status).toBe(201);
   const expired = await pairDevice(user.token);
   await expirePairingCode(expired.device_id);
+  const photo = await insertPhotoRow(sql, user.id, null, { seq: 1, capturedAt: new Date("2026-12-01T12:00:00Z") });
   w = {
     user, device, revoked, rotatedAway: rotating.token, otherKey: otherTarget.object_key, ownKey: own.object_key, ingestedKey: ingested.object_key,
-    usedCode: used.pairing_code, expiredCode: expired.pairing_code, ownDeviceId: used.device_id,
+    usedCode: used.pairing_code, expiredCode: expired.pairing_code, ownDeviceId: used.device_id, ownPhotoId: photo.id,
     jwts: {
       foreign: await forgeUserJwt({ foreignKey: true }),
       expired: await forgeUserJwt({ exp: "-1m" }),
@@ -83,7 +87,7 @@ function cases(): Case[] {
   // What every declared route gets, from the registry (support/hostile-cases.ts).
   out.push(...genericCases(ROUTES, {
     credentials: (r) => r.auth === "user" ? bearer : r.auth === "device" ? dev : {},
-    param: (name) => ({ device: w.ownDeviceId } as Record<string, string>)[name],
+    param: (name) => ({ device: w.ownDeviceId, photo: w.ownPhotoId } as Record<string, string>)[name],
   }));
   // Routes that do not exist (traversal variants included).
   for (const route of ["PAIR", "pair/extra", "..%2fpair", "%2e%2e", "pair%00", "upload_url", "ingest.json", "..;/pair"]) {

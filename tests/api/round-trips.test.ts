@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import type { Sql } from "../../functions/_shared/db.ts";
-import type { StorageDriver } from "../../functions/_shared/storage/driver.ts";
+import type { DevicesContext } from "../../functions/devices/context.ts";
 import { createContext, createDevicesHandler } from "../../functions/devices/handler.ts";
 import { LOCAL_S3_CREDENTIALS } from "../../scripts/stack/object-store.ts";
 import { newUser, sql as admin, stack } from "../support/stack.ts";
@@ -33,7 +33,8 @@ function countedContext(
     createUploadTarget: (k, s) => real.createUploadTarget(k, s),
     inspectObject: (k) => (counts.inspect++, real.inspectObject(k)),
     deleteObject: (k) => (counts.delete++, real.deleteObject(k)),
-  } satisfies StorageDriver;
+    signDownloadUrls: (k, ttl) => real.signDownloadUrls(k, ttl),
+  } satisfies DevicesContext["storage"];
   const handler = createDevicesHandler(ctx);
   const call = async (route: string, body: unknown, headers: Record<string, string>) => {
     const res = await handler(new Request(`http://fn/devices/${route}`, {

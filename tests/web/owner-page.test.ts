@@ -84,9 +84,12 @@ describe("the owner's page against the local stack", () => {
     await eventually("the camera's status (firmware, card space)", async () => /Firmware[^—]/.test((await cardOf().textContent()) ?? "") && !/Free card space—/.test((await cardOf().textContent()) ?? ""), 60_000);
     await screenshots(page, "cameras");
 
-    // Photos: this branch has no photo routes yet, so the page shows the API's answer in words.
+    // Photos: the camera's photos are listed (no worker runs here, so they are still pending).
     await page.locator("#nav").getByRole("link", { name: "Photos", exact: true }).click();
-    await expect.poll(() => page.locator("#error").textContent(), { timeout: 30_000 }).toMatch(/No such route/);
+    await page.locator("#photos-camera").selectOption(deviceId);
+    await expect.poll(async () => Number(/^(\d+) photos?$/.exec((await page.locator("#photos-summary").textContent()) ?? "")?.[1] ?? 0),
+      { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    expect((await page.locator("#error").textContent()) ?? "").toBe("");
     await page.locator("#nav").getByRole("link", { name: "Privacy", exact: true }).click();
 
     // Privacy: pause on the page; the camera's next heartbeat answers paused; nothing is captured until resumed.

@@ -45,7 +45,9 @@ export async function startPhotoFixture(dayStart: Date, photosInDay = 2880) {
     res.setHeader("access-control-allow-headers", "authorization, x-client-info, apikey, content-type, x-supabase-api-version");
     const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (req.method === "OPTIONS") return res.writeHead(204).end();
-    for await (const _ of req) { /* drain */ }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
     if (url.pathname === "/auth/v1/token") {
       const exp = Math.floor(Date.now() / 1000) + 3600;
       const user = { id: "11111111-1111-4111-8111-111111111111", aud: "authenticated", role: "authenticated", email: "owner@fixture.local" };
@@ -72,7 +74,10 @@ export async function startPhotoFixture(dayStart: Date, photosInDay = 2880) {
     if (pin && req.method === "POST") {
       const i = all.find((n) => photo(n).item_id === pin[1]);
       if (i === undefined) return json(404, { error: { code: "photo_not_found", message: "You have no photo with this id." } });
-      if (pinned.has(pin[1])) pinned.delete(pin[1]); else pinned.add(pin[1]);
+      let wanted: unknown;
+      try { wanted = (JSON.parse(body) as { pinned?: unknown }).pinned; } catch { wanted = undefined; }
+      if (typeof wanted !== "boolean") return json(400, { error: { code: "invalid_request", message: "pinned: expected a boolean" } });
+      if (wanted) pinned.add(pin[1]); else pinned.delete(pin[1]);
       return json(200, { photo: photo(i) });
     }
     if (url.pathname.startsWith("/thumb/")) {

@@ -1,8 +1,13 @@
 // The Photos page in Chromium with a day of 2,880 photos, against the contract fixture
 // (photo-fixture.ts): image nodes in the DOM stay bounded while scrolling the whole day, first
 // thumbnails decode within a measured time, hidden photos sit behind the toggle, preview and pin.
+// Then against the real routes of the local stack, with the worker's thumbnails.
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderFrame } from "../../scripts/sim/scene.ts";
+import { ingestPhoto } from "../support/photos.ts";
+import { post, stack } from "../support/stack.ts";
+import { startWorker } from "../support/worker.ts";
 import { eventually, launchBrowser, screenshots, servePage, signIn } from "./browser.ts";
 import { startPhotoFixture } from "./photo-fixture.ts";
 
@@ -81,3 +86,51 @@ it("a day of 2,880 photos: bounded image nodes, first thumbnails measured, hidde
   await page.keyboard.press("Escape");
   expect(fixture.requests.filter((r) => r.startsWith("GET /functions/v1/devices/photos")).length).toBeGreaterThanOrEqual(Math.ceil(visible / 500));
 }, 300_000);
+
+// The same page against the real routes on the local stack: photos that went the whole way
+// (upload, ingest, the photo worker) show as decoded WebP thumbnails from signed Storage URLs.
+describe("the Photos page against the local stack", () => {
+  let real: Page;
+  let realWeb: Awaited<ReturnType<typeof servePage>>;
+  beforeAll(async () => {
+    realWeb = await servePage(stack.supabase_url, [stack.storage.endpoint]);
+    real = await browser.newPage();
+  }, 120_000);
+  afterAll(async () => {
+    await real?.close();
+    await realWeb?.stop();
+  });
+
+  it("shows real thumbnails of the day's photos (naturalWidth > 0), a hidden one behind the toggle", async () => {
+    const paired = await post<{ pairing_code: string; device_id: string }>("pair", { name: `photos-page-${Date.now()}` },
+      { authorization: `Bearer ${stack.user_access_token}` });
+    const activated = await post<{ device_token: string }>("activate", { pairing_code: paired.body.pairing_code });
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const base = Math.max(midnight.getTime() + 60_000, Date.now() - 10 * 60_000);
+    const frames = [40, 60, 88]; // two bright places and a night frame (dark: hidden)
+    const ids: string[] = [];
+    for (const [k, f] of frames.entries()) {
+      ids.push(await ingestPhoto(activated.body.device_token, k, (await renderFrame(f, 96)).jpeg, new Date(base + k * 30_000)));
+    }
+    const { code, stderr } = await startWorker(["--once", "--name", "photos-page-test"]).done;
+    expect(code, stderr).toBe(0);
+
+    await signIn(real, realWeb.url, stack.user.email, stack.user_password);
+    await real.locator("#nav").getByRole("link", { name: "Photos", exact: true }).click();
+    await real.locator(`#photos-camera option[value="${paired.body.device_id}"]`).waitFor({ state: "attached", timeout: 60_000 });
+    await real.locator("#photos-camera").selectOption(paired.body.device_id);
+    await expect.poll(() => real.locator("#photos-summary").textContent(), { timeout: 60_000 }).toBe("2 photos");
+    const decoded = () => real.evaluate(() => [...document.querySelectorAll<HTMLImageElement>("#timeline img")]
+      .filter((i) => i.complete && i.naturalWidth > 0).map((i) => ({ src: i.currentSrc, width: i.naturalWidth })));
+    const shown = await eventually("the thumbnails decoded", async () => { const d = await decoded(); return d.length === 2 ? d : null; });
+    for (const img of shown) {
+      expect(img.src.startsWith(new URL(stack.storage.endpoint).origin)).toBe(true);
+      expect(img.width).toBe(320); // the worker's thumbnail of an 800 x 600 frame
+    }
+    await real.getByLabel("Show hidden (dark, blurry, duplicate)").check();
+    await expect.poll(() => real.locator("#photos-summary").textContent(), { timeout: 60_000 }).toBe("3 photos");
+    await expect.poll(() => real.locator(`#timeline .tile.hidden-photo[data-item-id="${ids[2]}"]`).count()).toBe(1);
+    await screenshots(real, "photos-local-stack");
+  }, 300_000);
+});
