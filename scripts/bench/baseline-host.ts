@@ -8,6 +8,9 @@
 //   /write        one single-row insert, committed with its WAL flush (what a route that must
 //                 keep what it wrote cannot avoid: a new reservation, an ingested item)
 //   /head-write   one HEAD, then that insert (a new ingest's floor with the s3 driver)
+//   /reserve-floor?n=N  N rows in one insert, committed with its flush, and N presigned PUT
+//                 URLs (a batch's reservation: what upload-urls cannot avoid)
+//   /ingest-floor?n=N   N rows in one flushed insert (a batch's ingest: what ingest-batch cannot avoid)
 import { AwsClient } from "aws4fetch";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
@@ -44,7 +47,11 @@ const json = (body: unknown, status = 200) =>
 // bench.durable_writes is made by the bench (api.ts) in its own throwaway database.
 const durableWrite = async () => (await sql`insert into bench.durable_writes default values returning id`)[0].id;
 
-const routes: Record<string, () => Promise<Response>> = {
+const durableRows = (n: number) =>
+  sql`insert into bench.durable_writes select from generate_series(1, ${n}::int) returning id`;
+const batchSize = (url: URL) => Math.min(Math.max(Number(url.searchParams.get("n") ?? 1) || 1, 1), 1000);
+
+const routes: Record<string, (url: URL) => Promise<Response>> = {
   "/bare": () => Promise.resolve(json({ ok: true })),
   "/select1": async () => json({ one: (await sql`select 1 as one`)[0].one }),
   "/head": async () => json({ head: await head() }),
@@ -58,6 +65,14 @@ const routes: Record<string, () => Promise<Response>> = {
     const status = await head();
     return json({ head: status, id: await durableWrite() });
   },
+  "/reserve-floor": async (url) => {
+    const n = batchSize(url);
+    const ids = await durableRows(n);
+    const now = new Date();
+    const urls = await Promise.all(ids.map((r) => presignUrl(client, objectUrl(s3, `floor/${r.id}.jpg`), "PUT", 300, {}, now)));
+    return json({ urls: urls.length });
+  },
+  "/ingest-floor": async (url) => json({ rows: (await durableRows(batchSize(url))).length }),
 };
 
 (async () => {
@@ -70,7 +85,8 @@ Deno.serve({
   hostname: "127.0.0.1",
   onListen: () => console.log("baseline-host listening"),
 }, async (req) => {
-  const route = routes[new URL(req.url).pathname];
+  const url = new URL(req.url);
+  const route = routes[url.pathname];
   await req.body?.cancel();
-  return route ? await route() : json({ error: "not_found" }, 404);
+  return route ? await route(url) : json({ error: "not_found" }, 404);
 });
