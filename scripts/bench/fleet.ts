@@ -8,9 +8,10 @@
 // Per fleet size N and link: N new devices; each camera captures its backlog offline on the
 // simulated clock and stops where the network would come (as bench:drain); then all N start
 // again on their cards, online, within `--window-ms` (0: the same instant, a thundering herd;
-// otherwise evenly spread), and drain. Each camera talks through its own link proxy (its own
-// Wi-Fi: `direct` passes bytes through, `slow` is --rtt/--mbit per camera), which counts its
-// API calls, PUTs and TCP connections. The server's CPU is read from /proc (the function's
+// otherwise evenly spread), and drain. Cameras reach the stack through one link proxy, API and
+// storage on one host as on a hosted project, each TCP connection on a link of its own (a
+// camera keeps one connection, so its own Wi-Fi: `direct` passes bytes through, `slow` is
+// --rtt/--mbit per connection); it counts API calls, PUTs and TCP connections. The server's CPU is read from /proc (the function's
 // Deno process, all of Postgres), its statements, transactions and WAL flushes from Postgres,
 // each route's latency from the function's own line per request.
 //
@@ -31,7 +32,7 @@ import { createStorageDriver } from "../../functions/_shared/storage/index.ts";
 import { sweepUploads } from "../../functions/_shared/storage/sweep.ts";
 import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera } from "../sim/sim-camera.ts";
 import { createLocalUser } from "../stack/auth.ts";
-import { createLink, type SlowLinkProxy, startSlowLinkProxy } from "../stack/slow-link.ts";
+import { createLink, startSlowLinkProxy } from "../stack/slow-link.ts";
 import { STORAGE_S3_PREFIX, startStack } from "../stack/stack.ts";
 import { cpuMs, dbCounters, POSTGRES_INSTRUMENT, postgresCpuMs, postmasterPid, startBaselineHost } from "./server-counters.ts";
 
@@ -113,6 +114,8 @@ async function main() {
   };
   await buildSimCamera();
   let supabaseUrl = "";
+  let plan = { rttMs: 0, bitsPerSecond: Infinity };
+  const proxy = await startSlowLinkProxy({ upstream: () => supabaseUrl, link: () => createLink(plan) });
   const stack = await startStack({
     ports: "random",
     workDir: await mkdtemp(join(tmpdir(), "lifelog-fleet-")),
@@ -120,7 +123,7 @@ async function main() {
     instrumentPostgres: POSTGRES_INSTRUMENT,
     // Pairing is set-up, not the drain: its per-account hourly limit would stop a big fleet
     // before it starts. The request limits stay as deployed (300/min a device, 1,200 an account).
-    functionEnv: { DEVICE_PAIRINGS_PER_HOUR: "100000" },
+    functionEnv: { DEVICE_PAIRINGS_PER_HOUR: "100000", S3_PUBLIC_ENDPOINT: proxy.url + STORAGE_S3_PREFIX },
     log,
   });
   supabaseUrl = stack.info.supabase_url;
@@ -135,10 +138,9 @@ async function main() {
   // The baseline host presigns; it HEADs only on routes the fleet does not use.
   const baseline = await startBaselineHost(stack, "unused");
   const rows: any[] = [];
-  const proxies: SlowLinkProxy[] = [];
   try {
     for (const linkName of args.links!.split(",")) {
-      const plan = linkName === "slow" ? { rttMs: Number(args.rtt), bitsPerSecond: Number(args.mbit) * 1e6 } : { rttMs: 0, bitsPerSecond: Infinity };
+      plan = linkName === "slow" ? { rttMs: Number(args.rtt), bitsPerSecond: Number(args.mbit) * 1e6 } : { rttMs: 0, bitsPerSecond: Infinity };
       const linkLabel = linkName === "slow" ? `${plan.rttMs} ms, ${args.mbit} Mbit/s each` : "direct";
       for (const N of SIZES) {
         log(`fleet: N=${N}, ${linkLabel}: pairing and capturing ${N} × ${PHOTOS} photos offline…`);
@@ -155,18 +157,11 @@ async function main() {
           if (res.status !== 201) throw new Error(`pair: ${res.status} ${JSON.stringify(body)}`);
           return { id: body.device_id, code: body.pairing_code };
         });
-        // Each camera its own link: its own Wi-Fi, not one pipe for the fleet.
-        const links = await Promise.all(devices.map(async () => {
-          const link = createLink(plan);
-          const p = await startSlowLinkProxy({ upstream: () => supabaseUrl, link: () => link });
-          proxies.push(p);
-          return p;
-        }));
         const cams = devices.map((d, i) => {
           const dir = join(scratch, `${linkName}-${N}-${i}`);
           return {
             device: d, dir, seed: i + 1, // each camera its own jitter, as esp_random gives the board
-            opts: { apiBase: `${links[i].url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs"), intervalMs: INTERVAL_MS,
+            opts: { apiBase: `${proxy.url}/functions/v1`, card: join(dir, "card"), nvs: join(dir, "nvs"), intervalMs: INTERVAL_MS,
               photos: PHOTOS, photoSize: Number(args["photo-size"]), photoSizeMax: Number(args["photo-size-max"]) },
           };
         });
@@ -184,8 +179,9 @@ async function main() {
         // 2. Online within the window: the drain.
         const before = await dbCounters(admin, pids);
         const lineMark = routeLines.length;
-        const connMark = links.map((p) => p.stats.connections);
-        const requestMark = links.map((p) => p.stats.requests.length);
+        const connMark = proxy.stats.connections;
+        const requestMark = proxy.stats.requests.length;
+        const nodeCpu0 = process.cpuUsage();
         log(`fleet: N=${N}, ${linkLabel}: ${N} cameras online within ${WINDOW_MS} ms…`);
         const t0 = performance.now();
         const times = cams.map(() => ({ boot: 0, drained: 0 }));
@@ -203,21 +199,19 @@ async function main() {
         }));
         const exits = await Promise.all(runs.map((r) => r.exit));
         const wallMs = Math.max(...times.map((t) => t.drained)) - t0;
+        const nodeCpu = process.cpuUsage(nodeCpu0);
         const after = await dbCounters(admin, pids);
         const lines = routeLines.slice(lineMark);
 
         // What the cameras sent, as their links saw it.
         const api: Counts = {};
         const storage: Counts = {};
-        let connections = 0;
-        links.forEach((p, i) => {
-          connections += p.stats.connections - connMark[i];
-          for (const r of p.stats.requests.slice(requestMark[i])) {
-            const fn = /^\/functions\/v1\/devices\/(.+)$/.exec(r.path);
-            if (fn) bump(api, fn[1]);
-            else if (r.path.startsWith(`${STORAGE_S3_PREFIX}/`)) bump(storage, r.method);
-          }
-        });
+        const connections = proxy.stats.connections - connMark;
+        for (const r of proxy.stats.requests.slice(requestMark)) {
+          const fn = /^\/functions\/v1\/devices\/(.+)$/.exec(r.path);
+          if (fn) bump(api, fn[1]);
+          else if (r.path.startsWith(`${STORAGE_S3_PREFIX}/`)) bump(storage, r.method);
+        }
         const retries = runs.flatMap((r) => r.events.filter((e) => e.event === "retry"));
         const retryKinds: Counts = {};
         for (const e of retries) bump(retryKinds, `${e.step} ${e.status} ${e.code}`);
@@ -301,6 +295,9 @@ async function main() {
           gave_up: gaveUp,
           resets_or_timeouts: resets,
           cpu_ms_per_photo: { deno: (after.fnCpuMs - before.fnCpuMs) / photos, postgres: (after.pgCpuMs - before.pgCpuMs) / photos },
+          // this process: the stack's gateway, SigV4 gate and s3rver (the storage path every PUT
+          // takes), the link proxy and the cameras' event parsing; not a hosted project's cost
+          bench_node_cpu_ms_per_photo: (nodeCpu.user + nodeCpu.system) / 1000 / photos,
           floor_cpu_ms_per_photo: { deno: floorCpu.fn / photos, postgres: floorCpu.pg / photos },
           per_photo: {
             wal_syncs: (after.walSyncs - before.walSyncs) / photos,
@@ -315,8 +312,6 @@ async function main() {
         log(`fleet: N=${N}, ${linkLabel}: ${fmt(row.photos_per_s)} photos/s (floor ${fmt(row.floor_photos_per_s)}), ` +
           `drained median ${fmt(row.drain_s.median)} s max ${fmt(row.drain_s.max)} s, 429s ${waits429.length}, ` +
           `CPU/photo deno ${fmt(row.cpu_ms_per_photo.deno, 2)} pg ${fmt(row.cpu_ms_per_photo.postgres, 2)} ms, problems ${problems.length}`);
-        for (const p of links) await p.stop();
-        proxies.splice(0);
         await rm(join(scratch), { recursive: true, force: true });
         await mkdir(scratch, { recursive: true });
       }
@@ -328,7 +323,7 @@ async function main() {
       await writeFile(args.json, JSON.stringify({ rows, goals }, null, 2));
     }
   } finally {
-    for (const p of proxies) await p.stop().catch(() => {});
+    await proxy.stop();
     baseline.stop();
     await admin.end();
     await stack.stop();
@@ -379,12 +374,12 @@ function checkGoals(rows: any[]): Goal[] {
 function report(rows: any[], goals: Goal[]): string {
   const out = [`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ${PHOTOS} photos a camera, ${args["photo-size"]}-${args["photo-size-max"]} B; ` +
     `online within ${WINDOW_MS} ms; ${PER_ACCOUNT} cameras an account`, "",
-    "| link | N | photos | photos/s | floor photos/s | ratio | drained s median / p95 / max | API calls/photo | conns/photo | 429s | Retry-After median / max ms | gave up | CPU ms/photo Deno + PG (floor) | WAL syncs/photo | statements/photo | xacts/photo |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |",
+    "| link | N | photos | photos/s | floor photos/s | ratio | drained s median / p95 / max | API calls/photo | PUTs/photo | conns/photo | 429s | Retry-After median / max ms | gave up | CPU ms/photo Deno + PG (floor) | bench Node CPU ms/photo | WAL syncs/photo | statements/photo | xacts/photo |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ...rows.map((r) => `| ${r.link} | ${r.n} | ${r.photos} | ${fmt(r.photos_per_s)} | ${fmt(r.floor_photos_per_s)} | ${fmt(r.photos_per_s / r.floor_photos_per_s, 2)} | ` +
-      `${fmt(r.drain_s.median)} / ${fmt(r.drain_s.p95)} / ${fmt(r.drain_s.max)} | ${fmt(r.api_calls_per_photo, 3)} | ${fmt(r.connections_per_photo, 3)} | ` +
+      `${fmt(r.drain_s.median)} / ${fmt(r.drain_s.p95)} / ${fmt(r.drain_s.max)} | ${fmt(r.api_calls_per_photo, 3)} | ${fmt(r.puts_per_photo, 2)} | ${fmt(r.connections_per_photo, 3)} | ` +
       `${r.retry_after_429.count} | ${fmt(r.retry_after_429.median_ms, 0)} / ${fmt(r.retry_after_429.max_ms, 0)} | ${r.gave_up} | ` +
-      `${fmt(r.cpu_ms_per_photo.deno, 2)} + ${fmt(r.cpu_ms_per_photo.postgres, 2)} (${fmt(r.floor_cpu_ms_per_photo.deno, 2)} + ${fmt(r.floor_cpu_ms_per_photo.postgres, 2)}) | ` +
+      `${fmt(r.cpu_ms_per_photo.deno, 2)} + ${fmt(r.cpu_ms_per_photo.postgres, 2)} (${fmt(r.floor_cpu_ms_per_photo.deno, 2)} + ${fmt(r.floor_cpu_ms_per_photo.postgres, 2)}) | ${fmt(r.bench_node_cpu_ms_per_photo, 2)} | ` +
       `${fmt(r.per_photo.wal_syncs, 3)} | ${fmt(r.per_photo.statements, 3)} | ${fmt(r.per_photo.xacts, 3)} |`),
     "", "| link | N | route | requests | p50 ms | p99 ms |", "| --- | ---: | --- | ---: | ---: | ---: |",
     ...rows.flatMap((r) => Object.entries(r.routes as Record<string, { n: number; p50: number; p99: number }>)
