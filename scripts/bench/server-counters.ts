@@ -98,7 +98,7 @@ export async function dbCounters(admin: postgres.Sql, pids: { fn: number; postma
 }
 
 
-export async function startBaselineHost(stack: Stack, headKey: string) {
+export async function startBaselineHost(stack: Stack, headKey: string, extraEnv: Record<string, string> = {}) {
   const port = await freePort();
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/deno"), [
     "run", "--quiet", "--config", join(PROJECT_ROOT, "deno.json"),
@@ -113,6 +113,7 @@ export async function startBaselineHost(stack: Stack, headKey: string) {
       BENCH_PORT: String(port),
       BENCH_HEAD_KEY: headKey,
       ...stack.fn.env, // the function's own settings: same database URL, pool size and store
+      ...extraEnv,
     },
     stdio: ["pipe", "inherit", "inherit"],
   });
