@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     mbit: { type: "string", default: "5" },
     /** offline captures run this many at a time (they are set-up, not measured) */
     "capture-parallel": { type: "string", default: "4" },
+    /** a camera not drained by then exits 6 and counts as having given up (default: 5 s a photo + 15 min) */
+    "camera-max-runtime-ms": { type: "string" },
     json: { type: "string" },
   },
 });
@@ -103,6 +105,18 @@ async function storedObjects(bucketDir: string): Promise<Map<string, string>> {
 }
 
 interface RouteLine { route: string; status: number; ms: number }
+
+/** The floors' requests are retried as a camera would (the stand-in store can time out under a
+ *  herd); the retries are counted, so a floor that needed them says so. */
+async function withRetries<T>(what: string, retries: { n: number }, attempt: () => Promise<{ ok: boolean; status: number; value: T }>): Promise<T> {
+  for (let i = 0; ; i++) {
+    const r = await attempt().catch((e) => ({ ok: false, status: 0, value: String(e) as T }));
+    if (r.ok) return r.value;
+    if (i === 5) throw new Error(`${what}: ${r.status} after ${i} retries`);
+    retries.n++;
+    await new Promise((res) => setTimeout(res, 500 * 2 ** i * Math.random()));
+  }
+}
 
 async function main() {
   const routeLines: RouteLine[] = [];
@@ -192,7 +206,7 @@ async function main() {
           const offset = N > 1 ? (WINDOW_MS * i) / (N - 1) : 0;
           if (offset) await new Promise((r) => setTimeout(r, offset));
           const run = startSimCamera({ ...c.opts, exitWhenDrained: true,
-            extraArgs: ["--seed", String(c.seed), "--max-runtime-ms", String(PHOTOS * 5_000 + 900_000)],
+            extraArgs: ["--seed", String(c.seed), "--max-runtime-ms", args["camera-max-runtime-ms"] ?? String(PHOTOS * 5_000 + 900_000)],
             onEvent: (e: CameraEvent) => {
               if (e.event === "boot") times[i].boot = performance.now();
               if (e.event === "drained") times[i].drained = performance.now();
@@ -219,6 +233,8 @@ async function main() {
         for (const e of retries) bump(retryKinds, `${e.step} ${e.status} ${e.code}`);
         const waits429 = retries.filter((e) => e.status === 429).map((e) => Number(e.delay_ms));
         const gaveUp = runs.filter((r, i) => exits[i] !== 0 || !times[i].drained).length;
+        const exitCodes: Counts = {};
+        for (const e of exits) bump(exitCodes, String(e));
         const resets = runs.filter((r) => r.events.some((e) => e.event === "watchdog_reset" || e.event === "timeout")).length;
         const serverStatus: Counts = {};
         for (const l of lines) bump(serverStatus, String(l.status));
@@ -260,14 +276,17 @@ async function main() {
         // flushed insert with its presigns and one flushed insert (what upload-urls and
         // ingest-batch cannot avoid), through the baseline host (the function's driver and pool).
         const floorBefore = { fn: await cpuMs(baseline.pid), pg: await postgresCpuMs(pids.postmaster) };
+        const floorRetries = { n: 0 };
         const f0 = performance.now();
         await Promise.all(cams.map(async () => {
           for (let done = 0; done < PHOTOS; done += BATCH) {
             const n = Math.min(BATCH, PHOTOS - done);
             for (const route of ["reserve-floor", "ingest-floor"]) {
-              const r = await fetch(`${baseline.url}/${route}?n=${n}`);
-              await r.body?.cancel();
-              if (r.status !== 200) throw new Error(`floor ${route}: ${r.status}`);
+              await withRetries(`floor ${route}`, floorRetries, async () => {
+                const r = await fetch(`${baseline.url}/${route}?n=${n}`);
+                await r.body?.cancel();
+                return { ok: r.status === 200, status: r.status, value: null };
+              });
             }
           }
         }));
@@ -279,27 +298,33 @@ async function main() {
         // cameras', and each object read back once before its ingest as the s3 driver verifies
         // it: all the work a drain cannot avoid on this stack (s3rver and its gate are stand-ins).
         const floorKeys: string[] = [];
+        const putFloorRetries = { n: 0 };
         const p0 = performance.now();
         await Promise.all(cams.map(async (c) => {
           const http = client();
           try {
             for (let done = 0; done < PHOTOS; done += BATCH) {
               const n = Math.min(BATCH, PHOTOS - done);
-              const r = await http.send(`${baseline.url}/reserve-floor?n=${n}`, "GET", {}, new Uint8Array());
-              if (r.status !== 200) throw new Error(`floor reserve: ${r.status}`);
-              const { keys, urls } = r.body as { keys: string[]; urls: string[] };
+              const { keys, urls } = await withRetries("floor reserve", putFloorRetries, async () => {
+                const r = await http.send(`${baseline.url}/reserve-floor?n=${n}`, "GET", {}, new Uint8Array());
+                return { ok: r.status === 200, status: r.status, value: r.body as { keys: string[]; urls: string[] } };
+              });
+              floorKeys.push(...keys);
               const puts = client();
               for (const [k, url] of urls.entries()) {
                 const frame = done + k;
-                const put = await puts.send(url, "PUT", { "content-type": "image/jpeg" },
-                  syntheticFrame(c.seed, frame, syntheticFrameSize(frame, c.opts.photoSize, c.opts.photoSizeMax)));
-                if (put.status !== 200) throw new Error(`floor PUT: ${put.status}`);
+                const bytes = syntheticFrame(c.seed, frame, syntheticFrameSize(frame, c.opts.photoSize, c.opts.photoSizeMax));
+                await withRetries("floor PUT", putFloorRetries, async () => {
+                  const put = await puts.send(url, "PUT", { "content-type": "image/jpeg" }, bytes);
+                  return { ok: put.status === 200, status: put.status, value: null };
+                });
               }
               puts.close();
-              floorKeys.push(...keys);
-              const i = await http.send(`${baseline.url}/ingest-floor?n=${n}`, "POST", { "content-type": "application/json" },
-                new TextEncoder().encode(JSON.stringify(keys)));
-              if (i.status !== 200) throw new Error(`floor ingest: ${i.status}`);
+              await withRetries("floor ingest", putFloorRetries, async () => {
+                const i = await http.send(`${baseline.url}/ingest-floor?n=${n}`, "POST", { "content-type": "application/json" },
+                  new TextEncoder().encode(JSON.stringify(keys)));
+                return { ok: i.status === 200, status: i.status, value: null };
+              });
             }
           } finally {
             http.close();
@@ -321,6 +346,7 @@ async function main() {
           photos_per_s: photos / (wallMs / 1000),
           floor_photos_per_s: photos / (floorMs / 1000),
           put_floor_photos_per_s: photos / (putFloorMs / 1000),
+          floor_retries: { floor: floorRetries.n, put_floor: putFloorRetries.n },
           drain_s: { median: pct(drainTimes, 50), p95: pct(drainTimes, 95), max: Math.max(...drainTimes) },
           api_calls_per_photo: sum(Object.values(api)) / photos,
           api_requests: api,
@@ -330,6 +356,7 @@ async function main() {
           retry_after_429: { count: waits429.length, median_ms: pct(waits429, 50), max_ms: waits429.length ? Math.max(...waits429) : 0 },
           server_statuses: serverStatus,
           gave_up: gaveUp,
+          camera_exit_codes: exitCodes,
           resets_or_timeouts: resets,
           cpu_ms_per_photo: { deno: (after.fnCpuMs - before.fnCpuMs) / photos, postgres: (after.pgCpuMs - before.pgCpuMs) / photos },
           // this process: the stack's gateway, SigV4 gate and s3rver (the storage path every PUT
