@@ -36,6 +36,7 @@ export function createSupabaseStorageDriver(
     // declares is recorded unverified.
     verifiesSha256: false,
     databaseBucket: settings.bucket,
+    uploadUrlTtlSeconds: SUPABASE_SIGNED_UPLOAD_TTL_SECONDS,
     async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
       // No upsert: Storage refuses a second upload to an existing key. The bucket's
       // file_size_limit and allowed_mime_types (set by the migration) bound the bytes.

@@ -1,33 +1,17 @@
 // POST /devices/ingest-batch (device token): up to MAX_BATCH_ITEMS ingests in one SQL call,
 // each item what POST /devices/ingest would take and its result that route's status and
-// body, with the same order of work (ingest.ts): storage is read before the call only
-// for a token the database accepted lately; otherwise the call comes first and the items
-// it answers 'inspect' are read and judged in a second call.
+// body, with the same order of work (ingest-items.ts).
 import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
-import type { StoredObject } from "../../_shared/storage/driver.ts";
 import type { RouteHandler } from "../context.ts";
 import { type ItemResult, itemError, readBatch, rowError } from "../batch.ts";
+import { describe, ingestItems, type IngestOutcome } from "../ingest-items.ts";
 import { assertPhotoContentType } from "../photo.ts";
-import { describe, ingestedKey, IngestRequest, type IngestRow, REFUSED_OBJECT_CODES } from "./ingest.ts";
+import { IngestRequest } from "./ingest.ts";
 
-// Storage reads of one batch in flight at once.
-const STORAGE_PARALLELISM = 8;
-
-type Row = Omit<IngestRow, "status"> & { idx: number; status: IngestRow["status"] | "error"; error: Parameters<typeof rowError>[0] | null };
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
-}
+type Row = { idx: number; status: "queued" | "duplicate" | "inspect" | "error"; item_id: string | null; task_id: string | null;
+  error: Parameters<typeof rowError>[0] | null };
 
 export const ingestBatch: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
@@ -35,12 +19,10 @@ export const ingestBatch: RouteHandler = async (req, ctx) => {
     if (item.content_type !== undefined) assertPhotoContentType(item.content_type);
     return item;
   });
-  const results: ItemResult[] = parsed.map((p) => p.ok ? { status: 0, body: null } : p.result);
-  type Pending = { index: number; item: IngestRequest; object: StoredObject | null };
   const c = ctx.config;
-
-  const call = async (pending: Pending[], limitsTaken: boolean) =>
-    await callDeviceApi(() =>
+  const valid = parsed.flatMap((p) => p.ok ? [{ index: p.index, item: p.value }] : []);
+  const outcomes = await ingestItems(ctx, tokenHash, valid, async (pending, limitsTaken) => {
+    const rows = await callDeviceApi(() =>
       ctx.sql<Row[]>`
         select * from device_api.ingest_many(
           p_token_hash => ${tokenHash},
@@ -48,56 +30,15 @@ export const ingestBatch: RouteHandler = async (req, ctx) => {
           p_max_bytes => ${c.maxPhotoBytes}, p_store_verifies_sha256 => ${ctx.storage.verifiesSha256},
           p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account},
           p_limits_taken => ${limitsTaken}, p_storage_bucket => ${ctx.storage.databaseBucket ?? null})`
-    ).catch((err) => {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 429)) ctx.recentTokens.delete(tokenHash);
-      throw err;
-    });
-  // Reads storage for each; an item storage fails for gets its error and leaves the batch.
-  const inspect = async (pending: Pending[]) =>
-    (await mapLimited(pending, STORAGE_PARALLELISM, async (p): Promise<Pending | null> => {
-      try {
-        return { ...p, object: await ctx.storage.inspectObject(p.item.object_key) };
-      } catch (err) {
-        results[p.index] = itemError(err);
-        return null;
-      }
-    })).filter((p): p is Pending => p !== null);
-  // Records each row's answer; returns the items the database wants storage's answer for.
-  const settle = async (pending: Pending[], rows: Row[]) => {
-    const again: Pending[] = [];
-    await Promise.all(rows.map(async (row) => {
-      const p = pending[row.idx];
-      if (row.status === "inspect") return again.push(p);
-      if (row.status === "error") {
-        const err = rowError(row.error!);
-        if (p.object !== null || ctx.storage.databaseBucket !== undefined) {
-          // Best effort, as in ingest.ts: the sweeper removes what is left.
-          if (REFUSED_OBJECT_CODES.has(err.code)) await ctx.storage.deleteObject(p.item.object_key).catch(() => {});
-        }
-        results[p.index] = itemError(err);
-        return;
-      }
-      ctx.recentTokens.add(ingestedKey(p.item.object_key));
-      results[p.index] = row.status === "duplicate"
-        ? { status: 200, body: { status: "duplicate", item_id: row.item_id } }
-        : { status: 201, body: { status: "queued", item_id: row.item_id, task_id: row.task_id } };
-    }));
-    return again;
-  };
-
-  let pending: Pending[] = parsed.flatMap((p) => p.ok ? [{ index: p.index, item: p.value, object: null }] : []);
-  if (pending.length > 0) {
-    const readFirst = ctx.storage.databaseBucket === undefined && ctx.recentTokens.has(tokenHash);
-    if (readFirst) {
-      const known = pending.filter((p) => ctx.recentTokens.has(ingestedKey(p.item.object_key)));
-      pending = [...known, ...await inspect(pending.filter((p) => !known.includes(p)))];
-    }
-    let again = pending.length > 0 ? await settle(pending, await call(pending, false)) : [];
-    if (again.length > 0) {
-      again = await inspect(again);
-      if (again.length > 0) await settle(again, await call(again, true));
-    }
-    ctx.recentTokens.add(tokenHash);
-  }
+    );
+    return rows.map((r): IngestOutcome =>
+      r.status === "error" ? { idx: r.idx, status: "error", error: rowError(r.error!) } : r as IngestOutcome
+    );
+  });
+  const results: ItemResult[] = parsed.map((p) => {
+    if (!p.ok) return p.result;
+    const r = outcomes.get(p.index)!;
+    return r instanceof ApiError ? itemError(r) : r;
+  });
   return jsonResponse({ results });
 };

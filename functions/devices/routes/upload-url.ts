@@ -7,14 +7,9 @@ import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { Config } from "../../_shared/config.ts";
 import type { DevicesContext, RouteHandler } from "../context.ts";
+import { reservedKey } from "../ingest-items.ts";
+import { Filename } from "../object-key.ts";
 import { assertPhotoContentType, Seq, Sha256Hex } from "../photo.ts";
-
-// A plain file name, never a path: it becomes the last segment of the object key.
-export const Filename = z.string()
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a plain file name (letters, digits, '.', '_', '-')")
-  .refine((f) => !f.includes(".."), "must not contain '..'")
-  .refine((f) => /\.jpe?g$/i.test(f), "must end in .jpg or .jpeg");
 
 export const UploadUrlRequest = z.object({
   filename: Filename,
@@ -34,6 +29,12 @@ export function checkUploadUrlRequest(body: UploadUrlRequest, c: Config): Upload
   }
   return body;
 }
+
+// Signing happens after the reservation's now(): the reservation outlives the URL by this much.
+const SIGNING_MARGIN_SECONDS = 60;
+
+/** How long a reservation's key stays signed: the driver's real URL lifetime, plus the margin. */
+export const reservationUrlSeconds = (ctx: DevicesContext) => ctx.storage.uploadUrlTtlSeconds + SIGNING_MARGIN_SECONDS;
 
 export type Reservation = {
   status: "reserved" | "ingested"; device_id: string; object_key: string; item_id: string | null;
@@ -75,10 +76,11 @@ export const uploadUrl: RouteHandler = async (req, ctx) => {
       select * from device_api.reserve_upload(
         p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_filename => ${body.filename},
         p_content_type => ${body.content_type}, p_size => ${body.size ?? null}, p_sha256 => ${body.sha256 ?? null},
-        p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+        p_url_ttl_seconds => ${reservationUrlSeconds(ctx)}, p_max_outstanding => ${c.maxOutstandingUploads},
         p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
         p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
   );
-  ctx.recentTokens.add(tokenHash); // the drain's ingest that follows reads storage first (ingest.ts)
-  return jsonResponse(await uploadTargetBody(ctx, body, reservation));
+  const target = await uploadTargetBody(ctx, body, reservation);
+  ctx.recentTokens.add(reservedKey(tokenHash, reservation.object_key)); // its ingest reads storage first (ingest-items.ts)
+  return jsonResponse(target);
 };

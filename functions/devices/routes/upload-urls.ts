@@ -3,10 +3,11 @@
 // is that route's status and body.
 import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
-import { ApiError, jsonResponse } from "../../_shared/errors.ts";
+import { jsonResponse } from "../../_shared/errors.ts";
 import type { RouteHandler } from "../context.ts";
 import { type ItemResult, itemError, readBatch, rowError } from "../batch.ts";
-import { checkUploadUrlRequest, type Reservation, uploadTargetBody, UploadUrlRequest } from "./upload-url.ts";
+import { reservedKey } from "../ingest-items.ts";
+import { checkUploadUrlRequest, type Reservation, reservationUrlSeconds, uploadTargetBody, UploadUrlRequest } from "./upload-url.ts";
 
 export const uploadUrls: RouteHandler = async (req, ctx) => {
   const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
@@ -19,19 +20,16 @@ export const uploadUrls: RouteHandler = async (req, ctx) => {
       ctx.sql<(Reservation & { idx: number; error: Parameters<typeof rowError>[0] | null })[]>`
         select * from device_api.reserve_uploads(
           p_token_hash => ${tokenHash}, p_items => ${ctx.sql.json(valid.map((v) => v.item) as never)},
-          p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+          p_url_ttl_seconds => ${reservationUrlSeconds(ctx)}, p_max_outstanding => ${c.maxOutstandingUploads},
           p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
           p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
-    ).catch((err) => {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 429)) ctx.recentTokens.delete(tokenHash);
-      throw err;
-    });
-    ctx.recentTokens.add(tokenHash);
+    );
     await Promise.all(rows.map(async (row) => {
       const { index, item } = valid[row.idx];
       try {
         if (row.error) throw rowError(row.error);
         results[index] = { status: 200, body: await uploadTargetBody(ctx, item, row) };
+        ctx.recentTokens.add(reservedKey(tokenHash, row.object_key)); // its ingest reads storage first
       } catch (err) {
         results[index] = itemError(err);
       }
