@@ -283,3 +283,106 @@ begin
                 where q.not_before is null or q.not_before < now()
                 order by q.queued_at limit p_limit;
 end $$;
+
+-- A key retired for refused bytes answers as a missing object (the device uploads again, under
+-- the new key its next upload-url gives), not as a key it never held.
+create or replace function device_api.ingest_for(p_device public.devices, p_seq bigint, p_object_key text, p_captured_at timestamp with time zone, p_content_type text, p_ntp_synced boolean, p_metadata jsonb, p_object jsonb, p_max_bytes bigint, p_store_verifies_sha256 boolean, p_storage_bucket text)
+ RETURNS TABLE(status text, item_id uuid, task_id uuid)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_device public.devices := p_device;
+  v_reservation public.device_upload_reservations;
+  v_item public.source_items;
+  v_job_id uuid;
+  v_size bigint;
+  v_declared_sha text := p_metadata ->> 'sha256';
+begin
+  select * into v_reservation from public.device_upload_reservations r
+   where r.object_key = p_object_key and r.device_id = v_device.id
+   for update;
+  if not found then
+    if p_object_key like 'devices/' || v_device.id || '/%' and exists (
+         select 1 from device_api.storage_deletions q where q.object_key = p_object_key and q.reason = 'refused bytes') then
+      perform device_api.fail(409, 'object_missing',
+        'The bytes stored under this key were refused and deleted. Ask /devices/upload-url again for a new key and upload the photo.');
+    end if;
+    perform device_api.fail(403, 'object_key_forbidden',
+      'This object key was not reserved by this device. Ask /devices/upload-url for one.');
+  end if;
+  if v_reservation.seq <> p_seq then
+    perform device_api.fail(409, 'seq_conflict',
+      format('This object key was reserved for seq %s, not %s.', v_reservation.seq, p_seq));
+  end if;
+  if p_content_type is not null and v_reservation.content_type <> p_content_type then
+    perform device_api.fail(409, 'content_type_mismatch',
+      'The content type differs from the one the upload was reserved with.');
+  end if;
+
+  select * into v_item from public.source_items i
+   where i.device_id = v_device.id and i.device_seq = p_seq;
+  if found then
+    perform device_api.commit_lazily(); -- only rate-limit hits were written
+    return query select 'duplicate'::text, v_item.id, null::uuid;
+    return;
+  end if;
+  if p_object is null and p_storage_bucket is not null then
+    -- Supabase Storage records each object it stores in storage.objects (metadata.size
+    -- and .mimetype as it writes them): judged here, without an HTTP request.
+    select coalesce((select jsonb_build_object('exists', true, 'size', (o.metadata ->> 'size')::bigint,
+                                               'jpeg', o.metadata ->> 'mimetype' = 'image/jpeg')
+                       from storage.objects o where o.bucket_id = p_storage_bucket and o.name = p_object_key),
+                    '{"exists": false}'::jsonb)
+      into p_object;
+  end if;
+  if p_object is null then
+    return query select 'inspect'::text, null::uuid, null::uuid;
+    return;
+  end if;
+
+  if not coalesce((p_object ->> 'exists')::boolean, false) then
+    perform device_api.fail(409, 'object_missing',
+      'The photo is not in storage yet. Upload it again, then retry the ingest.');
+  end if;
+  v_size := (p_object ->> 'size')::bigint;
+  if v_size > p_max_bytes then
+    perform device_api.fail(413, 'photo_too_large',
+      format('The stored photo has %s bytes; at most %s are accepted. It was deleted.', v_size, p_max_bytes));
+  end if;
+  if v_size = 0 or (v_reservation.declared_size is not null and v_size <> v_reservation.declared_size) then
+    perform device_api.fail(422, 'photo_size_mismatch',
+      format('The stored photo has %s bytes, not the %s declared. It was deleted; upload it again.',
+             v_size, coalesce(v_reservation.declared_size::text, 'non-zero')));
+  end if;
+  if not coalesce((p_object ->> 'jpeg')::boolean, false) then
+    perform device_api.fail(422, 'photo_not_jpeg',
+      'The stored bytes do not start like a JPEG (FF D8 FF). It was deleted.');
+  end if;
+  if v_declared_sha is not null and v_reservation.sha256 is not null and lower(v_declared_sha) <> v_reservation.sha256 then
+    perform device_api.fail(409, 'checksum_mismatch',
+      'metadata.sha256 differs from the checksum the upload was signed with.');
+  end if;
+
+  insert into public.source_items (user_id, item_type, storage_key, content_type, captured_at,
+                                   ntp_synced, device_id, device_seq, metadata, sha256, sha256_verified, size_bytes)
+  values (v_device.user_id, 'photo', p_object_key, v_reservation.content_type, p_captured_at,
+          p_ntp_synced, v_device.id, p_seq, coalesce(p_metadata, '{}'::jsonb),
+          coalesce(v_reservation.sha256, case when v_declared_sha ~ '^[0-9a-fA-F]{64}$' then lower(v_declared_sha) end),
+          v_reservation.sha256 is not null and p_store_verifies_sha256, v_size)
+  on conflict (device_id, device_seq) do nothing
+  returning * into v_item;
+
+  if v_item.id is null then
+    -- a concurrent call with the same key committed first
+    select * into v_item from public.source_items i
+     where i.device_id = v_device.id and i.device_seq = p_seq;
+    return query select 'duplicate'::text, v_item.id, null::uuid;
+    return;
+  end if;
+
+  perform device_api.commit_durably();
+  update public.device_upload_reservations set ingested_at = now(), ingested_item_id = v_item.id
+   where id = v_reservation.id;
+  insert into public.processing_jobs (item_id) values (v_item.id) returning id into v_job_id;
+  return query select 'queued'::text, v_item.id, v_job_id;
+end $function$;

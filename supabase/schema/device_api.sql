@@ -363,6 +363,11 @@ begin
    where r.object_key = p_object_key and r.device_id = v_device.id
    for update;
   if not found then
+    if p_object_key like 'devices/' || v_device.id || '/%' and exists (
+         select 1 from device_api.storage_deletions q where q.object_key = p_object_key and q.reason = 'refused bytes') then
+      perform device_api.fail(409, 'object_missing',
+        'The bytes stored under this key were refused and deleted. Ask /devices/upload-url again for a new key and upload the photo.');
+    end if;
     perform device_api.fail(403, 'object_key_forbidden',
       'This object key was not reserved by this device. Ask /devices/upload-url for one.');
   end if;
