@@ -75,7 +75,7 @@ describe("a camera whose card filled during a storage outage", () => {
     expect(code).toBe(0); // drained (within its 300 s run time; before, it waited Retry-After of hours)
     expect(drained).toBeDefined();
     expect(drained!.dropped).toBeGreaterThan(0); // the card did fill: photos holding reservations were evicted
-    expect(held).toBeGreaterThanOrEqual(32); // and the budget was full of them
+    expect(tooMany.length).toBeGreaterThan(0); // and the budget, full of their reservations, said so
     expect(new Set(frames).size).toBe(items.length); // exactly once
     expect(items.length + drained!.dropped).toBe(PHOTOS); // every photo is on the server or counted evicted
     expect(report.left_on_card).toBe(0);
