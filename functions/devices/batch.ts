@@ -33,7 +33,8 @@ export async function readBatch<S extends z.ZodType, T>(
   const items = (data as { items?: unknown } | null)?.items;
   if (typeof data !== "object" || data === null || Array.isArray(data) || Object.keys(data).some((k) => k !== "items") ||
     !Array.isArray(items) || items.length < 1 || items.length > MAX_BATCH_ITEMS) {
-    throw new ApiError(400, "invalid_request", `Send { "items": [...] } with 1 to ${MAX_BATCH_ITEMS} items.`);
+    const message = `Send { "items": [...] } with 1 to ${MAX_BATCH_ITEMS} items.`;
+    throw new ApiError(400, "invalid_request", message, { details: [{ path: envelopePath(data), message }] });
   }
   return items.map((item, index): Parsed<T> => {
     try {
@@ -42,6 +43,12 @@ export async function readBatch<S extends z.ZodType, T>(
       return { index, ok: false, result: itemError(err) };
     }
   });
+}
+
+/** Where an envelope is wrong: "body" (not an object, or other keys) or "items". */
+function envelopePath(data: unknown): string {
+  const isObject = typeof data === "object" && data !== null && !Array.isArray(data);
+  return isObject && Object.keys(data).every((k) => k === "items") ? "items" : "body";
 }
 
 /** An ApiError from an item's row of a device_api batch function. */

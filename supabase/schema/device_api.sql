@@ -15,6 +15,7 @@ create table device_api.storage_deletions (
   object_key text not null,
   queued_at timestamp with time zone default now() not null,
   reason text not null,
+  not_before timestamp with time zone,
   constraint storage_deletions_pkey PRIMARY KEY (object_key)
 );
 alter table device_api.storage_deletions enable row level security;
@@ -160,6 +161,46 @@ begin
   return device_api.release_json(v_release);
 end $function$;
 grant execute on function device_api.change_release(uuid,uuid,boolean,integer,integer) to public;
+
+CREATE OR REPLACE FUNCTION device_api.check_device_rate_limits(p_device public.devices, p_route text, p_per_device integer, p_per_user integer)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_retry integer;
+begin
+  -- rate_limited_for takes each bucket's lock until commit: the later record cannot be outrun.
+  v_retry := device_api.rate_limited_for(p_route || ':device:' || p_device.id, p_per_device, 60);
+  if v_retry is not null then
+    perform device_api.fail(429, 'rate_limited', 'Too many ' || p_route || ' requests from this device; try again later.', v_retry);
+  end if;
+  v_retry := device_api.rate_limited_for(p_route || ':user:' || p_device.user_id, p_per_user, 60);
+  if v_retry is not null then
+    perform device_api.fail(429, 'rate_limited',
+      'Too many ' || p_route || ' requests from this account''s devices; try again later.', v_retry);
+  end if;
+end $function$;
+revoke execute on function device_api.check_device_rate_limits(public.devices,text,integer,integer) from public;
+
+CREATE OR REPLACE FUNCTION device_api.check_reservation_budget(p_device public.devices, p_max_outstanding integer, p_reservation_ttl_seconds integer)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_outstanding integer;
+  v_first_expiry timestamptz;
+begin
+  select count(*), min(r.signed_until) into v_outstanding, v_first_expiry
+    from public.device_upload_reservations r
+   where r.device_id = p_device.id and r.ingested_at is null and r.signed_until > now()
+     and r.created_at > now() - make_interval(secs => p_reservation_ttl_seconds);
+  if v_outstanding >= p_max_outstanding then
+    perform device_api.fail(429, 'too_many_reservations',
+      format('This device holds %s live upload URLs that were not ingested; ingest them or let them expire.', v_outstanding),
+      greatest(1, ceil(extract(epoch from v_first_expiry - now())))::integer);
+  end if;
+end $function$;
+revoke execute on function device_api.check_reservation_budget(public.devices,integer,integer) from public;
 
 CREATE OR REPLACE FUNCTION device_api.commit_durably()
  RETURNS void
@@ -357,13 +398,18 @@ CREATE OR REPLACE FUNCTION device_api.ingest(p_token_hash text, p_seq bigint, p_
 AS $function$
 declare
   v_device public.devices := device_api.authenticate(p_token_hash);
+  v_row record;
 begin
   if not p_limits_taken then
-    perform device_api.take_device_rate_limits(v_device, 'ingest', p_per_device_per_minute, p_per_user_per_minute);
+    perform device_api.check_device_rate_limits(v_device, 'ingest', p_per_device_per_minute, p_per_user_per_minute);
   end if;
-  return query select * from device_api.ingest_for(v_device, p_seq, p_object_key, p_captured_at, p_content_type,
-                                                   p_ntp_synced, p_metadata, p_object, p_max_bytes,
-                                                   p_store_verifies_sha256, p_storage_bucket);
+  select * into v_row from device_api.ingest_for(v_device, p_seq, p_object_key, p_captured_at, p_content_type,
+                                                 p_ntp_synced, p_metadata, p_object, p_max_bytes,
+                                                 p_store_verifies_sha256, p_storage_bucket);
+  if not p_limits_taken and v_row.status <> 'inspect' then
+    perform device_api.record_device_rate_limits(v_device, 'ingest');
+  end if;
+  return query select v_row.status, v_row.item_id, v_row.task_id;
 end $function$;
 revoke execute on function device_api.ingest(text,bigint,text,timestamp with time zone,text,boolean,jsonb,jsonb,bigint,boolean,integer,integer,boolean,text) from public;
 
@@ -383,6 +429,11 @@ begin
    where r.object_key = p_object_key and r.device_id = v_device.id
    for update;
   if not found then
+    if p_object_key like 'devices/' || v_device.id || '/%' and exists (
+         select 1 from device_api.storage_deletions q where q.object_key = p_object_key and q.reason = 'refused bytes') then
+      perform device_api.fail(409, 'object_missing',
+        'The bytes stored under this key were refused and deleted. Ask /devices/upload-url again for a new key and upload the photo.');
+    end if;
     perform device_api.fail(403, 'object_key_forbidden',
       'This object key was not reserved by this device. Ask /devices/upload-url for one.');
   end if;
@@ -473,10 +524,11 @@ declare
   v_item jsonb;
   v_idx bigint;
   v_row record;
+  v_accepted boolean := false;
   v_state text; v_code text; v_message text; v_hint text;
 begin
   if not p_limits_taken then
-    perform device_api.take_device_rate_limits(v_device, 'ingest-batch', p_per_device_per_minute, p_per_user_per_minute);
+    perform device_api.check_device_rate_limits(v_device, 'ingest-batch', p_per_device_per_minute, p_per_user_per_minute);
   end if;
   -- Rows are locked in one order (object key), so batches in another order cannot deadlock.
   for v_item, v_idx in select e.value, e.ordinality - 1 from jsonb_array_elements(p_items) with ordinality e
@@ -486,6 +538,7 @@ begin
         (v_item ->> 'captured_at')::timestamptz, v_item ->> 'content_type', coalesce((v_item ->> 'ntp_synced')::boolean, false),
         coalesce(v_item -> 'metadata', '{}'::jsonb), nullif(v_item -> 'object', 'null'::jsonb), p_max_bytes,
         p_store_verifies_sha256, p_storage_bucket);
+      v_accepted := v_accepted or v_row.status <> 'inspect';
       return query select v_idx::integer, v_row.status, v_row.item_id, v_row.task_id, null::jsonb;
     exception when others then
       get stacked diagnostics v_state = returned_sqlstate, v_code = message_text, v_message = pg_exception_detail,
@@ -495,6 +548,9 @@ begin
                           device_api.item_error(v_state, v_code, v_message, v_hint);
     end;
   end loop;
+  if not p_limits_taken and v_accepted then
+    perform device_api.record_device_rate_limits(v_device, 'ingest-batch');
+  end if;
 end $function$;
 revoke execute on function device_api.ingest_many(text,jsonb,bigint,boolean,integer,integer,boolean,text) from public;
 
@@ -551,6 +607,15 @@ begin
                      from public.firmware_releases r where r.user_id = p_user_id), '[]'::jsonb);
 end $function$;
 grant execute on function device_api.list_releases(uuid,integer) to public;
+
+CREATE OR REPLACE FUNCTION device_api.new_object_key(p_device_id uuid, p_seq bigint, p_filename text)
+ RETURNS text
+ LANGUAGE sql
+AS $function$
+  select format('devices/%s/%s/%s-%s-%s', p_device_id, to_char(now() at time zone 'utc', 'YYYY/MM/DD'), p_seq,
+                substr(md5(gen_random_uuid()::text), 1, 8), p_filename)
+$function$;
+revoke execute on function device_api.new_object_key(uuid,bigint,text) from public;
 
 CREATE OR REPLACE FUNCTION device_api.note_boot(p_token_hash text, p_boot_id bigint, p_uptime_ms bigint)
  RETURNS void
@@ -731,6 +796,16 @@ begin
 end $function$;
 revoke execute on function device_api.rate_limited_for(text,integer,integer) from public;
 
+CREATE OR REPLACE FUNCTION device_api.record_device_rate_limits(p_device public.devices, p_route text)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform device_api.record_hit(p_route || ':device:' || p_device.id, 60);
+  perform device_api.record_hit(p_route || ':user:' || p_device.user_id, 60);
+end $function$;
+revoke execute on function device_api.record_device_rate_limits(public.devices,text) from public;
+
 CREATE OR REPLACE FUNCTION device_api.record_hit(p_bucket text, p_window_seconds integer)
  RETURNS integer
  LANGUAGE plpgsql
@@ -832,10 +907,16 @@ CREATE OR REPLACE FUNCTION device_api.reserve_upload(p_token_hash text, p_seq bi
 AS $function$
 declare
   v_device public.devices := device_api.authenticate(p_token_hash);
+  v_row record;
 begin
-  perform device_api.take_device_rate_limits(v_device, 'upload-url', p_per_device_per_minute, p_per_user_per_minute);
-  return query select * from device_api.reserve_upload_for(v_device, p_seq, p_filename, p_content_type, p_size, p_sha256,
-                                                           p_url_ttl_seconds, p_max_outstanding, p_reservation_ttl_seconds);
+  perform device_api.check_device_rate_limits(v_device, 'upload-url', p_per_device_per_minute, p_per_user_per_minute);
+  select * into v_row from device_api.reserve_upload_for(v_device, p_seq, p_filename, p_content_type, p_size, p_sha256,
+                                                         p_url_ttl_seconds, p_max_outstanding, p_reservation_ttl_seconds);
+  -- 'ingested' becomes 409 already_ingested: a refusal, so no hit.
+  if v_row.status = 'reserved' then
+    perform device_api.record_device_rate_limits(v_device, 'upload-url');
+  end if;
+  return query select v_row.status, v_row.device_id, v_row.object_key, v_row.item_id, v_row.declared_size, v_row.sha256;
 end $function$;
 revoke execute on function device_api.reserve_upload(text,bigint,text,text,bigint,text,integer,integer,integer,integer,integer) from public;
 
@@ -846,8 +927,6 @@ AS $function$
 declare
   v_device public.devices := p_device;
   v_reservation public.device_upload_reservations;
-  v_oldest timestamptz;
-  v_outstanding integer;
 begin
   -- One reservation decision per device at a time: the budget cannot be outrun.
   perform pg_advisory_xact_lock(hashtext('reserve:' || v_device.id));
@@ -869,6 +948,9 @@ begin
       perform device_api.fail(409, 'seq_conflict',
         format('Seq %s was reserved for another photo (type, size or checksum differ).', p_seq));
     end if;
+    if v_reservation.signed_until <= now() then
+      perform device_api.check_reservation_budget(v_device, p_max_outstanding, p_reservation_ttl_seconds);
+    end if;
     update public.device_upload_reservations r
        set signed_until = greatest(r.signed_until, now() + make_interval(secs => p_url_ttl_seconds))
      where r.id = v_reservation.id
@@ -878,23 +960,13 @@ begin
     return;
   end if;
 
-  select count(*), min(r.created_at) into v_outstanding, v_oldest
-    from public.device_upload_reservations r
-   where r.device_id = v_device.id and r.ingested_at is null
-     and r.created_at > now() - make_interval(secs => p_reservation_ttl_seconds);
-  if v_outstanding >= p_max_outstanding then
-    perform device_api.fail(429, 'too_many_reservations',
-      format('This device already holds %s uploads that were not ingested; ingest them first.', v_outstanding),
-      greatest(1, ceil(extract(epoch from v_oldest + make_interval(secs => p_reservation_ttl_seconds) - now())))::integer);
-  end if;
+  perform device_api.check_reservation_budget(v_device, p_max_outstanding, p_reservation_ttl_seconds);
 
   -- A random part makes each reservation's key new: a key the sweeper is deleting is
   -- never handed out again.
   insert into public.device_upload_reservations (device_id, seq, object_key, content_type, declared_size, sha256,
                                                  signed_until)
-  values (v_device.id, p_seq,
-          format('devices/%s/%s/%s-%s-%s', v_device.id, to_char(now() at time zone 'utc', 'YYYY/MM/DD'), p_seq,
-                 substr(md5(gen_random_uuid()::text), 1, 8), p_filename),
+  values (v_device.id, p_seq, device_api.new_object_key(v_device.id, p_seq, p_filename),
           p_content_type, p_size, p_sha256, now() + make_interval(secs => p_url_ttl_seconds))
   returning * into v_reservation;
   perform device_api.commit_durably(); -- the device will upload to this key
@@ -912,9 +984,10 @@ declare
   v_item jsonb;
   v_idx bigint;
   v_row record;
+  v_accepted boolean := false;
   v_state text; v_code text; v_message text; v_hint text;
 begin
-  perform device_api.take_device_rate_limits(v_device, 'upload-urls', p_per_device_per_minute, p_per_user_per_minute);
+  perform device_api.check_device_rate_limits(v_device, 'upload-urls', p_per_device_per_minute, p_per_user_per_minute);
   -- Rows are locked in one order (seq), so batches of the same items in another order cannot deadlock.
   for v_item, v_idx in select e.value, e.ordinality - 1 from jsonb_array_elements(p_items) with ordinality e
                         order by (e.value ->> 'seq')::bigint, e.ordinality loop
@@ -922,6 +995,7 @@ begin
       select * into v_row from device_api.reserve_upload_for(v_device, (v_item ->> 'seq')::bigint, v_item ->> 'filename',
         v_item ->> 'content_type', (v_item ->> 'size')::bigint, v_item ->> 'sha256',
         p_url_ttl_seconds, p_max_outstanding, p_reservation_ttl_seconds);
+      v_accepted := v_accepted or v_row.status = 'reserved';
       return query select v_idx::integer, v_row.status, v_row.object_key, v_row.item_id, v_row.declared_size,
                           v_row.sha256, null::jsonb;
     exception when others then
@@ -932,6 +1006,9 @@ begin
                           device_api.item_error(v_state, v_code, v_message, v_hint);
     end;
   end loop;
+  if v_accepted then
+    perform device_api.record_device_rate_limits(v_device, 'upload-urls');
+  end if;
 end $function$;
 revoke execute on function device_api.reserve_uploads(text,jsonb,integer,integer,integer,integer,integer) from public;
 
@@ -948,6 +1025,32 @@ begin
                             'quota_bytes', v.quota_bytes);
 end $function$;
 revoke execute on function device_api.retention_policy(uuid) from public;
+
+CREATE OR REPLACE FUNCTION device_api.retire_refused_key(p_token_hash text, p_object_key text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_device public.devices := device_api.authenticate(p_token_hash);
+  v_reservation public.device_upload_reservations;
+  v_filename text;
+begin
+  select * into v_reservation from public.device_upload_reservations r
+   where r.object_key = p_object_key and r.device_id = v_device.id for update;
+  if not found or v_reservation.ingested_at is not null then
+    return false;
+  end if;
+  v_filename := regexp_replace(p_object_key, '^.*/[0-9]+-[0-9a-f]{8}-', '');
+  update public.device_upload_reservations
+     set object_key = device_api.new_object_key(v_device.id, v_reservation.seq, v_filename)
+   where id = v_reservation.id;
+  insert into device_api.storage_deletions (object_key, reason, not_before)
+  values (p_object_key, 'refused bytes', v_reservation.signed_until)
+  on conflict (object_key) do update set not_before = greatest(device_api.storage_deletions.not_before, excluded.not_before);
+  perform device_api.commit_durably();
+  return true;
+end $function$;
+revoke execute on function device_api.retire_refused_key(text,text) from public;
 
 CREATE OR REPLACE FUNCTION device_api.revoke_device(p_user_id uuid, p_device_id uuid, p_max_per_hour integer)
  RETURNS jsonb

@@ -377,7 +377,9 @@ begin
   select g.object_key, case when g.revoked then 'device revoked' else 'never ingested' end from gone g
   on conflict do nothing;
   delete from device_api.rate_limit_windows where window_start < now() - interval '1 day';
-  return query select q.object_key from device_api.storage_deletions q order by q.queued_at limit p_limit;
+  return query select q.object_key from device_api.storage_deletions q
+                where q.not_before is null or q.not_before < now()
+                order by q.queued_at limit p_limit;
 end $function$;
 revoke execute on function processing.sweep_uploads(integer,integer) from public;
 grant execute on function processing.sweep_uploads(integer,integer) to service_role;

@@ -29,7 +29,7 @@ function countedContext(
   }) as Sql;
   const real = ctx.storage;
   ctx.storage = {
-    name: real.name, verifiesSha256: real.verifiesSha256, databaseBucket,
+    name: real.name, verifiesSha256: real.verifiesSha256, databaseBucket, uploadUrlTtlSeconds: real.uploadUrlTtlSeconds,
     createUploadTarget: (k, s) => real.createUploadTarget(k, s),
     inspectObject: (k) => (counts.inspect++, real.inspectObject(k)),
     deleteObject: (k) => (counts.delete++, real.deleteObject(k)),

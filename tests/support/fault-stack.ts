@@ -20,6 +20,8 @@ export interface FaultStackOptions {
   camera?: boolean;
   /** what upload URLs are signed for, asked once the proxies are up (default: the storage proxy) */
   storageFront?: () => Promise<string>;
+  /** more settings of the function (e.g. a shorter DEVICE_UPLOAD_TTL_SECONDS) */
+  functionEnv?: Record<string, string>;
 }
 
 export interface FaultStack {
@@ -61,7 +63,7 @@ export function faultStack(o: FaultStackOptions): FaultStack {
       workDir: await tempDir(`lifelog-${o.name}-`),
       ports: "random",
       // Upload URLs are signed for the storage front, so PUTs cross the storage proxy too.
-      functionEnv: { S3_PUBLIC_ENDPOINT: storageFront },
+      functionEnv: { ...o.functionEnv, S3_PUBLIC_ENDPOINT: storageFront },
     });
     const gateway = new URL(env.stack.info.supabase_url);
     const store = new URL(env.stack.info.storage.endpoint);

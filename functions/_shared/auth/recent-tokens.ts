@@ -1,8 +1,9 @@
-// Token hashes the database accepted in the last minute, per isolate. Only a hint for
-// ordering work: a hit lets ingest read storage before its one SQL call (which checks
-// the token again and decides); a miss takes the path that checks the token first.
-// Bounded in size and age, so memory stays flat and a revoked token stops being a hit
-// within TTL_MS (at most that long it can cost a 16-byte storage read per request).
+// Keys the database answered for lately, per isolate: which object keys it reserved for which
+// token hash, and which keys it saw ingested (functions/devices/ingest-items.ts). Only a hint
+// for ordering work: a hit lets ingest read that one key before its one SQL call (which checks
+// the token and the reservation again and decides); a miss takes the path that asks the
+// database first. Bounded in size and age, so memory stays flat and a revoked token's hint
+// lapses within TTL_MS (until then it can cost a 16-byte read of a key it was given).
 export const RECENT_TOKEN_TTL_MS = 60_000;
 export const RECENT_TOKEN_MAX = 10_000;
 

@@ -29,6 +29,8 @@ export interface StorageDriver {
   /** Set when the function's own database lists the store's objects (Supabase Storage's
    * storage.objects): ingest then judges the object there, in its one SQL call. */
   readonly databaseBucket?: string;
+  /** How long the upload URLs this driver signs stay usable: a reservation lives at least as long. */
+  readonly uploadUrlTtlSeconds: number;
   /** Signed for one object that does not exist yet: no driver overwrites. */
   createUploadTarget(objectKey: string, spec: UploadSpec): Promise<UploadTarget>;
   inspectObject(objectKey: string): Promise<StoredObject>;

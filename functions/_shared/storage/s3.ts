@@ -52,6 +52,10 @@ export async function presignUrl(
 // 400 BadDigest when the body differs from x-amz-checksum-sha256, 403 when a signed
 // header (Content-Length, Content-Type, the checksum) differs from what was signed.
 // A store that stops answering becomes a 503, not a request that hangs.
+// A GET of a missing key is 404 NoSuchKey, or 403 AccessDenied when the credentials lack
+// s3:ListBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+// "Permissions"). The function only reads keys it reserved with its own credentials, so
+// AccessDenied there means "not uploaded yet"; a wrong key or signature has its own codes.
 const STORAGE_TIMEOUT_MS = 10_000;
 
 export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver & ObjectStore {
@@ -70,6 +74,7 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
   return {
     name: "s3",
     verifiesSha256: true,
+    uploadUrlTtlSeconds: settings.uploadTtlSeconds,
     async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
       const now = clock();
       // What the device sends; Content-Length is signed too but not listed: every PUT
@@ -89,10 +94,7 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     async inspectObject(objectKey): Promise<StoredObject> {
       // One ranged GET: the first bytes, and the size from Content-Range.
       const res = await signed("GET", objectKey, { Range: `bytes=0-${INSPECT_BYTES - 1}` });
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return { exists: false };
-      }
+      if (await isMissing(res)) return { exists: false };
       if (res.status === 416) {
         // S3 answers InvalidRange for any range of an empty object
         await res.body?.cancel();
@@ -111,10 +113,7 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     },
     async getObject(objectKey, maxBytes) {
       const res = await signed("GET", objectKey);
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return null;
-      }
+      if (await isMissing(res)) return null;
       if (res.status !== 200) {
         await res.body?.cancel();
         throw unavailable();
@@ -139,6 +138,19 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
       if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw unavailable();
     },
   };
+}
+
+/** Whether a GET's answer says there is no such object (its body is consumed if so). */
+async function isMissing(res: Response): Promise<boolean> {
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return true;
+  }
+  if (res.status !== 403) return false;
+  const code = /<Code>([^<]*)<\/Code>/.exec(await res.text())?.[1];
+  if (code === "AccessDenied") return true;
+  console.error(`devices: object storage refused the function's credentials (${code ?? "403"}); check S3_* settings`);
+  throw new ApiError(503, "storage_misconfigured", "The server's storage configuration is wrong; an administrator has to fix it.");
 }
 
 /** The body, refused past maxBytes without reading the rest. */

@@ -36,6 +36,7 @@ export function createSupabaseStorageDriver(
     // declares is recorded unverified.
     verifiesSha256: false,
     databaseBucket: settings.bucket,
+    uploadUrlTtlSeconds: SUPABASE_SIGNED_UPLOAD_TTL_SECONDS,
     async createUploadTarget(objectKey, spec): Promise<UploadTarget> {
       // No upsert: Storage refuses a second upload to an existing key. The bucket's
       // file_size_limit and allowed_mime_types (set by the migration) bound the bytes.
@@ -45,7 +46,7 @@ export function createSupabaseStorageDriver(
         url: data.signedUrl,
         method: "PUT",
         headers: { "Content-Type": spec.contentType },
-        expiresAt: new Date(Date.now() + SUPABASE_SIGNED_UPLOAD_TTL_SECONDS * 1000),
+        expiresAt: signedTokenExpiry(data.signedUrl) ?? new Date(Date.now() + SUPABASE_SIGNED_UPLOAD_TTL_SECONDS * 1000),
       };
     },
     async inspectObject(objectKey): Promise<StoredObject> {
@@ -113,6 +114,17 @@ export function createSupabaseStorageDriver(
       if (error && !isNotFound(error)) throw storageFailure(error, "Object storage did not answer; try again.");
     },
   };
+}
+
+/** The `exp` of the JWT in a signed URL's `token` parameter (what Storage checks), if it has one. */
+export function signedTokenExpiry(signedUrl: string): Date | null {
+  try {
+    const token = new URL(signedUrl).searchParams.get("token") ?? "";
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
+    return typeof payload.exp === "number" && Number.isFinite(payload.exp) ? new Date(payload.exp * 1000) : null;
+  } catch {
+    return null;
+  }
 }
 
 // Storage answers a key it does not accept with 401/403, or with 400 and the real status

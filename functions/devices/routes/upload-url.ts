@@ -4,15 +4,10 @@ import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { Config } from "../../_shared/config.ts";
 import type { DevicesContext } from "../context.ts";
+import { reservedKey } from "../ingest-items.ts";
+import { Filename } from "../object-key.ts";
 import { defineRoute } from "../route.ts";
 import { assertPhotoContentType, Seq, Sha256Hex } from "../photo.ts";
-
-// A plain file name, never a path: it becomes the last segment of the object key.
-export const Filename = z.string()
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a plain file name (letters, digits, '.', '_', '-')")
-  .refine((f) => !f.includes(".."), "must not contain '..'")
-  .refine((f) => /\.jpe?g$/i.test(f), "must end in .jpg or .jpeg");
 
 export const UploadUrlRequest = z.object({
   filename: Filename,
@@ -32,6 +27,12 @@ export function checkUploadUrlRequest(body: UploadUrlRequest, c: Config): Upload
   }
   return body;
 }
+
+// Signing happens after the reservation's now(): the reservation outlives the URL by this much.
+const SIGNING_MARGIN_SECONDS = 60;
+
+/** How long a reservation's key stays signed: the driver's real URL lifetime, plus the margin. */
+export const reservationUrlSeconds = (ctx: DevicesContext) => ctx.storage.uploadUrlTtlSeconds + SIGNING_MARGIN_SECONDS;
 
 export type Reservation = {
   status: "reserved" | "ingested"; device_id: string; object_key: string; item_id: string | null;
@@ -71,18 +72,20 @@ export const uploadUrl = defineRoute({
   answers: "200 `{ object_key, upload_url, upload_method, upload_host, upload_port, upload_path, upload_headers, expires_at, max_bytes }`, or 409 `already_ingested` with `item_id`",
   handler: async ({ auth, body: request }, ctx) => {
     const { tokenHash } = auth;
-      const body = checkUploadUrlRequest(request, ctx.config);
+    const body = checkUploadUrlRequest(request, ctx.config);
     const c = ctx.config;
     const [reservation] = await callDeviceApi(() =>
       ctx.sql<Reservation[]>`
         select * from device_api.reserve_upload(
           p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_filename => ${body.filename},
           p_content_type => ${body.content_type}, p_size => ${body.size ?? null}, p_sha256 => ${body.sha256 ?? null},
-          p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+          p_url_ttl_seconds => ${reservationUrlSeconds(ctx)}, p_max_outstanding => ${c.maxOutstandingUploads},
           p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
           p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
     );
-    auth.accepted(); // the drain's ingest that follows reads storage first (ingest.ts)
-    return jsonResponse(await uploadTargetBody(ctx, body, reservation));
+    auth.accepted();
+    const target = await uploadTargetBody(ctx, body, reservation);
+    ctx.recentTokens.add(reservedKey(tokenHash, reservation.object_key)); // its ingest reads storage first (ingest-items.ts)
+    return jsonResponse(target);
   },
 });

@@ -5,7 +5,8 @@ import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { type ItemResult, itemError, MAX_BATCH_ITEMS, rowError } from "../batch.ts";
 import { batchOf, defineRoute } from "../route.ts";
-import { checkUploadUrlRequest, type Reservation, uploadTargetBody, UploadUrlRequest } from "./upload-url.ts";
+import { reservedKey } from "../ingest-items.ts";
+import { checkUploadUrlRequest, type Reservation, reservationUrlSeconds, uploadTargetBody, UploadUrlRequest } from "./upload-url.ts";
 
 export const uploadUrls = defineRoute({
   method: "POST", path: "/devices/upload-urls", auth: "device", body: batchOf(UploadUrlRequest, checkUploadUrlRequest),
@@ -22,7 +23,7 @@ export const uploadUrls = defineRoute({
         ctx.sql<(Reservation & { idx: number; error: Parameters<typeof rowError>[0] | null })[]>`
           select * from device_api.reserve_uploads(
             p_token_hash => ${tokenHash}, p_items => ${ctx.sql.json(valid.map((v) => v.item) as never)},
-            p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+            p_url_ttl_seconds => ${reservationUrlSeconds(ctx)}, p_max_outstanding => ${c.maxOutstandingUploads},
             p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
             p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
       );
@@ -32,6 +33,7 @@ export const uploadUrls = defineRoute({
         try {
           if (row.error) throw rowError(row.error);
           results[index] = { status: 200, body: await uploadTargetBody(ctx, item, row) };
+          ctx.recentTokens.add(reservedKey(tokenHash, row.object_key)); // its ingest reads storage first
         } catch (err) {
           results[index] = itemError(err);
         }
