@@ -1,7 +1,7 @@
 // The device lifecycle routes' fixed numbers: how often a camera reports, how old a token
 // may grow before the heartbeat asks for a rotation, and the rate limits of each route.
-import { z } from "zod";
 import { ApiError } from "../_shared/errors.ts";
+import { printableText } from "../_shared/text.ts";
 
 export const LIFECYCLE = {
   /** The heartbeat answers "call again in" this many seconds (a pause takes effect within it). */
@@ -15,7 +15,7 @@ export const LIFECYCLE = {
   changesPerHour: 300,
 } as const;
 
-export const DeviceName = z.string().trim().min(1).max(64);
+export const DeviceName = printableText({ min: 1, max: 64, trim: true });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +27,16 @@ export function deviceNotFound(): ApiError {
 /** `<id>` of `…/devices/<id>/<action>`, or 404. */
 export function deviceIdFromPath(req: Request): string {
   const match = /(?:^|\/)devices\/([^/]+)\/[a-z-]+\/?$/.exec(new URL(req.url).pathname);
-  const id = match ? decodeURIComponent(match[1]) : "";
-  if (!UUID.test(id)) throw deviceNotFound();
+  const id = match ? decodedOrNull(match[1]) : null;
+  if (id === null || !UUID.test(id)) throw deviceNotFound();
   return id.toLowerCase();
+}
+
+/** `%zz` and other malformed escapes make decodeURIComponent throw: no such id. */
+function decodedOrNull(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }

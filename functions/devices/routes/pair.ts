@@ -7,9 +7,10 @@ import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { readJsonBody } from "../../_shared/request.ts";
 import type { RouteHandler } from "../context.ts";
+import { DeviceName } from "../lifecycle.ts";
 
 export const PairRequest = z.object({
-  name: z.string().trim().min(1).max(64).optional(),
+  name: DeviceName.optional(),
 });
 export type PairRequest = z.infer<typeof PairRequest>;
 
