@@ -22,16 +22,18 @@ constexpr uint64_t kPhotoBytes = 2048;      // small photos keep the model in RA
 constexpr uint32_t kUnsyncedThisBoot = 20;  // 10 minutes of captures before NTP answers
 
 struct Figures {
-  uint64_t boot = 0, capture = 0, worst_capture = 0, upload = 0, upload_step = 0, correction_total = 0,
-           correction_step = 0;
+  uint64_t boot = 0, capture = 0, worst_capture = 0, upload = 0, upload_step = 0, drain_step = 0,
+           correction_total = 0, correction_step = 0;
   uint32_t correction_calls = 0, corrected = 0;
 };
 
 uint64_t reads_of(FatCard& fs, uint64_t before) { return fs.sector_reads - before; }
 
-Figures run(uint32_t queued) {
+Figures run(uint32_t queued, FatCard::Vfs vfs, bool fsinfo_free_known) {
   Figures f;
   FatCard fs;
+  fs.vfs = vfs;
+  fs.fsinfo_free_known = fsinfo_free_known;
   MemKv kv;
   PatternCamera cam;
   cam.size = kPhotoBytes;
@@ -106,26 +108,46 @@ Figures run(uint32_t queued) {
   HostBatchBuffers batch_buffers;
   ucfg.batch = batch_buffers.view();
   Uploader uploader(q, api_conn, storage_conn, clock, rng, endpoint, ucfg);
-  // One window: its records loaded, 32 PUTs, the ingest, 32 deletions.
+  // One window: its records loaded, 32 PUTs, the ingest, 32 deletions (the deletions may come
+  // in steps after the ingest: until the 32 have left the queue).
+  uint32_t pending_before = q.pending_count();
+  uint64_t not_steps = 0;  // the bench's own pending_count() calls
   before = fs.sector_reads;
-  for (int steps = 0; steps < 100 && backend.ingested.size() < kMaxBatchItems; ++steps) {
+  for (int steps = 0; steps < 200; ++steps) {
     uint64_t step_before = fs.sector_reads;
     if (uploader.step() != StepResult::Progress) break;
     uint64_t step = reads_of(fs, step_before);
     if (step > f.upload_step) f.upload_step = step;
+    uint64_t asked = fs.sector_reads;
+    bool window_gone = backend.ingested.size() >= kMaxBatchItems && q.pending_count() + kMaxBatchItems <= pending_before;
+    not_steps += reads_of(fs, asked);
+    if (window_gone) break;
   }
-  f.upload = reads_of(fs, before) / kMaxBatchItems;
+  f.upload = (reads_of(fs, before) - not_steps) / kMaxBatchItems;
   if (backend.ingested.size() != kMaxBatchItems) fprintf(stderr, "the upload window did not ingest 32 photos\n");
+  // Then the whole queue, window after window: the dearest step anywhere in the drain (deeper
+  // in a folder, a lookup passes more entries, live or deleted).
+  f.drain_step = f.upload_step;
+  for (uint32_t steps = 0; steps < 4 * queued + 1000; ++steps) {
+    uint64_t step_before = fs.sector_reads;
+    StepResult r = uploader.step();
+    uint64_t step = reads_of(fs, step_before);
+    if (step > f.drain_step) f.drain_step = step;
+    if (r == StepResult::Idle) break;
+    if (r != StepResult::Progress) clock.advance_ms(1000);
+  }
+  if (backend.ingested.size() != queued + kUnsyncedThisBoot) fprintf(stderr, "the drain did not ingest every photo\n");
   return f;
 }
 
 }  // namespace
 
-int main() {
+// One table for one card/core behaviour; returns the largest step.
+uint64_t table(const char* label, FatCard::Vfs vfs, bool fsinfo_free_known) {
   const uint32_t sizes[3] = {100, 2880, 20160};
   Figures f[3];
-  for (int i = 0; i < 3; ++i) f[i] = run(sizes[i]);
-  printf("card sector reads (512 B) on the FAT model, %llu-byte photos, 32 KiB clusters, 32 GB card\n",
+  for (int i = 0; i < 3; ++i) f[i] = run(sizes[i], vfs, fsinfo_free_known);
+  printf("\n%s\ncard sector reads (512 B) on the FAT model, %llu-byte photos, 32 KiB clusters, 32 GB card\n", label,
          static_cast<unsigned long long>(kPhotoBytes));
   printf("%-34s %10s %10s %10s %12s\n", "operation", "100", "2,880", "20,160", "week/100");
   auto row = [&](const char* name, uint64_t Figures::*field) {
@@ -141,17 +163,30 @@ int main() {
   row("worst capture while filling", &Figures::worst_capture);
   track(row("upload, per photo of a 32-window", &Figures::upload));
   track(row("largest upload step", &Figures::upload_step));
+  row("largest step, whole drain", &Figures::drain_step);
   track(row("time correction, whole pass", &Figures::correction_total));
   track(row("time correction, largest step", &Figures::correction_step));
   printf("time correction: %u unsynced photos of this boot, %u rewritten, in %u calls of %u records\n",
          kUnsyncedThisBoot, f[2].corrected, f[2].correction_calls, CaptureQueue::kCorrectionChunk);
-  uint64_t largest = 0;
+  // Boot is once per mount, before the loop (and its watchdog budget) starts: not a step.
+  uint64_t largest = 0, boot = 0;
   for (const Figures& x : f) {
-    for (uint64_t v : {x.boot, x.worst_capture, x.upload_step, x.correction_step}) largest = v > largest ? v : largest;
+    for (uint64_t v : {x.worst_capture, x.upload_step, x.drain_step, x.correction_step}) largest = v > largest ? v : largest;
+    boot = x.boot > boot ? x.boot : boot;
   }
   printf("photo bytes are extra: each 512 B of a photo is one more read in its upload step\n");
-  printf("target week/100 <= 2x: %s (worst %.2fx); target no step > 2000 reads: %s (largest %llu)\n",
+  printf("target week/100 <= 2x: %s (worst %.2fx); target no step (capture, upload, correction) > 2000 reads: %s "
+         "(largest %llu); boot, once per mount: %llu\n",
          worst_ratio <= 2.0 ? "met" : "NOT met", worst_ratio, largest <= 2000 ? "met" : "NOT met",
-         static_cast<unsigned long long>(largest));
+         static_cast<unsigned long long>(largest), static_cast<unsigned long long>(boot));
+  return largest;
+}
+
+int main() {
+  table("arduino-esp32 newest sources (vfs_api.cpp: one fopen per open)", FatCard::Vfs::Newest, true);
+  table("arduino-esp32 3.1.3, the 3.x release users install (stat, fopen/opendir, exists before rename, open before remove)",
+        FatCard::Vfs::Arduino3x, true);
+  table("arduino-esp32 3.1.3, a card whose FSINFO free count is unknown (first free-space query after mount scans the FAT)",
+        FatCard::Vfs::Arduino3x, false);
   return 0;
 }

@@ -64,6 +64,11 @@ bool PosixFileSystem::exists(const char* path) {
   return ::stat(full(path).c_str(), &st) == 0;
 }
 
+int64_t PosixFileSystem::open_size(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? int64_t(st.st_size) : -1;
+}
+
 int64_t PosixFileSystem::file_size(const char* path) {
   struct stat st;
   if (::stat(full(path).c_str(), &st) != 0) return -1;

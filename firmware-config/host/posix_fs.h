@@ -18,6 +18,7 @@ class PosixFileSystem : public lifelog::FileSystem {
   bool close(int fd) override;
   bool exists(const char* path) override;
   int64_t file_size(const char* path) override;
+  int64_t open_size(int fd) override;
   bool remove(const char* path) override;
   bool rename(const char* from, const char* to) override;
   bool make_dir(const char* path) override;

@@ -1,5 +1,7 @@
-// sim-camera: the firmware core running on a PC, with a folder as the SD card, a file as NVS
-// and plain TCP as Wi-Fi. Safe to SIGKILL at any instant and restart with the same card/NVS.
+// sim-camera: the board's device loop (core/include/lifelog/device_loop.h) running on a PC, with a
+// folder as the SD card, a file as NVS and plain TCP as Wi-Fi. This file only builds the adapters,
+// turns flags into the loop's config and ends the run at the events below. Safe to SIGKILL at any
+// instant and restart with the same card/NVS.
 //
 // Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
 //             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired.
@@ -8,26 +10,21 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <functional>
 #include <memory>
 #include <random>
 #include <string>
-#include <vector>
 
 #include "batch_buffers.h"
 #include "file_kv.h"
 #include "host_cameras.h"
 #include "host_clock.h"
 #include "lifelog/activation_key.h"
-#include "lifelog/capture_queue.h"
-#include "lifelog/device_api.h"
-#include "lifelog/json.h"
-#include "lifelog/uploader.h"
-#include "lifelog/watchdog.h"
+#include "lifelog/device_loop.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
+#include "sim_log.h"
+#include "sim_options.h"
 #include "support/fat_card.h"
 #include "tcp_net.h"
 
@@ -48,276 +45,143 @@ enum ExitCode {
   kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7
 };
 
-constexpr const char* kFramesKey = "frames_done";
 
-struct Options {
-  std::string api, card, nvs, pairing_code, fixtures, status_file;
-  uint64_t interval_ms = 30000;
-  int64_t photos = -1;  // unlimited
-  bool exit_when_drained = false;
-  uint64_t photo_size = 60000;
-  uint64_t photo_size_max = 0;  // > photo_size: sizes vary per frame up to this
-  bool log_json = false;
-  size_t chunk_size = 8192;
-  uint32_t backoff_base_ms = 1000;
-  uint32_t backoff_cap_ms = 60000;
-  uint64_t card_capacity = 0;
-  uint64_t min_free_bytes = 1024 * 1024;
-  int64_t ntp_after_ms = 0;
-  uint32_t seed = 1;
-  int net_timeout_ms = 15000;
-  int64_t max_runtime_ms = -1;
-  uint64_t clock_wait_ms = 120000;
-  SimLifecycleOptions life;
-  uint64_t fat_card_bytes = 0;  // > 0: the card is FatCard (in memory), not a folder
-  bool sim_clock = false;
-  uint64_t offline_ms = 0;
-  uint32_t step_budget_ms = 240000;
-  uint32_t batch = kMaxBatchItems;
-  uint32_t watchdog_ms = 120000;
+// The platform's adapters. A folder (or FatCard) is always mounted; the link is up once the
+// simulated offline stretch is over; there is no portal (the pairing code comes as a flag) and
+// no button or LED.
+class HostSlot : public CardSlot {
+ public:
+  bool mount() override { return true; }
+  void unmount() override {}
 };
 
-void usage() {
-  fprintf(stderr,
-          "usage: sim-camera --api URL --card DIR --nvs FILE [options]\n"
-          "  --pairing-code CODE      activate with this code if NVS holds no token\n"
-          "  --interval-ms N          time between captures (default 30000)\n"
-          "  --photos N               stop capturing after N photos in total, across restarts\n"
-          "  --exit-when-drained      exit 0 once all N photos are captured and uploaded\n"
-          "  --photo-size BYTES       size of synthetic JPEGs (default 60000)\n"
-          "  --photo-size-max BYTES   vary each frame's size between --photo-size and this (seeded by frame)\n"
-          "  --fixtures DIR           replay JPEG files from DIR instead of synthetic ones\n"
-          "  --log-json               one JSON object per line on stdout\n"
-          "  --status-file FILE       write the current state as JSON (atomically)\n"
-          "  --chunk-size N           PUT piece size, at most 8192 (default 8192)\n"
-          "  --backoff-base-ms N      first retry ceiling (default 1000)\n"
-          "  --backoff-cap-ms N       largest retry wait (default 60000)\n"
-          "  --card-capacity BYTES    pretend the card holds only this much\n"
-          "  --min-free-bytes BYTES   evict oldest photos below this free space (default 1 MiB)\n"
-          "  --ntp-after-ms N         clock counts as synced only after N ms (-1: never; default 0)\n"
-          "  --seed N                 seed for jitter and synthetic content (default 1)\n"
-          "  --net-timeout-ms N       socket connect/read/write timeout (default 15000)\n"
-          "  --clock-wait-ms N        hold this boot's unsynced photos until NTP, at most N ms\n"
-          "                           after start (default 120000)\n"
-          "  --max-runtime-ms N       give up after N ms (exit 6)\n"
-          "  --fat-card BYTES         the card is a FAT model of that size in memory (FatCard, with\n"
-          "                           FatFs's costs and limits) instead of the --card folder\n"
-          "  --sim-clock              simulated time: sleeping jumps the clock ahead (long runs fast)\n"
-          "  --offline-ms N           no network (uploads wait) until N ms after start\n"
-          "  --step-budget-ms N       wall time one upload step may take (default 240000)\n"
-          "  --batch N                photos per upload-urls / ingest-batch call (1-32, default 32;\n"
-          "                           1 keeps to the single routes)\n"
-          "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
-          "                           if a feed comes later, as the board would reset)\n");
-  fputs(kLifecycleUsage, stderr);
-}
-
-bool parse_u64(const char* s, uint64_t* out) {
-  if (!s || !*s) return false;
-  char* end = nullptr;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (*end || s[0] == '-') return false;
-  *out = v;
-  return true;
-}
-
-bool parse_i64(const char* s, int64_t* out) {
-  if (!s || !*s) return false;
-  char* end = nullptr;
-  long long v = strtoll(s, &end, 10);
-  if (*end) return false;
-  *out = v;
-  return true;
-}
-
-bool parse_args(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    uint64_t u = 0;
-    int64_t s = 0;
-    auto need_u = [&](uint64_t max) { return parse_u64(v, &u) && u <= max && (++i, true); };
-    if (a == "--api" && v) { o->api = v; ++i; }
-    else if (a == "--card" && v) { o->card = v; ++i; }
-    else if (a == "--nvs" && v) { o->nvs = v; ++i; }
-    else if (a == "--pairing-code" && v) { o->pairing_code = v; ++i; }
-    else if (a == "--fixtures" && v) { o->fixtures = v; ++i; }
-    else if (a == "--status-file" && v) { o->status_file = v; ++i; }
-    else if (a == "--exit-when-drained") o->exit_when_drained = true;
-    else if (a == "--log-json") o->log_json = true;
-    else if (a == "--interval-ms" && need_u(UINT32_MAX)) o->interval_ms = u;
-    else if (a == "--photos" && need_u(UINT32_MAX)) o->photos = int64_t(u);
-    else if (a == "--photo-size" && need_u(64ull << 20)) o->photo_size = u;
-    else if (a == "--photo-size-max" && need_u(64ull << 20)) o->photo_size_max = u;
-    else if (a == "--chunk-size" && need_u(kMaxStreamChunk) && u > 0) o->chunk_size = size_t(u);
-    else if (a == "--backoff-base-ms" && need_u(UINT32_MAX)) o->backoff_base_ms = uint32_t(u);
-    else if (a == "--backoff-cap-ms" && need_u(UINT32_MAX)) o->backoff_cap_ms = uint32_t(u);
-    else if (a == "--card-capacity" && need_u(UINT64_MAX)) o->card_capacity = u;
-    else if (a == "--min-free-bytes" && need_u(UINT64_MAX)) o->min_free_bytes = u;
-    else if (a == "--clock-wait-ms" && need_u(UINT64_MAX)) o->clock_wait_ms = u;
-    else if (a == "--step-budget-ms" && need_u(UINT32_MAX) && u > 0) o->step_budget_ms = uint32_t(u);
-    else if (a == "--batch" && need_u(kMaxBatchItems) && u > 0) o->batch = uint32_t(u);
-    else if (a == "--watchdog-ms" && need_u(UINT32_MAX) && u > 0) o->watchdog_ms = uint32_t(u);
-    else if (a == "--seed" && need_u(UINT32_MAX)) o->seed = uint32_t(u);
-    else if (a == "--net-timeout-ms" && need_u(600000) && u > 0) o->net_timeout_ms = int(u);
-    else if (a == "--fat-card" && need_u(UINT64_MAX) && u >= (64ull << 20)) o->fat_card_bytes = u;
-    else if (a == "--sim-clock") o->sim_clock = true;
-    else if (a == "--offline-ms" && need_u(UINT64_MAX)) o->offline_ms = u;
-    else if (a == "--ntp-after-ms" && parse_i64(v, &s)) { o->ntp_after_ms = s; ++i; }
-    else if (a == "--max-runtime-ms" && parse_i64(v, &s)) { o->max_runtime_ms = s; ++i; }
-    else if (bool bad = false; parse_lifecycle_flag(argc, argv, &i, &o->life, &bad)) {
-      if (bad) {
-        fprintf(stderr, "sim-camera: bad or incomplete option '%s'\n", a.c_str());
-        return false;
-      }
-    }
-    else if (a == "--help" || a == "-h") return false;
-    else {
-      fprintf(stderr, "sim-camera: bad or incomplete option '%s'\n", a.c_str());
-      return false;
-    }
-  }
-  if (o->api.empty() || (o->card.empty() && o->fat_card_bytes == 0) || o->nvs.empty()) {
-    fprintf(stderr, "sim-camera: --api, --card (or --fat-card) and --nvs are required\n");
-    return false;
-  }
-  if (o->photo_size_max != 0 && o->photo_size_max < o->photo_size) {
-    fprintf(stderr, "sim-camera: --photo-size-max is below --photo-size\n");
-    return false;
-  }
-  return true;
-}
-
-// Progress lines. The token is never passed in here.
-class Log {
+class HostLink : public NetworkLink {
  public:
-  Log(bool json, Clock& clock) : json_(json), clock_(clock) {}
-
-  // fields: alternating key, value; values starting with '#' are numbers, '?' booleans.
-  void event(const char* name, std::initializer_list<std::pair<const char*, std::string>> fields) {
-    if (json_) {
-      JsonDoc doc(cJSON_CreateObject());
-      cJSON_AddStringToObject(doc.get(), "event", name);
-      cJSON_AddNumberToObject(doc.get(), "t_ms", double(clock_.monotonic_ms()));
-      for (const auto& f : fields) {
-        const std::string& v = f.second;
-        if (!v.empty() && v[0] == '#') {
-          cJSON_AddNumberToObject(doc.get(), f.first, strtod(v.c_str() + 1, nullptr));
-        } else if (!v.empty() && v[0] == '?') {
-          cJSON_AddBoolToObject(doc.get(), f.first, v == "?true");
-        } else {
-          cJSON_AddStringToObject(doc.get(), f.first, v.c_str());
-        }
-      }
-      char* text = cJSON_PrintUnformatted(doc.get());
-      if (text) {
-        printf("%s\n", text);
-        cJSON_free(text);
-      }
-    } else {
-      printf("[%8llu ms] %-12s", static_cast<unsigned long long>(clock_.monotonic_ms()), name);
-      for (const auto& f : fields) {
-        const std::string& v = f.second;
-        printf(" %s=%s", f.first, (!v.empty() && (v[0] == '#' || v[0] == '?')) ? v.c_str() + 1 : v.c_str());
-      }
-      printf("\n");
-    }
-    fflush(stdout);
-  }
+  explicit HostLink(uint64_t online_from_ms) : online_from_ms_(online_from_ms) {}
+  void maintain(uint64_t now_ms) override { now_ms_ = now_ms; }
+  bool connected() override { return now_ms_ >= online_from_ms_; }
+  bool has_networks() override { return true; }
+  const char* name() override { return "loopback"; }
 
  private:
-  bool json_;
+  uint64_t online_from_ms_;
+  uint64_t now_ms_ = 0;
+};
+
+class NoPortal : public SetupPortal {
+ public:
+  bool run(TokenState) override { return false; }
+  bool button_down() override { return false; }
+};
+
+class NoLight : public StatusLight {
+ public:
+  void card_failed() override {}
+  void tick(uint64_t) override {}
+};
+
+// The task watchdog as the board arms it (WatchdogModel: a late feed is a reset, a feed before
+// subscribing is refused).
+class ModelWatchdog : public Watchdog {
+ public:
+  ModelWatchdog(uint32_t timeout_ms, Clock& clock) : model(timeout_ms), clock_(clock) {}
+  void subscribe() override { model.subscribe(clock_.monotonic_ms()); }
+  bool feed() override { return model.feed(clock_.monotonic_ms()); }
+  WatchdogModel model;
+
+ private:
   Clock& clock_;
 };
 
-std::string num(uint64_t v) { return "#" + std::to_string(v); }
-std::string boolean(bool v) { return v ? "?true" : "?false"; }
-
-class LoggingObserver : public UploadObserver {
+// The loop's events as log lines, the card meters of a FatCard run, and the events at which
+// sim-camera ends (their exit codes).
+class LoopLog : public LoopObserver {
  public:
-  explicit LoggingObserver(Log& log) : log_(log) {}
-  void on_upload_event(const UploadEvent& e) override {
-    const char* name = upload_event_name(e.kind);
-    if (e.kind == UploadEventKind::Retry) {
-      log_.event(name, {{"seq", num(e.seq)}, {"frame", num(e.frame)}, {"step", e.step},
-                        {"status", num(uint64_t(e.http_status))}, {"code", e.code}, {"delay_ms", num(e.delay_ms)}});
-      log_.event("backoff", {{"seq", num(e.seq)}, {"delay_ms", num(e.delay_ms)}});
-    } else {
-      log_.event(name, {{"seq", num(e.seq)}, {"frame", num(e.frame)}, {"step", e.step},
-                        {"status", num(uint64_t(e.http_status))}, {"code", e.code}, {"bytes", num(e.bytes)}});
+  LoopLog(Log& log, FatCard* fat) : log_(log), fat_(fat) {}
+  DeviceLoop* loop = nullptr;
+  int exit_code = -1;
+  const char* exit_state = "";
+  uint64_t max_capture_reads = 0, max_step_reads = 0;  // FatCard: the dearest single capture / upload step
+  uint64_t step_budget_ms = 0;
+  const WatchdogModel* watchdog = nullptr;
+  uint64_t reads() const { return fat_ ? fat_->sector_reads : 0; }
+
+  void on_loop_event(const LoopEvent& e) override {
+    const char* name = loop_event_name(e.kind);
+    switch (e.kind) {
+      case LoopEventKind::CaptureBegin: capture_reads_ = reads(); return;
+      case LoopEventKind::StepBegin: step_reads_ = reads(); return;
+      case LoopEventKind::Captured: {
+        meter_capture();
+        const ManifestRecord& rec = *e.record;
+        log_.event(name, {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
+                          {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
+        return;
+      }
+      case LoopEventKind::CaptureFailed:
+        meter_capture();
+        log_.event(name, {{"frame", num(e.frame)}, {"reason", capture_status_name(e.capture)}});
+        return;
+      case LoopEventKind::Evicted: log_.event(name, {{"count", num(e.count)}, {"dropped", num(e.total)}}); return;
+      case LoopEventKind::ClockSynced: log_.event(name, {{"corrected", num(e.count)}}); return;
+      case LoopEventKind::StepEnd:
+        if (reads() - step_reads_ > max_step_reads) max_step_reads = reads() - step_reads_;
+        if (e.ms >= 1000) {
+          log_.event(name, {{"ms", num(e.ms)}, {"budget_ms", num(step_budget_ms)},
+                            {"watchdog_max_gap_ms", num(watchdog->max_gap_ms())}});
+        }
+        return;
+      case LoopEventKind::Activated: log_.event(name, {{"device_id", e.text}}); return;
+      case LoopEventKind::ActivationRetry:
+        log_.event("retry", {{"step", "activate"}, {"status", num(uint64_t(e.http_status))}, {"code", e.code},
+                             {"delay_ms", num(e.delay_ms)}});
+        return;
+      case LoopEventKind::ActivationRefused:
+        log_.event(name, {{"status", num(uint64_t(e.http_status))}, {"code", e.code}});
+        return end(kActivationRefused, "activation_refused");
+      case LoopEventKind::ActivationStoreFailed:
+      case LoopEventKind::ActivationNoCode:
+        log_.event(name, {});
+        return end(e.kind == LoopEventKind::ActivationNoCode ? kUsage : kCardFailed, "error");
+      case LoopEventKind::TokenDead:
+        // Before the loop forgets the token: a restart tries the refused token again.
+        log_.event(name, {{"pending", num(e.count)}});
+        return end(kTokenDead, "token_dead");
+      case LoopEventKind::CardFailed: log_.event("card_error", {{"reason", e.text}}); return;
+      case LoopEventKind::CardRemounted: log_.event(name, {{"ok", boolean(e.ok)}}); return;
+      case LoopEventKind::Status:
+        log_.event(name, {{"online", boolean(e.status->online)}, {"token", boolean(e.status->has_token)},
+                          {"card", boolean(e.status->card_ready)}, {"pending", num(e.status->pending)},
+                          {"link_error", e.status->link_error}});
+        return;
+      case LoopEventKind::CardMounted:
+      case LoopEventKind::UploadTokenRefused:
+      case LoopEventKind::PortalClosed:
+      case LoopEventKind::PortalSaved: return;
     }
   }
 
  private:
+  void meter_capture() {
+    if (reads() - capture_reads_ > max_capture_reads) max_capture_reads = reads() - capture_reads_;
+  }
+  void end(int code, const char* state) {
+    exit_code = code;
+    exit_state = state;
+    loop->stop();
+  }
   Log& log_;
+  FatCard* fat_;
+  uint64_t capture_reads_ = 0, step_reads_ = 0;
 };
-
-void write_status(const Options& o, const char* state, CaptureQueue* q, uint32_t frames) {
-  if (o.status_file.empty()) return;
-  JsonDoc doc(cJSON_CreateObject());
-  cJSON_AddStringToObject(doc.get(), "state", state);
-  cJSON_AddNumberToObject(doc.get(), "frames_captured", frames);
-  if (q) {
-    cJSON_AddNumberToObject(doc.get(), "pending", q->pending_count());
-    cJSON_AddNumberToObject(doc.get(), "failed", q->failed_count());
-    cJSON_AddNumberToObject(doc.get(), "dropped", q->dropped());
-  }
-  char* text = cJSON_PrintUnformatted(doc.get());
-  if (!text) return;
-  std::string tmp = o.status_file + ".tmp";
-  FILE* f = fopen(tmp.c_str(), "w");
-  if (f) {
-    fprintf(f, "%s\n", text);
-    fclose(f);
-    rename(tmp.c_str(), o.status_file.c_str());
-  }
-  cJSON_free(text);
-}
-
-// Obtains the device token, activating with the pairing code if NVS has none.
-int ensure_token(const Options& o, FileKeyValueStore& kv, HttpConnection& conn, const ApiEndpoint& ep,
-                 Clock& clock, const std::function<void(uint64_t)>& nap, Rng& rng, Log& log, char* token,
-                 size_t cap) {
-  if (kv.get_str(kDeviceTokenKey, token, cap) && token[0]) return -1;
-  if (o.pairing_code.empty()) {
-    fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
-    return kUsage;
-  }
-  DeviceApi api(conn, ep);
-  BackoffConfig bc;
-  bc.base_ms = o.backoff_base_ms;
-  bc.cap_ms = o.backoff_cap_ms;
-  Backoff backoff(bc, rng);
-  SystemRng entropy;
-  for (;;) {
-    if (o.max_runtime_ms >= 0 && clock.monotonic_ms() >= uint64_t(o.max_runtime_ms)) return kTimeout;
-    Activation a;
-    ApiResult r;
-    ActivationOutcome outcome = activate_device(kv, entropy, api, o.pairing_code.c_str(), &a, &r);
-    if (outcome == ActivationOutcome::Activated) {
-      snprintf(token, cap, "%s", a.device_token);
-      log.event("activated", {{"device_id", a.device_id}});
-      return -1;
-    }
-    if (outcome == ActivationOutcome::StoreFailed) return kCardFailed;
-    if (outcome == ActivationOutcome::Refused) {
-      log.event("activation_refused", {{"status", num(uint64_t(r.status))}, {"code", r.code}});
-      return kActivationRefused;
-    }
-    uint32_t delay = retry_delay_ms(backoff, r, clock.wall_synced() ? clock.wall_utc_s() : -1);
-    log.event("retry", {{"step", "activate"}, {"status", num(uint64_t(r.status))}, {"code", r.code},
-                        {"delay_ms", num(delay)}});
-    nap(delay);
-  }
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  Options o;
-  if (!parse_args(argc, argv, &o)) {
-    usage();
+  SimOptions o;
+  if (!parse_sim_args(argc, argv, &o)) {
+    print_usage();
     return kUsage;
   }
   ApiEndpoint endpoint;
@@ -336,7 +200,7 @@ int main(int argc, char** argv) {
   // than a day ahead of its own clock, so a simulated week may not run into the future.
   SimClock sim_clock(int64_t(time(nullptr)) - int64_t(o.offline_ms / 1000), o.ntp_after_ms);
   Clock& clock = o.sim_clock ? static_cast<Clock&>(sim_clock) : static_cast<Clock&>(host_clock);
-  std::function<void(uint64_t)> nap = [&](uint64_t ms) {
+  auto nap = [&](uint64_t ms) {
     if (!o.sim_clock) return HostClock::sleep_ms(ms);
     // Past the offline stretch the simulated clock has reached the real now, and the server's
     // rate limits run on real time: from then on a wait (a 429's Retry-After) passes for real.
@@ -344,38 +208,27 @@ int main(int argc, char** argv) {
     sim_clock.sleep_ms(ms);
   };
   Log log(o.log_json, clock);
-  FileKeyValueStore kv(o.nvs);
-  if (!kv.load()) {
+  FileKeyValueStore file_kv(o.nvs);
+  if (!file_kv.load()) {
     fprintf(stderr, "sim-camera: cannot read NVS file '%s'\n", o.nvs.c_str());
     return kCardFailed;
   }
+  CrashingKv kv(file_kv, o.life.crash_at);
   uint32_t boot_id = next_boot_id(kv);
   if (boot_id == 0) return kCardFailed;
+  char held[kMaxDeviceToken];
+  if (!(kv.get_str(kDeviceTokenKey, held, sizeof(held)) && held[0])) {
+    if (o.pairing_code.empty()) {
+      fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
+      return kUsage;
+    }
+    if (!kv.put_str(kPairingCodeKey, o.pairing_code.c_str())) return kCardFailed;
+  }
 
   std::unique_ptr<FileSystem> card;
   if (o.fat_card_bytes > 0) card.reset(new FatCard(o.fat_card_bytes));
   else card.reset(new PosixFileSystem(o.card, o.card_capacity));
-  FileSystem& fs = *card;
   FatCard* fat = o.fat_card_bytes > 0 ? static_cast<FatCard*>(card.get()) : nullptr;
-  uint64_t max_capture_reads = 0, max_step_reads = 0;  // FatCard: the dearest single capture / upload step
-  auto reads = [&]() { return fat ? fat->sector_reads : 0; };
-  SeqAllocator seqs(kv);
-  QueueConfig qcfg;
-  qcfg.min_free_bytes = o.min_free_bytes;
-  CaptureQueue queue(fs, kv, seqs, qcfg);
-  seqs.begin();
-  if (!queue.begin()) {
-    fprintf(stderr, "sim-camera: card folder '%s' is unusable\n", o.card.c_str());
-    return kCardFailed;
-  }
-
-  // Resume the frame count exactly: a kill between committing a photo and saving the
-  // counter is covered by the frame index stored in the newest record.
-  uint32_t frames = 0;
-  kv.get_u32(kFramesKey, &frames);
-  frames = queue.resume_frame_count(frames);
-  log.event("boot", {{"boot_id", num(boot_id)}, {"frames_done", num(frames)},
-                     {"pending", num(queue.pending_count())}, {"dropped", num(queue.dropped())}});
 
   TcpNetClient api_net(o.net_timeout_ms), storage_net(o.net_timeout_ms);
   HttpConnection api_conn(api_net), storage_conn(storage_net);
@@ -385,13 +238,7 @@ int main(int argc, char** argv) {
   api_conn.set_timing(timing);
   storage_conn.set_timing(timing);
   XorShiftRng rng(o.seed * 2654435761u + boot_id);
-
-  static char token[200];
-  int rc = ensure_token(o, kv, api_conn, endpoint, clock, nap, rng, log, token, sizeof(token));
-  if (rc >= 0) {
-    write_status(o, rc == kActivationRefused ? "activation_refused" : "error", &queue, frames);
-    return rc;
-  }
+  SystemRng entropy;
 
   SyntheticJpegCamera synthetic(o.photo_size, o.seed, o.photo_size_max);
   FixtureCamera fixtures(o.fixtures.empty() ? std::string("/nonexistent") : o.fixtures);
@@ -401,19 +248,33 @@ int main(int argc, char** argv) {
   }
   Camera& camera = o.fixtures.empty() ? static_cast<Camera&>(synthetic) : static_cast<Camera&>(fixtures);
 
-  LoggingObserver observer(log);
-  SimLifecycle lifecycle(o.life, kv, api_conn, endpoint, clock, rng,
-                         [&log](const char* name, std::initializer_list<std::pair<const char*, std::string>> fields) {
-                           log.event(name, fields);
-                         });
-  lifecycle.begin(&observer);
+  HostSlot slot;
+  HostLink link(o.offline_ms);
+  NoPortal portal;
+  NoLight light;
+  ModelWatchdog watchdog(o.watchdog_ms, clock);
+  LoggingObserver upload_log(log);
+  LifecycleLog lifecycle_log([&log](const char* name, std::initializer_list<std::pair<const char*, std::string>> f) {
+    log.event(name, f);
+  });
+  LoopLog loop_log(log, fat);
+  loop_log.step_budget_ms = o.step_budget_ms;
+  loop_log.watchdog = &watchdog.model;
+  DevicePlatform platform{*card, slot, kv, api_conn, storage_conn, api_net, clock, camera, watchdog, link, portal,
+                          light, entropy, rng, loop_log, &upload_log, &lifecycle_log, &lifecycle_log};
 
-  UploaderConfig ucfg;
-  ucfg.device_token = lifecycle.token();
+  DeviceLoopConfig cfg;
+  cfg.endpoint = endpoint;
+  cfg.boot_id = boot_id;
+  cfg.capture_interval_ms = o.interval_ms;
+  cfg.capture_limit = o.photos >= 0 ? uint32_t(o.photos) : 0;
+  cfg.queue.min_free_bytes = o.min_free_bytes;
+  cfg.heartbeat = heartbeat_config(o.life);
+  cfg.activation_backoff.base_ms = o.backoff_base_ms;
+  cfg.activation_backoff.cap_ms = o.backoff_cap_ms;
+  UploaderConfig& ucfg = cfg.upload;
   ucfg.chunk_size = o.chunk_size;
-  ucfg.backoff.base_ms = o.backoff_base_ms;
-  ucfg.backoff.cap_ms = o.backoff_cap_ms;
-  ucfg.boot_id = boot_id;
+  ucfg.backoff = cfg.activation_backoff;
   ucfg.clock_wait_ms = o.clock_wait_ms;
   ucfg.idle_timeout_ms = uint32_t(o.net_timeout_ms);
   ucfg.step_budget_ms = o.step_budget_ms;
@@ -422,112 +283,49 @@ int main(int argc, char** argv) {
   ucfg.max_batch = o.batch;
   ucfg.batch = batch_buffers.view();
 
-  uint64_t next_capture = clock.monotonic_ms();
-  uint64_t last_capture = next_capture;
-  auto capturing = [&]() { return o.photos < 0 || int64_t(frames) < o.photos; };
-  auto capture_if_due = [&]() {
-    uint64_t now = clock.monotonic_ms();
-    if (!capturing() || lifecycle.paused() || now < next_capture) return false;
-    last_capture = now;
-    ManifestRecord rec;
-    uint32_t dropped_before = queue.dropped();
-    uint64_t reads_before = reads();
-    CaptureStatus st = queue.capture(camera, frames, stamp_now(read_clock(clock, boot_id)), &rec);
-    if (reads() - reads_before > max_capture_reads) max_capture_reads = reads() - reads_before;
-    if (queue.dropped() != dropped_before) {
-      log.event("evicted", {{"count", num(queue.dropped() - dropped_before)}, {"dropped", num(queue.dropped())}});
-    }
-    if (st == CaptureStatus::Ok) {
-      ++frames;
-      kv.put_u32(kFramesKey, frames);
-      log.event("captured", {{"seq", num(rec.seq)}, {"frame", num(rec.frame)}, {"size", num(rec.size)},
-                             {"sha256", rec.sha256}, {"ntp_synced", boolean(rec.stamp.ntp_synced)}});
-    } else {
-      log.event("capture_failed", {{"frame", num(frames)}, {"reason", capture_status_name(st)}});
-    }
-    next_capture += lifecycle.capture_interval_ms(o.interval_ms);
-    if (next_capture < now) next_capture = now + lifecycle.capture_interval_ms(o.interval_ms);
-    return true;
-  };
-
-  // The task watchdog as the board arms it, fed where the device feeds it: once per loop pass
-  // and from inside every upload step (IoListener). A feed that comes too late is a reset.
-  WatchdogModel watchdog(o.watchdog_ms);
-  watchdog.start(clock.monotonic_ms());
-  struct Feeder : IoListener {
-    WatchdogModel& wd;
-    const std::function<bool()>& capture;
-    Feeder(WatchdogModel& w, const std::function<bool()>& c) : wd(w), capture(c) {}
-    // Captures keep their rhythm during a long upload: the queue protects the photo in flight.
-    void on_io(uint64_t now_ms) override {
-      wd.feed(now_ms);
-      capture();
-    }
-  };
-  std::function<bool()> capture_fn = capture_if_due;
-  Feeder feeder(watchdog, capture_fn);
-  ucfg.io_listener = &feeder;
-  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg, &lifecycle);
-  write_status(o, "running", &queue, frames);
+  DeviceLoop loop(platform, cfg);
+  loop_log.loop = &loop;
+  loop.begin();
+  if (!loop.card_ready()) {
+    fprintf(stderr, "sim-camera: card folder '%s' is unusable\n", o.card.c_str());
+    return kCardFailed;
+  }
+  if (o.life.rotate_now) loop.request_rotation();
+  CaptureQueue& queue = loop.queue();
+  log.event("boot", {{"boot_id", num(boot_id)}, {"frames_done", num(loop.frames())},
+                     {"pending", num(queue.pending_count())}, {"dropped", num(queue.dropped())}});
+  write_status(o, "running", &queue, loop.frames());
 
   for (;;) {
     uint64_t now = clock.monotonic_ms();
     if (o.max_runtime_ms >= 0 && now >= uint64_t(o.max_runtime_ms)) {
       log.event("timeout", {{"pending", num(queue.pending_count())}});
-      write_status(o, "timeout", &queue, frames);
+      write_status(o, "timeout", &queue, loop.frames());
       return kTimeout;
     }
-    watchdog.feed(now);
-    if (watchdog.fired()) {
-      log.event("watchdog_reset", {{"max_gap_ms", num(watchdog.max_gap_ms())}});
-      write_status(o, "watchdog_reset", &queue, frames);
+    TurnResult t = loop.turn();
+    if (watchdog.model.fired()) {
+      log.event("watchdog_reset", {{"max_gap_ms", num(watchdog.model.max_gap_ms())}});
+      write_status(o, "watchdog_reset", &queue, loop.frames());
       return kWatchdog;
     }
-    uint32_t fixed = 0;
-    if (queue.correct_times_after_sync(clock, boot_id, &fixed)) log.event("clock_synced", {{"corrected", num(fixed)}});
-    if (capture_if_due()) continue;
-    bool online = now >= o.offline_ms;
-    uint64_t reads_before = reads();
-    StepResult r = online ? uploader.step() : StepResult::Waiting;
-    if (reads() - reads_before > max_step_reads) max_step_reads = reads() - reads_before;
-    if (online && uploader.last_step_ms() >= 1000) {
-      log.event("step", {{"ms", num(uploader.last_step_ms())}, {"budget_ms", num(o.step_budget_ms)},
-                         {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())}});
+    if (loop_log.exit_code >= 0) {
+      write_status(o, loop_log.exit_state, &queue, loop.frames());
+      return loop_log.exit_code;
     }
-    switch (lifecycle.tick(r, queue)) {
-      case SimLifecycle::Tick::TokenChanged:
-        uploader.set_token(lifecycle.token());
-        continue;
-      case SimLifecycle::Tick::SettingsChanged:
-        next_capture = last_capture + lifecycle.capture_interval_ms(o.interval_ms);
-        break;
-      case SimLifecycle::Tick::TokenDead:
-        r = StepResult::TokenDead;
-        break;
-      case SimLifecycle::Tick::Nothing:
-        break;
-    }
-    if (r == StepResult::Progress) continue;
-    if (r == StepResult::TokenDead) {
-      log.event("token_dead", {{"pending", num(queue.pending_count())}});
-      write_status(o, "token_dead", &queue, frames);
-      return kTokenDead;
-    }
-    if (r == StepResult::Idle && o.exit_when_drained && !capturing()) {
-      log.event("drained", {{"frames", num(frames)}, {"failed", num(queue.failed_count())},
-                            {"dropped", num(queue.dropped())}, {"card_sector_reads", num(reads())},
-                            {"card_max_capture_reads", num(max_capture_reads)},
-                            {"card_max_step_reads", num(max_step_reads)},
-                            {"watchdog_max_gap_ms", num(watchdog.max_gap_ms())},
-                            {"longest_step_ms", num(uploader.longest_step_ms())}});
-      write_status(o, "drained", &queue, frames);
+    if (t.stepped && t.step == StepResult::Idle && o.exit_when_drained && !loop.capturing()) {
+      log.event("drained", {{"frames", num(loop.frames())}, {"failed", num(queue.failed_count())},
+                            {"dropped", num(queue.dropped())}, {"card_sector_reads", num(loop_log.reads())},
+                            {"card_max_capture_reads", num(loop_log.max_capture_reads)},
+                            {"card_max_step_reads", num(loop_log.max_step_reads)},
+                            {"watchdog_max_gap_ms", num(watchdog.model.max_gap_ms())},
+                            {"longest_step_ms", num(loop.uploader().longest_step_ms())}});
+      write_status(o, "drained", &queue, loop.frames());
       return kDrained;
     }
-    if (r == StepResult::StorageError) log.event("card_error", {});
-    uint64_t wake = capturing() ? next_capture : now + 250;
-    if (r == StepResult::Waiting && online && uploader.ready_at_ms() < wake) wake = uploader.ready_at_ms();
-    if (!online && o.offline_ms < wake) wake = o.offline_ms;
-    if (r == StepResult::Idle && !capturing()) wake = now + 250;
+    now = clock.monotonic_ms();
+    uint64_t wake = t.wake_at_ms;
+    if (now < o.offline_ms && o.offline_ms < wake) wake = o.offline_ms;
     uint64_t nap_ms = wake > now ? wake - now : 0;
     if (nap_ms > 250 && !o.sim_clock) nap_ms = 250;
     if (nap_ms > 0) nap(nap_ms);

@@ -9,7 +9,8 @@
 using namespace lifelog;
 
 const char* const kLifecycleUsage =
-    "  --heartbeat              report status to /devices/heartbeat and obey pause/interval\n"
+    "  --heartbeat              accepted for old scripts: the camera always reports to\n"
+    "                           /devices/heartbeat and obeys the owner's pause and interval\n"
     "  --heartbeat-max-ms N     call again after at most N ms, whatever the server says\n"
     "  --heartbeat-gap-ms N     least time between heartbeats after drains (default 10000)\n"
     "  --rotate-now             rotate the device token after the first heartbeat\n"
@@ -29,10 +30,7 @@ bool parse_lifecycle_flag(int argc, char** argv, int* i, SimLifecycleOptions* o,
   std::string a = argv[*i];
   const char* v = *i + 1 < argc ? argv[*i + 1] : nullptr;
   *bad = false;
-  if (a == "--heartbeat") {
-    o->heartbeat = true;
-    return true;
-  }
+  if (a == "--heartbeat") return true;
   if (a == "--rotate-now") {
     o->rotate_now = true;
     return true;
@@ -84,7 +82,7 @@ bool CrashingKv::put_u32(const char* key, uint32_t value) { return inner_.put_u3
 bool CrashingKv::put_u64(const char* key, uint64_t value) { return inner_.put_u64(key, value); }
 bool CrashingKv::erase(const char* key) { return inner_.erase(key); }
 
-static HeartbeatConfig heartbeat_config(const SimLifecycleOptions& o) {
+HeartbeatConfig heartbeat_config(const SimLifecycleOptions& o) {
   HeartbeatConfig c;
   c.max_interval_ms = uint32_t(o.heartbeat_max_ms);
   c.min_gap_ms = uint32_t(o.heartbeat_gap_ms);
@@ -93,49 +91,9 @@ static HeartbeatConfig heartbeat_config(const SimLifecycleOptions& o) {
   return c;
 }
 
-SimLifecycle::SimLifecycle(const SimLifecycleOptions& o, KeyValueStore& kv, HttpConnection& conn,
-                           const ApiEndpoint& endpoint, Clock& clock, Rng& rng, SimEventLog log)
-    : o_(o), token_kv_(kv, o.crash_at), api_(conn, endpoint), tokens_(token_kv_),
-      life_(api_, tokens_, kv, clock, rng, heartbeat_config(o), this, this), clock_(clock), log_(std::move(log)) {}
-
-void SimLifecycle::begin(UploadObserver* forward) {
-  forward_ = forward;
-  tokens_.begin();
-  life_.begin();
-  if (o_.rotate_now) life_.request_rotation();
-}
-
-SimLifecycle::Tick SimLifecycle::tick(StepResult upload, CaptureQueue& queue) {
-  StepResult before = last_upload_;
-  last_upload_ = upload;
-  if (upload == StepResult::TokenDead) {
-    life_.check_token_now();  // learn from the server whether the other token works
-  } else if (!o_.heartbeat) {
-    return Tick::Nothing;
-  } else if (upload == StepResult::Idle && before != StepResult::Idle) {
-    life_.after_drain();
-  }
-  if (!life_.due()) return Tick::Nothing;
-  StatusReport r;
-  r.firmware_version = kFirmwareVersion;
-  r.free_bytes = queue.file_system().free_bytes();
-  r.queue_depth = queue.pending_count();
-  r.dropped = queue.dropped();
-  r.quarantined = queue.failed_count();
-  r.last_error = last_error_.c_str();
-  r.uptime_s = clock_.monotonic_ms() / 1000;
-  r.clock_synced = clock_.wall_synced();
-  settings_changed_ = false;
-  LifecycleStep s = life_.step(r);
-  if (s == LifecycleStep::TokenDead) return Tick::TokenDead;
-  if (s == LifecycleStep::TokenChanged) return Tick::TokenChanged;
-  return settings_changed_ ? Tick::SettingsChanged : Tick::Nothing;
-}
-
 static std::string num(uint64_t v) { return "#" + std::to_string(v); }
 
-void SimLifecycle::on_lifecycle_event(const LifecycleEvent& e) {
-  if (e.kind == LifecycleEventKind::SettingsChanged) settings_changed_ = true;
+void LifecycleLog::on_lifecycle_event(const LifecycleEvent& e) {
   const char* name = lifecycle_event_name(e.kind);
   // "token_dead" is the loop's own last line; this one says which route found out.
   if (e.kind == LifecycleEventKind::TokenDead) name = "heartbeat_refused";
@@ -144,13 +102,4 @@ void SimLifecycle::on_lifecycle_event(const LifecycleEvent& e) {
               {"delay_ms", num(e.delay_ms)}});
 }
 
-void SimLifecycle::show_paused(bool paused) { log_("privacy_indicator", {{"paused", paused ? "?true" : "?false"}}); }
-
-void SimLifecycle::on_upload_event(const UploadEvent& e) {
-  if (e.kind == UploadEventKind::Retry || e.kind == UploadEventKind::Quarantined) {
-    last_error_ = std::string(e.step) + ": HTTP " + std::to_string(e.http_status) + " " + e.code;
-  } else if (e.kind == UploadEventKind::Ingested || e.kind == UploadEventKind::Duplicate) {
-    last_error_.clear();
-  }
-  if (forward_) forward_->on_upload_event(e);
-}
+void LifecycleLog::show_paused(bool paused) { log_("privacy_indicator", {{"paused", paused ? "?true" : "?false"}}); }

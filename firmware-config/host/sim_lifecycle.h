@@ -1,18 +1,17 @@
 #pragma once
-// sim-camera's device lifecycle: heartbeat, the owner's pause and interval, token rotation,
-// and power cuts at chosen points of a rotation (--crash-at). Kept out of the main loop so
-// that the loop only asks: which token, paused?, which interval, and reports uploader steps.
+// sim-camera's lifecycle flags (the heartbeat's tunables, --rotate-now) and power cuts at chosen
+// points of a rotation (--crash-at). The heartbeat, the owner's pause and interval and rotation
+// themselves are the device loop's (core/include/lifelog/device_loop.h).
 #include <functional>
 #include <initializer_list>
 #include <string>
 #include <utility>
 
-#include "lifelog/capture_queue.h"
 #include "lifelog/heartbeat.h"
-#include "lifelog/uploader.h"
+#include "lifelog/kv_store.h"
 
 struct SimLifecycleOptions {
-  bool heartbeat = false;        // --heartbeat: report on the server's schedule and after drains
+  // --heartbeat is accepted and changes nothing: the loop always reports, as the board does.
   uint64_t heartbeat_max_ms = 0; // --heartbeat-max-ms: cap the server's "call again in"
   uint64_t heartbeat_gap_ms = 10000;  // --heartbeat-gap-ms: least time between drain heartbeats
   bool rotate_now = false;       // --rotate-now: rotate the token after the first heartbeat
@@ -46,39 +45,16 @@ class CrashingKv : public lifelog::KeyValueStore {
   bool after_ = false;
 };
 
-class SimLifecycle : public lifelog::LifecycleObserver, public lifelog::PrivacyIndicator,
-                     public lifelog::UploadObserver {
+// The heartbeat's tunables from the flags above (the board keeps HeartbeatConfig's defaults).
+lifelog::HeartbeatConfig heartbeat_config(const SimLifecycleOptions& o);
+
+// Heartbeat, rotation and the privacy indicator as log lines.
+class LifecycleLog : public lifelog::LifecycleObserver, public lifelog::PrivacyIndicator {
  public:
-  enum class Tick { Nothing, TokenChanged, SettingsChanged, TokenDead };
-
-  SimLifecycle(const SimLifecycleOptions& o, lifelog::KeyValueStore& kv, lifelog::HttpConnection& conn,
-               const lifelog::ApiEndpoint& endpoint, lifelog::Clock& clock, lifelog::Rng& rng, SimEventLog log);
-
-  // After activation: reads the tokens and the saved settings.
-  void begin(lifelog::UploadObserver* forward);
-  const char* token() const { return tokens_.active(); }
-  bool paused() const { return life_.settings().paused; }
-  uint64_t capture_interval_ms(uint64_t built_in_ms) const {
-    return lifelog::capture_interval_ms(life_.settings(), built_in_ms);
-  }
-  // Once per loop turn, with the uploader's last result. Runs a due heartbeat (and, after
-  // a 401 of the uploader, the check whether the other token works).
-  Tick tick(lifelog::StepResult upload, lifelog::CaptureQueue& queue);
-
+  explicit LifecycleLog(SimEventLog log) : log_(std::move(log)) {}
   void on_lifecycle_event(const lifelog::LifecycleEvent& e) override;
   void show_paused(bool paused) override;
-  void on_upload_event(const lifelog::UploadEvent& e) override;
 
  private:
-  SimLifecycleOptions o_;
-  CrashingKv token_kv_;
-  lifelog::LifecycleApi api_;
-  lifelog::TokenKeeper tokens_;
-  lifelog::DeviceLifecycle life_;
-  lifelog::Clock& clock_;
   SimEventLog log_;
-  lifelog::UploadObserver* forward_ = nullptr;
-  lifelog::StepResult last_upload_ = lifelog::StepResult::Idle;
-  bool settings_changed_ = false;
-  std::string last_error_;
 };

@@ -87,8 +87,10 @@ uint64_t TcpNetClient::unsent() {
 void TcpNetClient::abort() {
   if (fd_ < 0) return;
   ++aborts_;
-  linger hard{1, 0};
-  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+  if (abort_mode_ == AbortMode::kReset) {
+    linger hard{1, 0};  // the kernel sends RST and drops what is queued
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+  }
   close();
 }
 

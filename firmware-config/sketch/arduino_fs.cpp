@@ -80,6 +80,11 @@ bool ArduinoFileSystem::close(int fd) {
 
 bool ArduinoFileSystem::exists(const char* path) { return mounted_ && SD.exists(path); }
 
+int64_t ArduinoFileSystem::open_size(int fd) {
+  File* f = slot(fd);
+  return f ? int64_t(f->size()) : -1;  // from the stat SD.open() made (vfs_api.cpp)
+}
+
 int64_t ArduinoFileSystem::file_size(const char* path) {
   if (!mounted_) return -1;
   File f = SD.open(path, FILE_READ);

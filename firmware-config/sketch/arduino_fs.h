@@ -25,6 +25,7 @@ class ArduinoFileSystem : public lifelog::FileSystem {
   bool close(int fd) override;
   bool exists(const char* path) override;
   int64_t file_size(const char* path) override;
+  int64_t open_size(int fd) override;
   bool remove(const char* path) override;
   bool rename(const char* from, const char* to) override;
   bool make_dir(const char* path) override;

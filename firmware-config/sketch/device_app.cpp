@@ -10,6 +10,7 @@
 #include <esp_task_wdt.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "arduino_fs.h"
 #include "camera_glue.h"
@@ -20,66 +21,123 @@
 #include "portal.h"
 #include "privacy_led.h"
 #include "provisioning.h"
-#include "src/lifelog/backoff.h"
-#include "src/lifelog/capture_queue.h"
-#include "src/lifelog/capture_time.h"
-#include "src/lifelog/card_mount.h"
-#include "src/lifelog/device_api.h"
-#include "src/lifelog/heartbeat.h"
+#include "src/lifelog/device_loop.h"
 #include "src/lifelog/http.h"
-#include "src/lifelog/lifecycle_api.h"
-#include "src/lifelog/portal_policy.h"
-#include "src/lifelog/remote_settings.h"
 #include "src/lifelog/seq_allocator.h"
-#include "src/lifelog/token_rotation.h"
-#include "src/lifelog/uploader.h"
 #include "status_led.h"
 #include "tls_net.h"
 #include "wifi_glue.h"
 
-// Scheduling choice: one thread. loop() captures when the ~30 s slot is due and otherwise runs
-// Uploader::step(), which sends at most one photo. On a slow link a step can take minutes (a
-// 250 KB photo at 2 KB/s is two); it is bounded by the core's step budget and idle timeout, and
-// from inside it (UploadIo::on_io, after every bounded wait) the watchdog is fed and a due
-// capture is taken, so captures keep their rhythm. The queue on the card still has a single
-// owner (this thread; the photo being sent is protected from eviction), and one frame buffer is
-// never touched by two tasks (the omi capture/upload race).
+// The board's adapters around the core's DeviceLoop (src/lifelog/device_loop.h), which makes
+// every decision of a loop turn, exactly as it does in sim-camera. This file only reads the
+// config, builds the adapters and prints the loop's events on the serial console.
 
 namespace {
 
 constexpr uint32_t kPortalTimeoutMs = 180000;
 // The BOOT button: GPIO0, the ESP32-S3's download-mode strapping pin (ESP32-S3 datasheet,
 // "Strapping Pins"), wired to the XIAO's B button (Seeed XIAO ESP32S3 schematic). Held at reset
-// it enters the ROM downloader, so the deliberate act is a hold of 5 s while the camera runs.
+// it enters the ROM downloader, so the deliberate act is a hold while the camera runs.
 constexpr uint8_t kBootButtonPin = 0;
-constexpr uint32_t kLongPressMs = 5000;
 // SPI clock for the card: SD.begin()'s default, 4 MHz (arduino-esp32 libraries/SD/src/SD.h,
 // `frequency = 4000000`), which Seeed's XIAO ESP32S3 Sense examples use (`SD.begin(21)`). A
 // 250 KB photo reads in about 0.6 s at that clock, far below the uplink's time to send it.
 constexpr uint32_t kSdSpiHz = 4000000;
-constexpr uint32_t kStatusEveryMs = 60000;
-constexpr uint32_t kCardRetryMs = 10000;
-constexpr uint32_t kNoCodeRecheckMs = 60000;
 constexpr uint32_t kWatchdogTimeoutS = 120;  // above the longest step; catches a hung fb_get
-constexpr uint32_t kIdleNapMs = 50;
-constexpr uint64_t kNever = UINT64_MAX;
+constexpr uint32_t kIdleNapMs = 50;          // the button, the LED and Wi-Fi are polled this often
 
 class HardwareRng : public lifelog::Rng {
  public:
   uint32_t next_u32() override { return esp_random(); }
 };
 
+class TaskWatchdog : public lifelog::Watchdog {
+ public:
+  void subscribe() override {
+#if ESP_IDF_VERSION_MAJOR >= 5
+    esp_task_wdt_config_t cfg = {};
+    cfg.timeout_ms = kWatchdogTimeoutS * 1000;
+    cfg.idle_core_mask = 0;
+    cfg.trigger_panic = true;
+    if (esp_task_wdt_reconfigure(&cfg) != ESP_OK) esp_task_wdt_init(&cfg);
+#else
+    esp_task_wdt_init(kWatchdogTimeoutS, true);
+#endif
+    esp_task_wdt_add(nullptr);
+  }
+  bool feed() override { return esp_task_wdt_reset() == ESP_OK; }
+};
+
+// GPIO21 is the card's chip-select and the LED: handed to the SPI driver before every mount.
+class SdSlot : public lifelog::CardSlot {
+ public:
+  SdSlot(ArduinoFileSystem& fs, StatusLed& led) : fs_(fs), led_(led) {}
+  bool mount() override {
+    led_.release_for_card();
+    return fs_.mount();
+  }
+  void unmount() override { fs_.unmount(); }
+
+ private:
+  ArduinoFileSystem& fs_;
+  StatusLed& led_;
+};
+
+class WifiUplink : public lifelog::NetworkLink {
+ public:
+  WifiUplink(WifiLink& wifi, DeviceClock& clock, const device::Settings& settings)
+      : wifi_(wifi), clock_(clock), settings_(settings) {}
+  void maintain(uint64_t now_ms) override {
+    wifi_.maintain(now_ms);
+    if (wifi_.connected()) clock_.start_sntp(settings_.time_zone);
+  }
+  bool connected() override { return wifi_.connected(); }
+  bool has_networks() override { return settings_.network_count > 0; }
+  const char* name() override { return wifi_.current_ssid(); }
+
+ private:
+  WifiLink& wifi_;
+  DeviceClock& clock_;
+  const device::Settings& settings_;
+};
+
+// After a saved form the networks are read again and joined; a typed pairing code is in NVS,
+// where the loop's activation finds it.
+class BoardPortal : public lifelog::SetupPortal {
+ public:
+  BoardPortal(NvsStore& nvs, StatusLed& led, WifiLink& wifi, device::Settings& settings)
+      : nvs_(nvs), led_(led), wifi_(wifi), settings_(settings) {}
+  bool run(lifelog::TokenState token) override {
+    if (!run_setup_portal(nvs_, led_, kPortalTimeoutMs, token)) return false;
+    device::load_settings(nvs_, &settings_);
+    wifi_.begin(settings_);
+    return true;
+  }
+  bool button_down() override { return digitalRead(kBootButtonPin) == LOW; }
+
+ private:
+  NvsStore& nvs_;
+  StatusLed& led_;
+  WifiLink& wifi_;
+  device::Settings& settings_;
+};
+
+class BoardLight : public lifelog::StatusLight {
+ public:
+  explicit BoardLight(StatusLed& led) : led_(led) {}
+  void card_failed() override { led_.show(LedPattern::CardError); }
+  void tick(uint64_t now_ms) override { led_.tick(now_ms); }
+
+ private:
+  StatusLed& led_;
+};
+
 // Progress lines on the serial console. The token never reaches this code.
-class SerialUploadLog : public lifelog::UploadObserver {
+class SerialLog : public lifelog::UploadObserver, public lifelog::LifecycleObserver, public lifelog::LoopObserver {
  public:
   lifelog::NetClient* net = nullptr;
-  char last_error[64] = {};  // for the heartbeat's status report
+
   void on_upload_event(const lifelog::UploadEvent& e) override {
-    if (e.kind == lifelog::UploadEventKind::Retry || e.kind == lifelog::UploadEventKind::Quarantined) {
-      snprintf(last_error, sizeof(last_error), "%s: HTTP %d %s", e.step, e.http_status, e.code);
-    } else if (e.kind == lifelog::UploadEventKind::Ingested || e.kind == lifelog::UploadEventKind::Duplicate) {
-      last_error[0] = '\0';
-    }
     Serial.printf("[upload] %s seq=%u frame=%u step=%s status=%d code=%s delay_ms=%u bytes=%llu\n",
                   lifelog::upload_event_name(e.kind), unsigned(e.seq), unsigned(e.frame), e.step, e.http_status,
                   e.code, unsigned(e.delay_ms), static_cast<unsigned long long>(e.bytes));
@@ -88,14 +146,58 @@ class SerialUploadLog : public lifelog::UploadObserver {
       Serial.printf("[upload] %s\n", net->last_error());
     }
   }
-};
 
-class SerialLifecycleLog : public lifelog::LifecycleObserver {
- public:
   void on_lifecycle_event(const lifelog::LifecycleEvent& e) override {
     Serial.printf("[lifecycle] %s status=%d code=%s paused=%d interval_s=%u delay_ms=%u\n",
                   lifelog::lifecycle_event_name(e.kind), e.http_status, e.code, int(e.paused), unsigned(e.interval_s),
                   unsigned(e.delay_ms));
+  }
+
+  void on_loop_event(const lifelog::LoopEvent& e) override {
+    using K = lifelog::LoopEventKind;
+    switch (e.kind) {
+      case K::CardMounted: Serial.printf("[card] mounted: %u pending\n", unsigned(e.count)); break;
+      case K::CardFailed:
+        Serial.printf("[card] %s: captures paused, retrying the card every %u s\n", e.text, unsigned(e.delay_ms / 1000));
+        break;
+      case K::CardRemounted: Serial.printf("[card] remounted after a read error: %s\n", e.ok ? "ok" : "failed"); break;
+      case K::Captured:
+        Serial.printf("[capture] seq=%u frame=%u size=%llu ntp_synced=%d\n", unsigned(e.record->seq),
+                      unsigned(e.record->frame), static_cast<unsigned long long>(e.record->size),
+                      int(e.record->stamp.ntp_synced));
+        break;
+      case K::CaptureFailed: Serial.printf("[capture] failed: %s\n", lifelog::capture_status_name(e.capture)); break;
+      case K::Evicted: Serial.printf("[capture] card full: evicted %u oldest photos\n", unsigned(e.count)); break;
+      case K::ClockSynced: Serial.printf("[clock] NTP synced; %u timestamps corrected\n", unsigned(e.count)); break;
+      case K::Activated: Serial.println("[activate] device activated; token stored in NVS"); break;
+      case K::ActivationNoCode:
+        Serial.println("[activate] no token and no pairing code: use the setup portal (opens at boot while unpaired)");
+        break;
+      case K::ActivationRetry:
+        Serial.printf("[activate] retry in %u ms (status %d, %s)\n", unsigned(e.delay_ms), e.http_status, e.code);
+        break;
+      case K::ActivationRefused:
+        Serial.printf("[activate] pairing code refused (status %d, %s)\n", e.http_status, e.code);
+        break;
+      case K::ActivationStoreFailed: Serial.println("[activate] NVS refused the token"); break;
+      case K::UploadTokenRefused:
+        Serial.println("[upload] token refused (401): asking the server with the heartbeat");
+        break;
+      case K::TokenDead:
+        Serial.println("[lifecycle] no token is accepted (revoked): forgetting it; enter a new pairing code in the portal");
+        break;
+      case K::PortalClosed: Serial.println("[portal] closed: capturing, Wi-Fi retried in the background"); break;
+      case K::PortalSaved: Serial.println("[portal] saved"); break;
+      case K::Status:
+        Serial.printf("[status] wifi=%s token=%s card=%s pending=%u link=%s\n",
+                      e.status->online ? e.status->network : "(offline)", e.status->has_token ? "present" : "missing",
+                      e.status->card_ready ? "ok" : "none", unsigned(e.status->pending),
+                      e.status->link_error[0] ? e.status->link_error : "ok");
+        break;
+      case K::CaptureBegin:
+      case K::StepBegin:
+      case K::StepEnd: break;
+    }
   }
 };
 
@@ -109,316 +211,40 @@ struct Device {
   StatusLed led;
   WifiLink wifi;
   HardwareRng rng;
-  SerialUploadLog upload_log;
-  SerialLifecycleLog lifecycle_log;
+  TaskWatchdog watchdog;
+  SerialLog log;
   PrivacyLed privacy_led;
   device::Settings settings;
-  lifelog::ApiEndpoint endpoint;
-
-  TlsNetClient* net = nullptr;
-  lifelog::HttpConnection* conn = nullptr;  // one connection for API and storage: one TLS session
-  lifelog::DeviceApi* api = nullptr;
-  lifelog::SeqAllocator* seqs = nullptr;
-  lifelog::CaptureQueue* queue = nullptr;
-  lifelog::Uploader* uploader = nullptr;
-  lifelog::Backoff* activation_backoff = nullptr;
-  // The device token across rotations (NVS holds the working one and a successor until it is
-  // proven); heartbeat, the owner's pause and interval, rotation.
-  lifelog::TokenKeeper* tokens = nullptr;
-  lifelog::LifecycleApi* lifecycle_api = nullptr;
-  lifelog::DeviceLifecycle* lifecycle = nullptr;
-  lifelog::StepResult last_step = lifelog::StepResult::Idle;
-
-  char token[device::kTokenCap] = {};  // activation's buffer; tokens->active() is what is sent
-  uint32_t boot_id = 0;
-  uint32_t frames = 0;
-  bool card_ready = false;
-  uint64_t next_capture_ms = 0;
-  uint64_t next_card_try_ms = 0;
-  uint64_t next_activation_ms = 0;
-  uint64_t button_down_since_ms = 0;
-  uint64_t next_status_ms = 0;
+  SdSlot slot{fs, led};
+  WifiUplink uplink{wifi, clock, settings};
+  BoardPortal portal{nvs, led, wifi, settings};
+  BoardLight light{led};
+  lifelog::DeviceLoopConfig cfg;
 };
 
 Device* g = nullptr;
+lifelog::DeviceLoop* g_loop = nullptr;
 const char* g_fatal = nullptr;  // set when the device cannot run at all
 
-void arm_watchdog() {
-#if ESP_IDF_VERSION_MAJOR >= 5
-  esp_task_wdt_config_t cfg = {};
-  cfg.timeout_ms = kWatchdogTimeoutS * 1000;
-  cfg.idle_core_mask = 0;
-  cfg.trigger_panic = true;
-  if (esp_task_wdt_reconfigure(&cfg) != ESP_OK) esp_task_wdt_init(&cfg);
-#else
-  esp_task_wdt_init(kWatchdogTimeoutS, true);
-#endif
-  esp_task_wdt_add(nullptr);
-}
-
-void card_failed(const char* why) {
-  Serial.printf("[card] %s: captures paused, retrying the card every %u s\n", why, unsigned(kCardRetryMs / 1000));
-  g->fs.unmount();
-  g->card_ready = false;
-  g->led.show(LedPattern::CardError);
-  g->next_card_try_ms = g->clock.monotonic_ms() + kCardRetryMs;
-}
-
-bool try_mount_card() {
-  g->led.release_for_card();  // GPIO21 becomes the card's chip-select from here on
-  if (!g->fs.mount()) {
-    card_failed("no usable microSD card");
-    return false;
-  }
-  if (!g->queue->begin()) {
-    card_failed("card folders unusable");
-    return false;
-  }
-  g->frames = g->queue->resume_frame_count(g->frames);
-  g->card_ready = true;
-  Serial.printf("[card] mounted: %u pending, %u failed, %u dropped\n", unsigned(g->queue->pending_count()),
-                unsigned(g->queue->failed_count()), unsigned(g->queue->dropped()));
-  return true;
-}
-
-// While a step runs, the card stays mounted: a capture that fails to write from inside the
-// step reports the card failure once the step has closed its file.
-bool g_uploading = false;
-bool g_card_failed_later = false;
-
-void capture_once();
-
-bool capture_if_due(uint64_t now);
-
-// Fed from inside every upload step (after each bounded network wait): the watchdog, and a
-// capture when its slot comes up during a long PUT.
-class UploadIo : public lifelog::IoListener {
- public:
-  void on_io(uint64_t now_ms) override {
-    esp_task_wdt_reset();
-    if (g->card_ready && !g_card_failed_later) capture_if_due(now_ms);
-  }
-};
-UploadIo g_upload_io;
-
-// A card read error mid-upload: unmount and mount again before the photo is retried.
-class CardRemount : public lifelog::CardMount {
- public:
-  bool remount() override {
-    g->fs.unmount();
-    bool ok = g->fs.mount();
-    Serial.printf("[card] remounted after a read error: %s\n", ok ? "ok" : "failed");
-    return ok;
-  }
-};
-CardRemount g_card_remount;
-
-bool has_token() { return g->tokens ? g->tokens->has_token() : g->token[0] != '\0'; }
-lifelog::TokenState token_state() { return has_token() ? lifelog::TokenState::Held : lifelog::TokenState::None; }
-
-// No token this device holds is accepted any more (revoked): both go, a new pairing code is needed.
-void forget_tokens() {
-  device::forget_token(g->nvs);
-  g->tokens->begin();
-  g->token[0] = '\0';
-  g->next_activation_ms = 0;
-}
-
-void capture_once() {
-  if (!g->card_ready) {
-    Serial.println("[capture] skipped: no card");
-    return;
-  }
-  lifelog::ManifestRecord rec;
-  uint32_t dropped_before = g->queue->dropped();
-  lifelog::CaptureStatus st = g->queue->capture(
-      g->camera, g->frames, lifelog::stamp_now(lifelog::read_clock(g->clock, g->boot_id)), &rec);
-  if (g->queue->dropped() != dropped_before) {
-    Serial.printf("[capture] card full: evicted %u oldest photos\n", unsigned(g->queue->dropped() - dropped_before));
-  }
-  switch (st) {
-    case lifelog::CaptureStatus::Ok:
-      ++g->frames;
-      g->nvs.put_u32(device::key::kFramesDone, g->frames);
-      Serial.printf("[capture] seq=%u frame=%u size=%llu ntp_synced=%d\n", unsigned(rec.seq), unsigned(rec.frame),
-                    static_cast<unsigned long long>(rec.size), int(rec.stamp.ntp_synced));
-      break;
-    case lifelog::CaptureStatus::CameraFailed: Serial.println("[capture] camera failed"); break;
-    case lifelog::CaptureStatus::NoSeq: Serial.println("[capture] NVS refused the seq reservation"); break;
-    case lifelog::CaptureStatus::CardFailed:
-      if (g_uploading) {
-        g_card_failed_later = true;
-      } else {
-        card_failed("write failed");
-      }
-      break;
-    case lifelog::CaptureStatus::CardFull:  // a card condition, not a camera or card fault
-      Serial.println("[capture] card full: photo did not fit; the next capture makes more room");
-      break;
-  }
-}
-
-void try_activation(uint64_t now) {
-  if (now < g->next_activation_ms) return;
-  lifelog::ApiResult r;
-  device::ActivationOutcome outcome =
-      device::activate_with_pairing_code(g->nvs, g->rng, *g->api, g->token, sizeof(g->token), &r);
-  switch (outcome) {
-    case device::ActivationOutcome::Activated:
-      Serial.println("[activate] device activated; token stored in NVS");
-      g->tokens->begin();  // activation wrote the token to NVS
-      g->uploader->set_token(g->tokens->active());
-      g->activation_backoff->reset();
-      break;
-    case device::ActivationOutcome::NoCode:
-      Serial.println("[activate] no token and no pairing code: use the setup portal (opens at boot while unpaired)");
-      g->next_activation_ms = now + kNoCodeRecheckMs;
-      break;
-    case device::ActivationOutcome::Refused:
-      Serial.printf("[activate] pairing code refused (status %d, %s)\n", r.status, r.code);
-      g->next_activation_ms = kNever;  // until a new code arrives through the portal
-      break;
-    case device::ActivationOutcome::StoreFailed:
-      Serial.println("[activate] NVS refused the token");
-      g->next_activation_ms = now + kNoCodeRecheckMs;
-      break;
-    case device::ActivationOutcome::Retry: {
-      uint32_t delay_ms =
-          lifelog::retry_delay_ms(*g->activation_backoff, r, g->clock.wall_synced() ? g->clock.wall_utc_s() : -1);
-      Serial.printf("[activate] retry in %u ms (status %d, %s)\n", unsigned(delay_ms), r.status, r.code);
-      g->next_activation_ms = now + delay_ms;
-      break;
-    }
-  }
-}
-
-void run_upload_step() {
-  g_uploading = true;
-  lifelog::StepResult r = g->uploader->step();
-  g_uploading = false;
-  if (g_card_failed_later) {
-    g_card_failed_later = false;
-    card_failed("write failed");
-    return;
-  }
-  lifelog::StepResult before = g->last_step;
-  g->last_step = r;
-  if (r == lifelog::StepResult::TokenDead) {
-    // A rotation may be half-way: the heartbeat finds out whether the other token works.
-    Serial.println("[upload] token refused (401): asking the server with the heartbeat");
-    g->lifecycle->check_token_now();
-  } else if (r == lifelog::StepResult::StorageError) {
-    card_failed("read failed during upload");
-  } else if (r == lifelog::StepResult::Idle && before != lifelog::StepResult::Idle) {
-    g->lifecycle->after_drain();  // report soon after a drained queue
-  }
-}
-
-void run_lifecycle_step(uint64_t now) {
-  if (!g->lifecycle->due()) return;
-  lifelog::StatusReport report;
-  report.firmware_version = lifelog::kFirmwareVersion;
-  report.free_bytes = g->card_ready ? g->fs.free_bytes() : 0;
-  report.queue_depth = g->card_ready ? g->queue->pending_count() : 0;
-  report.dropped = g->card_ready ? g->queue->dropped() : 0;
-  report.quarantined = g->card_ready ? g->queue->failed_count() : 0;
-  report.last_error = g->net->last_error()[0] ? g->net->last_error() : g->upload_log.last_error;
-  report.uptime_s = now / 1000;
-  report.clock_synced = g->clock.wall_synced();
-  switch (g->lifecycle->step(report)) {
-    case lifelog::LifecycleStep::TokenChanged: g->uploader->set_token(g->tokens->active()); break;
-    case lifelog::LifecycleStep::TokenDead:
-      Serial.println("[lifecycle] no token is accepted (revoked): forgetting it; enter a new pairing code in the portal");
-      forget_tokens();
-      break;
-    case lifelog::LifecycleStep::Idle:
-    case lifelog::LifecycleStep::Done: break;
-  }
-}
-
-void open_portal() {
-  if (!run_setup_portal(g->nvs, g->led, kPortalTimeoutMs, token_state())) {
-    Serial.println("[portal] closed: capturing, Wi-Fi retried in the background");
-    return;
-  }
-  device::load_settings(g->nvs, &g->settings);
-  g->wifi.begin(g->settings);
-  g->next_activation_ms = 0;
-}
-
-// At boot: by itself only while the camera has no token and nothing to activate or join with.
-void open_portal_if_needed() {
-  char code[device::kPairingCodeCap];
-  bool has_code = device::load_pairing_code(g->nvs, code, sizeof(code));
-  lifelog::PortalTrigger trigger;
-  trigger.token = token_state();
-  if (!lifelog::portal_should_open(trigger)) return;
-  if (has_code && g->settings.network_count > 0) return;  // it can activate without help
-  open_portal();
-}
-
-// A 5 s hold of the BOOT button while running: the deliberate act that opens the portal on a
-// camera that has a token (where a typed code still cannot replace that token).
-void check_long_press(uint64_t now) {
-  if (digitalRead(kBootButtonPin) != LOW) {
-    g->button_down_since_ms = 0;
-    return;
-  }
-  if (g->button_down_since_ms == 0) g->button_down_since_ms = now;
-  if (now - g->button_down_since_ms < kLongPressMs) return;
-  g->button_down_since_ms = 0;
-  lifelog::PortalTrigger trigger;
-  trigger.token = token_state();
-  trigger.long_press = true;
-  if (lifelog::portal_should_open(trigger)) open_portal();
-}
-
-void build_core() {
+void build_loop() {
   TlsNetClient::Options net_options;
-  net_options.use_tls = g->endpoint.tls;
+  net_options.use_tls = g->cfg.endpoint.tls;
   net_options.root_ca_pem = LIFELOG_ROOT_CA_PEM;
-  g->net = new TlsNetClient(net_options);
-  g->upload_log.net = g->net;
-  g->conn = new lifelog::HttpConnection(*g->net);
-  g->api = new lifelog::DeviceApi(*g->conn, g->endpoint);
-  g->seqs = new lifelog::SeqAllocator(g->nvs);
-  g->seqs->begin();
-  lifelog::QueueConfig queue_config;
-  g->queue = new lifelog::CaptureQueue(g->fs, g->nvs, *g->seqs, queue_config);
-
-  lifelog::UploaderConfig upload_config;
-  upload_config.device_token = g->token;  // the buffer is filled later by activation if empty
-  upload_config.chunk_size = g->settings.chunk_size;
-  upload_config.boot_id = g->boot_id;
-  upload_config.io_listener = &g_upload_io;
-  upload_config.card = &g_card_remount;
+  TlsNetClient* net = new TlsNetClient(net_options);
+  g->log.net = net;
+  // One connection for API and storage: one TLS session.
+  lifelog::HttpConnection* conn = new lifelog::HttpConnection(*net);
+  g->cfg.capture_interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
+  g->cfg.upload.chunk_size = g->settings.chunk_size;
   // Batch calls need ~70 KB (a window's 32 targets, its ingest body): PSRAM, which the XIAO
   // ESP32S3 Sense has (8 MB). Without it the uploader keeps to the single routes.
-  upload_config.batch = lifelog::full_window_buffers(static_cast<char*>(ps_malloc(lifelog::kBatchRequestBytes)),
+  g->cfg.upload.batch = lifelog::full_window_buffers(static_cast<char*>(ps_malloc(lifelog::kBatchRequestBytes)),
                                                      static_cast<char*>(ps_malloc(lifelog::kBatchAnswerBytes + 1)));
-  g->uploader = new lifelog::Uploader(*g->queue, *g->conn, *g->conn, g->clock, g->rng, g->endpoint, upload_config,
-                                      &g->upload_log);
-  g->activation_backoff = new lifelog::Backoff(lifelog::BackoffConfig(), g->rng);
-
-  g->tokens = new lifelog::TokenKeeper(g->nvs);
-  g->tokens->begin();
-  g->uploader->set_token(g->tokens->active());
-  g->lifecycle_api = new lifelog::LifecycleApi(*g->conn, g->endpoint);
-  g->lifecycle = new lifelog::DeviceLifecycle(*g->lifecycle_api, *g->tokens, g->nvs, g->clock, g->rng,
-                                              lifelog::HeartbeatConfig(), &g->privacy_led, &g->lifecycle_log);
-  g->lifecycle->begin();  // the owner's last pause/interval from NVS, shown on the privacy LED
-}
-
-bool capture_if_due(uint64_t now) {
-  if (now < g->next_capture_ms) return false;
-  // Paused by the owner: no photo at all; the first slot after a resume is taken at once.
-  if (g->lifecycle->settings().paused) return false;
-  capture_once();
-  uint64_t interval_ms =
-      lifelog::capture_interval_ms(g->lifecycle->settings(), uint64_t(g->settings.capture_interval_s) * 1000);
-  g->next_capture_ms += interval_ms;
-  if (g->next_capture_ms < now) g->next_capture_ms = now + interval_ms;
-  return true;
+  lifelog::DevicePlatform* platform =
+      new lifelog::DevicePlatform{g->fs,       g->slot,   g->nvs,   *conn,  *conn,  *net,   g->clock,   g->camera,
+                                  g->watchdog, g->uplink, g->portal, g->light, g->rng, g->rng, g->log,
+                                  &g->log,     &g->log,   &g->privacy_led};
+  g_loop = new lifelog::DeviceLoop(*platform, g->cfg);
 }
 
 }  // namespace
@@ -433,12 +259,11 @@ void device_setup() {
   device::ProvisionResult provisioned = device::provision_from_config(g->nvs);
   if (provisioned == device::ProvisionResult::StoreFailed) Serial.println("[setup] provisioning incomplete; retried next boot");
   if (provisioned == device::ProvisionResult::Provisioned) Serial.println("[setup] config written to NVS");
-  if (!device::load_settings(g->nvs, &g->settings) || !lifelog::parse_base_url(g->settings.api_base_url, &g->endpoint)) {
+  if (!device::load_settings(g->nvs, &g->settings) || !lifelog::parse_base_url(g->settings.api_base_url, &g->cfg.endpoint)) {
     g_fatal = "no usable API URL in NVS";
     return;
   }
-  g->boot_id = lifelog::next_boot_id(g->nvs);
-  g->nvs.get_u32(device::key::kFramesDone, &g->frames);
+  g->cfg.boot_id = lifelog::next_boot_id(g->nvs);
   g->clock.begin();
 
   CameraSettings camera_settings;
@@ -448,16 +273,12 @@ void device_setup() {
 
   pinMode(kBootButtonPin, INPUT_PULLUP);
   g->wifi.begin(g->settings);  // joins in the background (maintain() in the loop)
-  if (!device::load_token(g->nvs, g->token, sizeof(g->token))) g->token[0] = '\0';
-  open_portal_if_needed();
-
-  build_core();
-  try_mount_card();
-  Serial.printf("[setup] boot %u, frame %u, api %s://%s:%u, token %s\n", unsigned(g->boot_id), unsigned(g->frames),
-                g->endpoint.tls ? "https" : "http", g->endpoint.host, unsigned(g->endpoint.port),
-                has_token() ? "present" : "missing");
-  arm_watchdog();
-  g->next_capture_ms = g->clock.monotonic_ms();
+  build_loop();
+  g_loop->begin();  // the watchdog, then the portal if the camera cannot start without it, the card
+  const lifelog::ApiEndpoint& ep = g->cfg.endpoint;
+  Serial.printf("[setup] boot %u, frame %u, api %s://%s:%u, token %s\n", unsigned(g->cfg.boot_id),
+                unsigned(g_loop->frames()), ep.tls ? "https" : "http", ep.host, unsigned(ep.port),
+                g_loop->has_token() ? "present" : "missing");
 }
 
 void device_loop() {
@@ -466,36 +287,10 @@ void device_loop() {
     delay(30000);
     ESP.restart();
   }
-  esp_task_wdt_reset();
+  lifelog::TurnResult t = g_loop->turn();
   uint64_t now = g->clock.monotonic_ms();
-  g->led.tick(now);
-  if (!g->card_ready && now >= g->next_card_try_ms) try_mount_card();
-
-  g->wifi.maintain(now);
-  bool online = g->wifi.connected();
-  if (online) g->clock.start_sntp(g->settings.time_zone);
-  uint32_t fixed = 0;
-  if (g->card_ready && g->queue->correct_times_after_sync(g->clock, g->boot_id, &fixed)) {
-    Serial.printf("[clock] NTP synced; %u timestamps corrected\n", unsigned(fixed));
-  }
-
-  check_long_press(now);
-  if (now >= g->next_status_ms) {
-    g->next_status_ms = now + kStatusEveryMs;
-    Serial.printf("[status] wifi=%s token=%s card=%s pending=%u link=%s\n", online ? g->wifi.current_ssid() : "(offline)",
-                  has_token() ? "present" : "missing", g->card_ready ? "ok" : "none",
-                  g->card_ready ? unsigned(g->queue->pending_count()) : 0u, g->net->last_error()[0] ? g->net->last_error() : "ok");
-  }
-  if (capture_if_due(now)) return;
-  if (online && !has_token()) {
-    try_activation(now);
-  } else if (online) {
-    run_lifecycle_step(now);
-    if (has_token() && g->card_ready) run_upload_step();
-  }
-  now = g->clock.monotonic_ms();
-  if (now < g->next_capture_ms) {
-    uint64_t nap = g->next_capture_ms - now;
+  if (t.wake_at_ms > now) {
+    uint64_t nap = t.wake_at_ms - now;
     delay(uint32_t(nap < kIdleNapMs ? nap : kIdleNapMs));
   }
 }

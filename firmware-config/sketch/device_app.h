@@ -1,8 +1,7 @@
 #pragma once
-// The device's main program: wires the Arduino glue to the portable core the same way
-// host/sim_camera_main.cpp wires the POSIX adapters (SeqAllocator, CaptureQueue, HttpConnection,
-// DeviceApi, Uploader, capture_time). Queue, upload, retry and time-correction decisions all
-// stay in the core; this file only schedules and reports.
+// The device's main program: the board's adapters (card, NVS, TLS, clock, camera, task
+// watchdog, Wi-Fi, portal, LEDs, serial log) around the core's DeviceLoop, the same loop
+// host/sim_camera_main.cpp runs. Every decision of a loop turn is the core's.
 
 void device_setup();
 void device_loop();

@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "src/lifelog/token_rotation.h"
-
 namespace device {
 namespace {
 
@@ -79,16 +77,6 @@ bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* 
   snprintf(networks[slot].password, kPasswordCap, "%s", password);
   if (slot == count) ++count;
   return save_networks(kv, networks, count);
-}
-
-bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap) {
-  return kv.get_str(key::kDeviceToken, out, cap) && out[0];
-}
-
-bool forget_token(lifelog::KeyValueStore& kv) {
-  kv.erase(key::kDeviceId);
-  kv.erase(lifelog::kNextTokenKey);  // a rotation's unproven successor goes with it
-  return kv.erase(key::kDeviceToken);
 }
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap) {

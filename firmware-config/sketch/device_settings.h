@@ -22,11 +22,11 @@ constexpr size_t kPortalPasswordCap = lifelog::kMaxPassphraseBytes + 1;
 constexpr size_t kFrameSizeCap = 8;
 
 // NVS keys: at most 15 characters each (NVS limit). The core adds "seq_limit", "dropped",
-// "act_key" and "boot_id", and stores the token and device id at activation.
+// "act_key", "boot_id" and "frames_done", and stores the token and device id at activation.
 namespace key {
 constexpr const char* kConfigVersion = "cfg_version";
 constexpr const char* kApiBaseUrl = "api_url";
-constexpr const char* kPairingCode = "pairing_code";
+constexpr const char* kPairingCode = lifelog::kPairingCodeKey;
 constexpr const char* kDeviceToken = lifelog::kDeviceTokenKey;
 constexpr const char* kDeviceId = lifelog::kDeviceIdKey;
 constexpr const char* kCaptureIntervalS = "interval_s";
@@ -35,7 +35,6 @@ constexpr const char* kJpegQuality = "jpeg_quality";
 constexpr const char* kChunkSize = "chunk_size";
 constexpr const char* kTimeZone = "time_zone";
 constexpr const char* kNetworkCount = "wifi_count";
-constexpr const char* kFramesDone = "frames_done";
 constexpr const char* kPortalPassword = "portal_pass";
 constexpr const char* kPortalSsid = "portal_ssid";
 }  // namespace key
@@ -65,8 +64,6 @@ bool save_networks(lifelog::KeyValueStore& kv, const WifiCredentials* networks, 
 // use it (lifelog::wifi_credentials_problem).
 bool remember_network(lifelog::KeyValueStore& kv, const char* ssid, const char* password, const char** why = nullptr);
 
-bool load_token(lifelog::KeyValueStore& kv, char* out, size_t cap);
-bool forget_token(lifelog::KeyValueStore& kv);
 
 bool load_pairing_code(lifelog::KeyValueStore& kv, char* out, size_t cap);
 bool store_pairing_code(lifelog::KeyValueStore& kv, const char* code);

@@ -5,6 +5,7 @@
 
 #include "device_settings.h"
 #include "lifelog_config.h"
+#include "src/lifelog/activation_key.h"
 
 namespace device {
 namespace {
@@ -47,26 +48,11 @@ ProvisionResult provision_from_config(lifelog::KeyValueStore& kv) {
   }
   char old_url[kUrlCap] = {};
   kv.get_str(key::kApiBaseUrl, old_url, sizeof(old_url));
-  if (old_url[0] && strcmp(old_url, LIFELOG_API_BASE_URL) != 0) forget_token(kv);
+  if (old_url[0] && strcmp(old_url, LIFELOG_API_BASE_URL) != 0) lifelog::forget_device_token(kv);
   bool ok = kv.put_str(key::kApiBaseUrl, LIFELOG_API_BASE_URL) && write_defaults(kv);
   // The version goes last: a power cut mid-way re-runs the whole provisioning next boot.
   if (!ok || !kv.put_u32(key::kConfigVersion, LIFELOG_CONFIG_VERSION)) return ProvisionResult::StoreFailed;
   return ProvisionResult::Provisioned;
-}
-
-ActivationOutcome activate_with_pairing_code(lifelog::KeyValueStore& kv, lifelog::Rng& entropy,
-                                             lifelog::DeviceApi& api, char* token_out, size_t cap,
-                                             lifelog::ApiResult* result) {
-  char code[kPairingCodeCap];
-  if (!load_pairing_code(kv, code, sizeof(code))) return ActivationOutcome::NoCode;
-  lifelog::Activation activation;
-  ActivationOutcome outcome = lifelog::activate_device(kv, entropy, api, code, &activation, result);
-  if (outcome == ActivationOutcome::Activated || outcome == ActivationOutcome::Refused) {
-    store_pairing_code(kv, "");  // single use
-  }
-  if (outcome == ActivationOutcome::Activated) snprintf(token_out, cap, "%s", activation.device_token);
-  memset(activation.device_token, 0, sizeof(activation.device_token));
-  return outcome;
 }
 
 }  // namespace device

@@ -5,7 +5,12 @@
 #include <cstring>
 
 #include "lifelog/json.h"
+#include "batch_buffers.h"
+#include "lifelog/capture_queue.h"
+#include "support/fake_net.h"
+#include "support/fat_card.h"
 #include "support/heap_meter.h"
+#include "support/mem_kv.h"
 #include "support/rig.h"
 #include "support/test.h"
 
@@ -132,6 +137,8 @@ TEST(batch_ingest_object_missing_sends_that_photo_again_only) {
 // and bigger ones again once a call goes through.
 TEST(batch_whole_call_failures_halve_the_window_then_it_grows_back) {
   Rig rig;
+  rig.ucfg.loads_per_step = 0;  // each step below is one call: the window loads in one step
+  rig.make_uploader();
   for (int i = 0; i < 40; ++i) CHECK(rig.capture());
   rig.backend.overrides.push_back({"upload-urls", reply(500, err("internal"))});
   rig.backend.overrides.push_back({"upload-urls", reply(500, err("internal"))});
@@ -251,4 +258,59 @@ TEST(batch_targets_from_a_replaced_answer_are_asked_again) {
     CHECK_STR(rig.backend.ingested[seq], rig.backend.keys[seq]);
     CHECK_STR(rig.backend.objects[rig.backend.keys[seq]], sha[seq]);
   }
+}
+
+// On arduino-esp32 3.x (FatCard's default order) an open or a remove costs three folder
+// lookups: a window's 32 loads, or the 64 removes after its ingest, in one step would be about
+// 100 or 200. The window loads loads_per_step records a step and the ingested photos leave the
+// card completions_per_step a step, so no step does more than about one of those shares.
+TEST(batch_card_work_per_step_is_bounded_on_the_3x_card) {
+  FatCard fs;
+  MemKv kv;
+  SeqAllocator seqs(kv);
+  QueueConfig qcfg;
+  CaptureQueue queue(fs, kv, seqs, qcfg);
+  seqs.begin();
+  CHECK(queue.begin());
+  PatternCamera cam;
+  cam.size = 600;
+  CaptureStamp stamp;
+  stamp.ntp_synced = true;
+  stamp.boot_id = 1;
+  const uint32_t photos = 70;
+  for (uint32_t i = 0; i < photos; ++i) {
+    stamp.wall_s = 1766744130 + int64_t(i) * 30;
+    CHECK(queue.capture(cam, i, stamp, nullptr) == CaptureStatus::Ok);
+  }
+  TestClock clock;
+  clock.synced = true;
+  clock.wall = 1766744130 + 3600;
+  FakeBackend backend;
+  FakeNet api_net(backend.api), storage_net(backend.storage);
+  HttpConnection api_conn(api_net), storage_conn(storage_net);
+  XorShiftRng rng(7);
+  ApiEndpoint endpoint;
+  CHECK(parse_base_url("http://api.test:54321/functions/v1", &endpoint));
+  UploaderConfig ucfg;
+  ucfg.device_token = backend.token.c_str();
+  ucfg.boot_id = 2;
+  HostBatchBuffers buffers;
+  ucfg.batch = buffers.view();
+  Uploader uploader(queue, api_conn, storage_conn, clock, rng, endpoint, ucfg);
+  uint64_t most = 0;
+  size_t card_only_steps = 0;
+  for (int i = 0; i < 1000; ++i) {
+    uint64_t before = fs.lookups;
+    size_t calls = backend.api.log.size() + backend.storage.log.size();
+    StepResult r = uploader.step();
+    most = std::max(most, fs.lookups - before);
+    card_only_steps += backend.api.log.size() + backend.storage.log.size() == calls && r == StepResult::Progress;
+    if (r == StepResult::Idle) break;
+    if (r != StepResult::Progress) clock.advance_ms(1000);
+  }
+  CHECK_EQ(backend.ingested.size(), size_t(photos));
+  CHECK_EQ(queue.pending_count(), 0u);
+  CHECK(card_only_steps > 0);
+  // 16 loads (three lookups each) or 8 photos' two removes (three each), plus one PUT's own.
+  CHECK(most <= 16 * 3 + 20);
 }

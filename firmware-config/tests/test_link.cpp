@@ -163,7 +163,7 @@ struct ThrottledPut {
       : slow(rig.storage_net, rig.clock, 2048, 5744),
         cfg(budgeted(rig.ucfg, feeder, step_budget_ms)),
         up(*rig.queue, rig.api_conn, slow_conn, rig.clock, rig.rng, rig.endpoint, cfg, &rig.events) {
-    wd.start(rig.clock.mono);
+    wd.subscribe(rig.clock.mono);
   }
   static UploaderConfig budgeted(UploaderConfig cfg, IoListener& listener, uint32_t step_budget_ms) {
     cfg.io_listener = &listener;

@@ -1,5 +1,6 @@
 // The host's NetClient on real loopback sockets: waits are bounded slices, the send queue is
-// visible, and abort() resets the connection instead of letting queued bytes drain.
+// visible, and abort() ends the connection as the board's does (queued bytes drain, then FIN)
+// unless told to reset it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/test.h"
@@ -38,11 +40,53 @@ long ms_since(std::chrono::steady_clock::time_point t) {
   return long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count());
 }
 
+// Fills the peer's and our buffers (the peer does not read) and returns what write() accepted,
+// or 0 if write() never reported kWouldBlock.
+uint64_t fill(TcpNetClient& net) {
+  std::vector<uint8_t> chunk(8192, 0x5a);
+  uint64_t accepted = 0;
+  int32_t n = 0;
+  for (int i = 0; i < 200 && (n = net.write(chunk.data(), chunk.size())) > 0; ++i) accepted += uint64_t(n);
+  return n == lifelog::NetClient::kWouldBlock ? accepted : 0;
+}
+
+// Reads until end of stream or error: the bytes that arrived and the errno (0 for an orderly end).
+std::pair<uint64_t, int> drain(int peer) {
+  uint8_t buf[4096];
+  uint64_t drained = 0;
+  for (;;) {
+    ssize_t got = recv(peer, buf, sizeof(buf), 0);
+    if (got > 0) {
+      drained += uint64_t(got);
+      continue;
+    }
+    return {drained, got < 0 ? errno : 0};
+  }
+}
+
 }  // namespace
 
-TEST(tcp_net_waits_in_slices_shows_its_queue_and_aborts_with_a_reset) {
+TEST(tcp_net_aborts_as_the_board_does_queued_bytes_then_fin) {
   Listener server;
-  TcpNetClient net(2000);
+  TcpNetClient net(2000);  // the default is the board's abort
+  CHECK(net.connect("127.0.0.1", server.port));
+  int peer = accept(server.fd, nullptr, nullptr);
+  CHECK(peer >= 0);
+  uint64_t accepted = fill(net);
+  CHECK(accepted > 0);
+  CHECK(net.unsent() > 0);
+  net.abort();
+  CHECK_EQ(net.aborts(), 1u);
+  CHECK(!net.connected());
+  auto [drained, err] = drain(peer);
+  CHECK_EQ(err, 0);               // an orderly end of stream, no reset
+  CHECK_EQ(drained, accepted);    // after every byte write() accepted: a short body, cleanly ended
+  close(peer);
+}
+
+TEST(tcp_net_waits_in_slices_shows_its_queue_and_aborts_with_a_reset_when_told) {
+  Listener server;
+  TcpNetClient net(2000, TcpNetClient::AbortMode::kReset);
   CHECK(net.connect("127.0.0.1", server.port));
   int peer = accept(server.fd, nullptr, nullptr);
   CHECK(peer >= 0);
@@ -55,11 +99,7 @@ TEST(tcp_net_waits_in_slices_shows_its_queue_and_aborts_with_a_reset) {
   CHECK(waited >= TcpNetClient::kSliceMs - 50 && waited < TcpNetClient::kSliceMs + 500);
 
   // The peer does not read: writes fill the small buffers, then report kWouldBlock.
-  std::vector<uint8_t> chunk(8192, 0x5a);
-  uint64_t accepted = 0;
-  int32_t n = 0;
-  for (int i = 0; i < 200 && (n = net.write(chunk.data(), chunk.size())) > 0; ++i) accepted += uint64_t(n);
-  CHECK_EQ(n, lifelog::NetClient::kWouldBlock);
+  uint64_t accepted = fill(net);
   CHECK(accepted > 0);
   CHECK(net.unsent() > 0);  // SIOCOUTQ: still queued on our side
 
@@ -67,18 +107,7 @@ TEST(tcp_net_waits_in_slices_shows_its_queue_and_aborts_with_a_reset) {
   net.abort();
   CHECK_EQ(net.aborts(), 1u);
   CHECK(!net.connected());
-  ssize_t got = 0;
-  uint64_t drained = 0;
-  int err = 0;
-  for (;;) {
-    got = recv(peer, buf, sizeof(buf), 0);
-    if (got > 0) {
-      drained += uint64_t(got);
-      continue;
-    }
-    err = got < 0 ? errno : 0;
-    break;
-  }
+  auto [drained, err] = drain(peer);
   CHECK_EQ(err, ECONNRESET);
   CHECK(drained < accepted);  // what was still queued never arrived
   close(peer);

@@ -382,3 +382,24 @@ TEST(activation_key_is_made_once_and_kept_until_forgotten) {
   char small[8];
   CHECK(!load_or_create_activation_key(kv, rng, small, sizeof(small)));
 }
+
+TEST(api_requests_carry_the_boot_and_its_uptime_when_the_endpoint_has_them) {
+  Rig rig;
+  CHECK(rig.capture());
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK(rig.backend.api.log[0].headers.count("x-device-boot") == 0);  // not set: not sent
+
+  Rig booted;
+  booted.endpoint.boot_id = 7;
+  booted.endpoint.clock = &booted.clock;
+  booted.clock.mono = 123456;
+  CHECK(booted.capture());
+  CHECK(booted.drain() == StepResult::Idle);
+  CHECK(!booted.backend.api.log.empty());
+  for (const auto& r : booted.backend.api.log) {
+    CHECK_STR(r.headers.at("x-device-boot"), "7");
+    CHECK_STR(r.headers.at("x-device-uptime-ms"), std::to_string(booted.clock.mono).c_str());
+  }
+  // The photo store is not the API: no boot clock goes there.
+  CHECK(booted.backend.storage.log[0].headers.count("x-device-boot") == 0);
+}

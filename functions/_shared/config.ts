@@ -18,7 +18,7 @@ const EnvSchema = z.object({
   // is set under this name; SUPABASE_JWT_SECRET is still read where it can be set (self-hosting).
   DEVICE_LEGACY_JWT_SECRET: optional,
   SUPABASE_JWT_SECRET: optional,
-  // A pooler connection string to use instead of SUPABASE_DB_URL (see README: connections).
+  // A pooler connection string to use instead of SUPABASE_DB_URL (docs/deploy.md#connections).
   DEVICE_DB_URL: optional,
   DEVICE_DB_POOL_SIZE: positiveInt(2),
   DEVICE_TOKEN_PEPPER: z.string().min(32, "DEVICE_TOKEN_PEPPER must be at least 32 characters"),
@@ -43,6 +43,15 @@ const EnvSchema = z.object({
   // Uploads reserved and not ingested a device may hold, and how long until the sweeper takes them.
   DEVICE_MAX_OUTSTANDING_UPLOADS: positiveInt(32),
   DEVICE_RESERVATION_TTL_SECONDS: positiveInt(24 * 60 * 60),
+  // The lifecycle routes: the heartbeat's "call again in" (a pause takes effect within it),
+  // the token age at which it asks for a rotation, and each route's hourly limit.
+  DEVICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(60),
+  DEVICE_TOKEN_MAX_AGE_SECONDS: positiveInt(90 * 24 * 3600),
+  DEVICE_HEARTBEATS_PER_HOUR: positiveInt(360),
+  DEVICE_ROTATIONS_PER_HOUR: positiveInt(10),
+  DEVICE_LISTINGS_PER_HOUR: positiveInt(600),
+  // rename, revoke and settings together, per user
+  DEVICE_CHANGES_PER_HOUR: positiveInt(300),
   S3_ENDPOINT: optional,
   // The endpoint as devices reach it, when it differs from the function's (proxies, NAT).
   S3_PUBLIC_ENDPOINT: optional,
@@ -80,6 +89,30 @@ export interface Config {
   requestsPerMinute: { device: number; account: number };
   maxOutstandingUploads: number;
   reservationTtlSeconds: number;
+  heartbeatIntervalSeconds: number;
+  tokenMaxAgeSeconds: number;
+  heartbeatsPerHour: number;
+  rotationsPerHour: number;
+  listingsPerHour: number;
+  changesPerHour: number;
+}
+
+/** The rate limits routes declare (route.ts `limits`), by the variables that set them. */
+export const LIMIT_ENV = {
+  pairingsPerHour: ["DEVICE_PAIRINGS_PER_HOUR"],
+  activationFailures: ["DEVICE_ACTIVATION_FAILURES_PER_SOURCE", "DEVICE_ACTIVATION_FAILURES", "DEVICE_ACTIVATION_FAILURES_PER_MINUTE"],
+  requestsPerMinute: ["DEVICE_REQUESTS_PER_MINUTE", "DEVICE_ACCOUNT_REQUESTS_PER_MINUTE"],
+  maxOutstandingUploads: ["DEVICE_MAX_OUTSTANDING_UPLOADS"],
+  heartbeatsPerHour: ["DEVICE_HEARTBEATS_PER_HOUR"],
+  rotationsPerHour: ["DEVICE_ROTATIONS_PER_HOUR"],
+  listingsPerHour: ["DEVICE_LISTINGS_PER_HOUR"],
+  changesPerHour: ["DEVICE_CHANGES_PER_HOUR"],
+} as const satisfies Record<string, readonly (keyof z.infer<typeof EnvSchema>)[]>;
+export type LimitName = keyof typeof LIMIT_ENV;
+
+/** Each variable's default, as loadConfig applies it (the route table shows them). */
+export function envDefaults(): Record<string, unknown> {
+  return EnvSchema.parse({ SUPABASE_URL: "http://x", SUPABASE_DB_URL: "x", DEVICE_TOKEN_PEPPER: "x".repeat(32) });
 }
 
 export class ConfigError extends Error {}
@@ -125,6 +158,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
     maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
     reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
+    heartbeatIntervalSeconds: e.DEVICE_HEARTBEAT_INTERVAL_SECONDS,
+    tokenMaxAgeSeconds: e.DEVICE_TOKEN_MAX_AGE_SECONDS,
+    heartbeatsPerHour: e.DEVICE_HEARTBEATS_PER_HOUR,
+    rotationsPerHour: e.DEVICE_ROTATIONS_PER_HOUR,
+    listingsPerHour: e.DEVICE_LISTINGS_PER_HOUR,
+    changesPerHour: e.DEVICE_CHANGES_PER_HOUR,
   };
 }
 

@@ -7,7 +7,7 @@ import { ApiError } from "./errors.ts";
 export type Sql = postgres.Sql;
 
 // Every isolate of the function has its own pool, and the platform runs as many isolates
-// as the load needs: a small pool per isolate, released when idle (README: connections).
+// as the load needs: a small pool per isolate, released when idle (docs/deploy.md#connections).
 export function connectDatabase(url: string, maxConnections: number): Sql {
   return postgres(url, {
     prepare: false, // Supabase's transaction pooler has no prepared statements

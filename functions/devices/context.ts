@@ -13,5 +13,3 @@ export interface DevicesContext {
   /** device token hashes the database accepted lately (this isolate): see recent-tokens.ts */
   recentTokens: RecentSet;
 }
-
-export type RouteHandler = (req: Request, ctx: DevicesContext) => Promise<Response>;

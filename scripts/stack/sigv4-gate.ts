@@ -1,11 +1,12 @@
 // A gate in front of the local object store that does what s3rver does not: verify
 // SigV4 presigned URLs (signature, scope, expiry, every x-amz-* header signed) before
 // anything reaches storage, and, on PUT, what S3 itself checks: the body against a
-// sent x-amz-checksum-sha256 and If-None-Match: * against an existing key. Written
-// independently of the signer (node:crypto here, aws4fetch there); both are checked
-// against AWS's published presigned-URL example.
+// sent x-amz-checksum-sha256, its length against Content-Length, and If-None-Match: *
+// against an existing key. Written independently of the signer (node:crypto here, aws4fetch
+// there); both are checked against AWS's published presigned-URL example.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { forward, listenLocal } from "./http-server.ts";
 
 export interface PresignedRequest {
@@ -112,10 +113,39 @@ export interface SigV4GateHandle {
   stop(): Promise<void>;
 }
 
+const errorXml = (e: S3Refusal) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${e.code}</Code><Message>${e.message}</Message></Error>`;
+
 function sendError(res: ServerResponse, e: S3Refusal): void {
-  res.writeHead(e.status, { "content-type": "application/xml", connection: "close" }).end(
-    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${e.code}</Code><Message>${e.message}</Message></Error>`,
-  );
+  res.writeHead(e.status, { "content-type": "application/xml", connection: "close" }).end(errorXml(e));
+}
+
+/**
+ * What S3 answers a request whose connection ended (a clean FIN) before the body its
+ * Content-Length declared: 400 IncompleteBody (ErrorResponses.html); nothing is stored.
+ */
+export const INCOMPLETE_BODY: S3Refusal = {
+  status: 400,
+  code: "IncompleteBody",
+  message: "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+};
+
+/**
+ * Node's parser reports a request that ended short of its Content-Length as a client error
+ * (HPE_INVALID_EOF_STATE) before the handler's body read sees it abort; the peer may still
+ * read, so it gets S3's answer. Any other parse error keeps Node's plain 400.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "HPE_INVALID_EOF_STATE" && socket.writable) {
+    const xml = errorXml(INCOMPLETE_BODY);
+    socket.end(
+      `HTTP/1.1 ${INCOMPLETE_BODY.status} Bad Request\r\ncontent-type: application/xml\r\nconnection: close\r\n` +
+        `content-length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}`,
+    );
+    return;
+  }
+  if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+  else socket.destroy();
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "aborted"> {
@@ -248,5 +278,6 @@ export function startSigV4Gate(
     }
     forward(req, res, { url: upstream, path, headers: req.headers }, () => res.destroy());
   });
+  server.on("clientError", answerClientError);
   return listenLocal(server, opts.port).then(({ url, stop }) => ({ endpoint: url, stop }));
 }

@@ -14,8 +14,10 @@ create table public.device_boots (
   device_id uuid not null,
   boot_id bigint not null,
   started_at timestamp with time zone not null,
+  dated_by text default 'ntp'::text not null,
   constraint device_boots_pkey PRIMARY KEY (device_id, boot_id),
-  constraint device_boots_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE
+  constraint device_boots_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE,
+  constraint device_boots_dated_by_check CHECK ((dated_by = ANY (ARRAY['ntp'::text, 'server_clock'::text])))
 );
 alter table public.device_boots enable row level security;
 

@@ -9,7 +9,7 @@ import type { StorageDriver } from "../../functions/_shared/storage/driver.ts";
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
 import { createUserVerifier } from "../../functions/_shared/auth/user-jwt.ts";
-import { ingest } from "../../functions/devices/routes/ingest.ts";
+import { createDevicesHandler } from "../../functions/devices/handler.ts";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
 import { objectStoreChecksum, stackStorage, tableChecksums } from "../support/checksums.ts";
 import { forgeUserJwt } from "../support/jwt.ts";
@@ -221,8 +221,8 @@ describe("8. ingest checks the token before storage", () => {
           headers: { "content-type": "application/json", "x-device-token": generateDeviceToken() },
           body: JSON.stringify(ingestBody(key, 1)),
         });
-        const err = await ingest(req, ctx).catch((e) => e);
-        expect([err.status, err.code]).toEqual([401, "invalid_token"]);
+        const res = await createDevicesHandler(ctx)(req);
+        expect([res.status, (await res.json()).error.code]).toEqual([401, "invalid_token"]);
       }
       expect(calls).toEqual([]);
     } finally {

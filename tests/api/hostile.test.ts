@@ -6,7 +6,9 @@ import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
+import { ROUTES } from "../../functions/devices/registry.ts";
 import { objectStoreChecksum, tableChecksums } from "../support/checksums.ts";
+import { genericCases, type HostileCase } from "../support/hostile-cases.ts";
 import { forgeUserJwt } from "../support/jwt.ts";
 import { heartbeat, rotate, validHeartbeat } from "../support/lifecycle.ts";
 import {
@@ -14,14 +16,7 @@ import {
   uploadPhoto,
 } from "../support/stack.ts";
 
-interface Case {
-  name: string;
-  route: string;
-  body?: string | Uint8Array<ArrayBuffer>;
-  headers?: Record<string, string>;
-  method?: string;
-  expect: [number, string];
-}
+type Case = HostileCase;
 
 interface World {
   user: { id: string; token: string };
@@ -34,6 +29,8 @@ interface World {
   ingestedKey: string;
   usedCode: string;
   expiredCode: string;
+  /** a device of `user` (the per-device owner routes' `:device`) */
+  ownDeviceId: string;
   jwts: Record<string, string>;
 }
 
@@ -59,7 +56,7 @@ beforeAll(async () => {
   await expirePairingCode(expired.device_id);
   w = {
     user, device, revoked, rotatedAway: rotating.token, otherKey: otherTarget.object_key, ownKey: own.object_key, ingestedKey: ingested.object_key,
-    usedCode: used.pairing_code, expiredCode: expired.pairing_code,
+    usedCode: used.pairing_code, expiredCode: expired.pairing_code, ownDeviceId: used.device_id,
     jwts: {
       foreign: await forgeUserJwt({ foreignKey: true }),
       expired: await forgeUserJwt({ exp: "-1m" }),
@@ -83,33 +80,11 @@ function cases(): Case[] {
   const bearer = { authorization: `Bearer ${w.user.token}` };
   const upload = { filename: "a.jpg", content_type: "image/jpeg", seq: 1 };
   const ingest = ingestBody(w.ownKey, 7);
-  const authFor: Record<string, Record<string, string>> = { pair: bearer, activate: {}, "upload-url": dev, ingest: dev };
-  const routes = Object.keys(authFor);
-
-  // Malformed and truncated JSON, in every route.
-  const broken = ["", "{", "}", "[", "{\"a\":", "{\"seq\":1", "{\"a\":1,}", "{'a':1}", "{a:1}", "nul", "tru", "\u0000",
-    "{\"a\":1}}", "{\"a\":\"\\x41\"}", "{\"a\":\"\\u12\"}", "[1,2", "\"unterminated", "{\"a\" 1}", "01"];
-  for (const route of routes) {
-    for (const body of broken) out.push({ name: `${route} broken ${json(body)}`, route, body, headers: authFor[route], expect: [400, "invalid_json"] });
-    out.push({ name: `${route} invalid UTF-8`, route, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), headers: authFor[route], expect: [400, "invalid_json"] });
-    // Bodies of the wrong shape.
-    for (const body of ["[]", "1", "\"x\"", "null", "true", "[{}]"]) {
-      out.push({ name: `${route} body ${body}`, route, body, headers: authFor[route], expect: [400, "invalid_request"] });
-    }
-    // Media types and sizes.
-    out.push({ name: `${route} text/plain`, route, body: "{}", headers: { ...authFor[route], "content-type": "text/plain" }, expect: [415, "unsupported_media_type"] });
-    out.push({ name: `${route} form`, route, body: "a=1", headers: { ...authFor[route], "content-type": "application/x-www-form-urlencoded" }, expect: [415, "unsupported_media_type"] });
-    out.push({ name: `${route} oversized`, route, body: json({ pad: "x".repeat(17 * 1024) }), headers: authFor[route], expect: [413, "payload_too_large"] });
-    out.push({ name: `${route} oversized deep`, route, body: "[".repeat(20_000), headers: authFor[route], expect: [413, "payload_too_large"] });
-    // NUL, lone surrogates and __proto__ anywhere in the body.
-    for (const raw of ['"\\u0000"', '"\\ud800"', '"\\udfff"', '"a\\ud83d"', '{"__proto__":1}', '{"k\\u0000":1}']) {
-      out.push({ name: `${route} hostile text ${raw}`, route, body: `{"hostile":${raw}}`, headers: authFor[route], expect: [400, "invalid_request"] });
-    }
-    // Methods.
-    for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
-      out.push({ name: `${route} ${method}`, route, method, headers: authFor[route], expect: [405, "method_not_allowed"] });
-    }
-  }
+  // What every declared route gets, from the registry (support/hostile-cases.ts).
+  out.push(...genericCases(ROUTES, {
+    credentials: (r) => r.auth === "user" ? bearer : r.auth === "device" ? dev : {},
+    param: (name) => ({ device: w.ownDeviceId } as Record<string, string>)[name],
+  }));
   // Routes that do not exist (traversal variants included).
   for (const route of ["PAIR", "pair/extra", "..%2fpair", "%2e%2e", "pair%00", "upload_url", "ingest.json", "..;/pair"]) {
     out.push({ name: `route ${json(route)}`, route, body: "{}", expect: [404, "not_found"] });

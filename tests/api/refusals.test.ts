@@ -1,6 +1,8 @@
 // Every refusal: its status, its stable code, a human message, and nothing written.
 import { describe, expect, it } from "vitest";
 import { generateDeviceToken } from "../../functions/_shared/auth/device-token.ts";
+import { routeSegments } from "../../functions/devices/dispatch.ts";
+import { ROUTES } from "../../functions/devices/registry.ts";
 import {
   activatedDevice, type ApiResult, deviceHeaders, expirePairingCode, fakeJpeg, ingestBody, newUser, pairDevice, post,
   sql, stack, tableCounts, type UploadTargetBody, uploadPhoto, uploadUrlBody,
@@ -171,4 +173,22 @@ describe("activation retries", () => {
     await expirePairingCode(paired.device_id);
     await expectRefusal(() => post("activate", { pairing_code: paired.pairing_code, activation_key: key }), 409, "pairing_code_used");
   });
+});
+
+describe("every declared route", () => {
+  // From the registry: a route added there is checked here without an edit.
+  const credentialsOf = { user: ["authorization", 401, "missing_authorization"], device: ["x-device-token", 401, "missing_token"] } as const;
+  const fakeId = "0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77";
+  for (const route of ROUTES.filter((r) => r.auth !== "pairing-code")) {
+    const [, status, code] = credentialsOf[route.auth as "user" | "device"];
+    it(`${route.method} ${route.path} without credentials → ${status} ${code}, nothing written`, async () => {
+      const path = routeSegments(route.path).map((s) => s.startsWith(":") ? fakeId : s).join("/");
+      await expectRefusal(async () => {
+        const res = await fetch(`${stack.api_base}/devices/${path}`, {
+          method: route.method, headers: { "content-type": "application/json" }, body: route.method === "GET" ? undefined : "{}",
+        });
+        return { status: res.status, body: await res.json(), headers: res.headers };
+      }, status, code);
+    });
+  }
 });

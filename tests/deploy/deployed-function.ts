@@ -31,7 +31,7 @@ export const STANDIN_PROJECT_REF = "lifelogstandinprojct"; // 20 lowercase lette
 
 /**
  * The pinned CLI, pointed at a fresh Management API stand-in, in the project root: with
- * args, or a README line run by bash with `npx supabase` standing for the pinned CLI.
+ * args, or a line of docs/deploy.md run by bash with `npx supabase` standing for the pinned CLI.
  */
 export async function runCliAgainstStandIn(command: string[] | { bashLine: string }, workDir: string) {
   const accessToken = `sbp_${randomBytes(20).toString("hex")}`; // the CLI checks this shape

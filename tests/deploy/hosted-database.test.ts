@@ -1,6 +1,6 @@
 // The database as a hosted project has it (scripts/stack/supabase-platform.sql), migrated
 // by the real CLI as the non-superuser `postgres`; and a worker with the service key doing
-// every step README's "Processing hand-off" describes, and nothing else.
+// every step docs/processing.md describes, and nothing else.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
-// README's deploy commands, as written, through the pinned CLI against the Management API
-// stand-in: `secrets set` and `functions deploy` run verbatim (only the project they reach
-// is added), and every secret README lists is one `supabase secrets set` accepts.
+// The deploy commands of docs/deploy.md, as written, through the pinned CLI against the
+// Management API stand-in: `secrets set` and `functions deploy` run verbatim (only the project
+// they reach is added), and every secret docs/deploy.md lists is one `supabase secrets set` accepts.
 // `login` and `link` talk to supabase.com and cannot run here; `db push` runs in every
 // stack start, against the hosted-like database (scripts/stack/postgres.ts).
 import { readFile } from "node:fs/promises";
@@ -10,18 +10,18 @@ import { PROJECT_ROOT } from "../../scripts/stack/stack.ts";
 import { tempDir } from "../support/temp.ts";
 import { runCliAgainstStandIn } from "./deployed-function.ts";
 
-let readme: string;
+let deployDoc: string;
 let commands: string[];
 beforeAll(async () => {
-  readme = await readFile(join(PROJECT_ROOT, "README.md"), "utf8");
-  const block = /<!-- deploy:commands -->\n```bash\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error("README deploy block not found");
+  deployDoc = await readFile(join(PROJECT_ROOT, "docs/deploy.md"), "utf8");
+  const block = /<!-- deploy:commands -->\n```bash\n([\s\S]*?)```/.exec(deployDoc);
+  if (!block) throw new Error("docs/deploy.md: deploy block not found");
   commands = block[1].trim().split("\n").map((l) => l.replace(/\s+#.*$/, ""));
 });
 
-/** Every secret name README's secrets table lists. */
-function readmeSecretNames(): string[] {
-  const table = readme.slice(readme.indexOf("| secret | default | meaning |"));
+/** Every secret name the secrets table of docs/deploy.md lists. */
+function documentedSecretNames(): string[] {
+  const table = deployDoc.slice(deployDoc.indexOf("| secret | default | meaning |"));
   const rows = table.split("\n").slice(2).filter((l) => l.startsWith("|"));
   return rows.flatMap((row) => [...row.split("|")[1].matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]));
 }
@@ -30,7 +30,7 @@ const secretsPosted = (requests: Awaited<ReturnType<typeof runCliAgainstStandIn>
   requests.filter((r) => r.method === "POST" && r.path.endsWith("/secrets"))
     .flatMap((r) => JSON.parse(r.body.toString()) as Array<{ name: string; value: string }>);
 
-describe("README's deploy section", () => {
+describe("the deploy commands of docs/deploy.md", () => {
   it("is login, link, db push, secrets set, functions deploy, in that order, with nothing to fill in", () => {
     expect(commands.map((c) => c.split(" ").slice(0, 4).join(" "))).toEqual([
       "npx supabase login", "npx supabase link", "npx supabase db push",
@@ -53,7 +53,7 @@ describe("README's deploy section", () => {
   });
 
   it("lists only secret names `supabase secrets set` accepts (SUPABASE_* would be skipped)", async () => {
-    const names = readmeSecretNames();
+    const names = documentedSecretNames();
     expect(names).toContain("DEVICE_LEGACY_JWT_SECRET");
     expect(names.length).toBeGreaterThan(10);
     const args = [...names, "SUPABASE_JWT_SECRET"].map((n) => `${n}=x`);

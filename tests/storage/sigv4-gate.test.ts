@@ -2,8 +2,9 @@
 // change to what was signed (path, method, host, signed header, time) must not.
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { checkSha256, verifyPresigned } from "../../scripts/stack/sigv4-gate.ts";
-import { activatedDevice, deviceHeaders, fakeJpeg, post, stack, type UploadTargetBody } from "../support/stack.ts";
+import { activatedDevice, deviceHeaders, fakeJpeg, getObject, post, stack, type UploadTargetBody } from "../support/stack.ts";
 
 const AWS_EXAMPLE_URL = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256" +
   "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request" +
@@ -63,5 +64,28 @@ describe("SigV4 gate in the local stack", () => {
     expect(await put(t.upload_url, { "Content-Type": "text/html" })).toBe(403);
     expect(await put(t.upload_url.split("?")[0])).toBe(403);
     expect(await put(t.upload_url)).toBe(200);
+  });
+
+  // The board's abort() is a plain close (lwIP is built without SO_LINGER), so an upload cut
+  // short ends with a FIN after part of the body: the gate must see a short body, not a whole one.
+  it("refuses a PUT whose connection ends cleanly before its Content-Length (400 IncompleteBody) and stores nothing", async () => {
+    const { target: t } = await target(2);
+    const body = fakeJpeg(4096);
+    const url = new URL(t.upload_url);
+    const head = [`PUT ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, `Content-Length: ${body.length}`,
+      ...Object.entries(t.upload_headers).map(([k, v]) => `${k}: ${v}`), "", ""].join("\r\n");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(head);
+        socket.end(Buffer.from(body.subarray(0, body.length / 2))); // half the body, then FIN
+      });
+      let got = "";
+      socket.on("data", (c: Buffer) => { got += c.toString("latin1"); });
+      socket.on("close", () => resolve(got));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain("<Code>IncompleteBody</Code>");
+    expect(await getObject(t.object_key)).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../functions/_shared/config.ts";
-import { routeName } from "../../functions/devices/handler.ts";
+import { matchRoutes } from "../../functions/devices/dispatch.ts";
+import { routeLabel } from "../../functions/devices/handler.ts";
+import { ROUTES } from "../../functions/devices/registry.ts";
 
 const base = {
   SUPABASE_URL: "https://abc.supabase.co",
@@ -35,14 +37,22 @@ describe("function configuration", () => {
 });
 
 describe("routing", () => {
+  const label = (path: string) => matchRoutes(ROUTES, path).map((m) => `${m.route.method} ${routeLabel(m.route)}`);
   it("finds the route under the function name, as the Edge Runtime and the gateway pass it", () => {
-    expect(routeName("/devices/pair")).toBe("pair");
-    expect(routeName("/functions/v1/devices/upload-url")).toBe("upload-url");
-    expect(routeName("/devices/ingest/")).toBe("ingest");
-    expect(routeName("/devices")).toBe("");
-    expect(routeName("/functions/v1/devices/")).toBe("");
-    expect(routeName("/devices/0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77/rename")).toBe("<id>/rename");
-    expect(routeName("/devices/../pair")).toBe("<id>/pair"); // no such route: 404
-    expect(routeName("/devices/a/b/rename")).toBeUndefined();
+    expect(label("/devices/pair")).toEqual(["POST pair"]);
+    expect(label("/functions/v1/devices/upload-url")).toEqual(["POST upload-url"]);
+    expect(label("/devices/ingest/")).toEqual(["POST ingest"]);
+    expect(label("/devices")).toEqual(["GET list"]);
+    expect(label("/functions/v1/devices/")).toEqual(["GET list"]);
+    expect(label("/devices/0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77/rename")).toEqual(["POST <id>/rename"]);
+    expect(matchRoutes(ROUTES, "/devices/0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77/rename")[0].params)
+      .toEqual({ device: "0b0e9f6c-52a1-4f6e-9d1e-3c0a5b2f1e77" });
+    expect(label("/devices/../pair")).toEqual([]); // no such route: 404
+    expect(label("/devices/a/b/rename")).toEqual([]);
+    expect(label("/devices//rename")).toEqual([]); // an empty id is no id
+  });
+  it("declares every route once: no two share a method and path", () => {
+    const keys = ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

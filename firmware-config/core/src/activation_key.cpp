@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "lifelog/config_limits.h"
+#include "lifelog/token_rotation.h"
+
 namespace lifelog {
 
 bool load_or_create_activation_key(KeyValueStore& kv, Rng& rng, char* out, size_t cap) {
@@ -36,6 +39,22 @@ ActivationOutcome activate_device(KeyValueStore& kv, Rng& entropy, DeviceApi& ap
     return ActivationOutcome::Refused;
   }
   return ActivationOutcome::Retry;
+}
+
+ActivationOutcome activate_with_stored_code(KeyValueStore& kv, Rng& entropy, DeviceApi& api, Activation* out,
+                                            ApiResult* result) {
+  *result = ApiResult();
+  char code[kMaxPairingCodeBytes + 1];
+  if (!kv.get_str(kPairingCodeKey, code, sizeof(code)) || !code[0]) return ActivationOutcome::NoCode;
+  ActivationOutcome outcome = activate_device(kv, entropy, api, code, out, result);
+  if (outcome == ActivationOutcome::Activated || outcome == ActivationOutcome::Refused) kv.erase(kPairingCodeKey);
+  return outcome;
+}
+
+bool forget_device_token(KeyValueStore& kv) {
+  kv.erase(kDeviceIdKey);
+  kv.erase(kNextTokenKey);
+  return kv.erase(kDeviceTokenKey);
 }
 
 }  // namespace lifelog

@@ -70,8 +70,10 @@ ReadStatus read_small_file(FileSystem& fs, const char* path, char* buf, size_t c
   buf[used] = '\0';
   *len = used;
   // Some cards report a read error as the end of the file: only the whole file counts.
+  int64_t size = fs.open_size(f.fd());
   f.close();
-  return fs.file_size(path) == int64_t(used) ? ReadStatus::Ok : ReadStatus::IoError;
+  if (size < 0) size = fs.file_size(path);
+  return size == int64_t(used) ? ReadStatus::Ok : ReadStatus::IoError;
 }
 
 static bool file_is_valid(FileSystem& fs, const char* path, ContentValidator valid, char* scratch,

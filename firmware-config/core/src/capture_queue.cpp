@@ -357,6 +357,9 @@ bool CaptureQueue::oldest_record(uint8_t root, uint32_t skip, uint32_t* seq) {
 
 bool CaptureQueue::begin() {
   if (!fs_.make_dir(kQueueDir) || !fs_.make_dir(kFailedDir)) return false;
+  // The first free-space query after a mount scans the whole FAT when the card's FSINFO does
+  // not know its free count (about 8,190 sectors on 32 GB): boot pays it, not the first capture.
+  fs_.free_bytes();
   if (!kv_.get_u32(kDroppedKey, &dropped_)) dropped_ = 0;
   if (!kv_.get_u32(kInFlightKey, &in_flight_)) in_flight_ = kNoSeq;
   for (BucketView& v : views_) v = BucketView();

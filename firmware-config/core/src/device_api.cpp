@@ -116,15 +116,26 @@ ApiResult post_json(HttpConnection& conn, const ApiEndpoint& endpoint, const cha
   char path[192];
   int n = snprintf(path, sizeof(path), "%s%s", endpoint.prefix, route);
   if (n <= 0 || size_t(n) >= sizeof(path)) return local_failure("path_too_long");
-  HttpHeader headers[3] = {{"Content-Type", "application/json"}, {"Accept", "application/json"},
-                           {"X-Device-Token", token}};
+  HttpHeader headers[5] = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  size_t header_count = 2;
+  char boot[12];
+  char uptime[24];
+  if (token) {
+    headers[header_count++] = {"X-Device-Token", token};
+    if (endpoint.boot_id != 0 && endpoint.clock) {
+      snprintf(boot, sizeof(boot), "%lu", static_cast<unsigned long>(endpoint.boot_id));
+      snprintf(uptime, sizeof(uptime), "%llu", static_cast<unsigned long long>(endpoint.clock->monotonic_ms()));
+      headers[header_count++] = {"X-Device-Boot", boot};
+      headers[header_count++] = {"X-Device-Uptime-Ms", uptime};
+    }
+  }
   HttpRequest req;
   req.method = "POST";
   req.host = endpoint.host;
   req.port = endpoint.port;
   req.path = path;
   req.headers = headers;
-  req.header_count = token ? 3 : 2;
+  req.header_count = header_count;
   req.body = body;
   req.body_len = strlen(body);
   HttpError err = conn.exchange(req, resp);

@@ -28,6 +28,11 @@ void DeviceLifecycle::begin() {
   next_at_ms_ = clock_.monotonic_ms();
 }
 
+void DeviceLifecycle::token_replaced() {
+  dead_ = false;
+  next_at_ms_ = clock_.monotonic_ms();
+}
+
 bool DeviceLifecycle::due() const { return !dead_ && clock_.monotonic_ms() >= next_at_ms_; }
 
 void DeviceLifecycle::after_drain() {

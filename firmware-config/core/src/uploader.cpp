@@ -183,17 +183,28 @@ void Uploader::leave_window(Slot& s) {
 }
 
 StepResult Uploader::fill_window(uint64_t now) {
-  window_len_ = 0;
   uint32_t seq;
-  uint64_t wake = 0;
-  bool any = false;
-  if (!choose_photo(now, &seq, &wake, &any)) {
-    if (!any) return StepResult::Idle;
-    ready_at_ms_ = wake;
-    return StepResult::Waiting;
+  if (filling_) {
+    seq = fill_next_;
+    filling_ = false;
+  } else {
+    window_len_ = 0;
+    uint64_t wake = 0;
+    bool any = false;
+    if (!choose_photo(now, &seq, &wake, &any)) {
+      if (!any) return StepResult::Idle;
+      ready_at_ms_ = wake;
+      return StepResult::Waiting;
+    }
   }
   bool discarded = false;
-  for (;;) {
+  for (uint32_t loads = 0;; ++loads) {
+    if (cfg_.loads_per_step > 0 && loads == cfg_.loads_per_step) {
+      // The rest of the window is loaded in the next step; this one has done its card work.
+      filling_ = true;
+      fill_next_ = seq;
+      return StepResult::Progress;
+    }
     Slot& s = window_[window_len_];
     s = Slot();
     LoadStatus loaded = queue_.load_record(seq, &s.rec);
@@ -237,13 +248,15 @@ HttpConnection& Uploader::connection_for(const UploadTarget& t) {
 
 StepResult Uploader::step_within_budget() {
   if (token_dead_) return StepResult::TokenDead;
+  StepResult cleaned;
+  if (complete_done(&cleaned)) return cleaned;  // a step of card work alone
   uint64_t now = clock_.monotonic_ms();
   if (now < ready_at_ms_) return StepResult::Waiting;
   bool open = false;
   for (size_t i = 0; i < window_len_; ++i) open = open || window_[i].phase != Phase::Out;
-  if (!open) {
+  if (!open || filling_) {
     StepResult filled = fill_window(now);
-    if (window_len_ == 0) return filled;
+    if (window_len_ == 0 || filling_) return filled;
   }
   // Targets go stale: ask again rather than PUT with a URL about to expire.
   for (size_t i = 0; i < window_len_; ++i) {
@@ -277,7 +290,7 @@ StepResult Uploader::step_within_budget() {
     } else if (ingest) {
       return ingest_window();
     } else {
-      window_len_ = 0;
+      if (!any_done()) window_len_ = 0;  // Done photos are removed in the next steps
       return result;
     }
     if (result != StepResult::Progress || clock_.monotonic_ms() < ready_at_ms_) return result;
@@ -484,12 +497,47 @@ StepResult Uploader::ingest_window() {
 // ---- outcomes --------------------------------------------------------------------------------
 
 bool Uploader::done(Slot& s, const ApiResult& r, UploadEventKind kind, const char* step) {
-  if (!queue_.complete(s.rec.seq)) return false;
+  // Its files go in the next steps (complete_done); until then it holds its place in the window,
+  // so it is not picked again. A reboot before that sends it again and the server says duplicate.
   forget_deferred(s.rec.seq);
-  leave_window(s);
+  s.phase = Phase::Done;
   backoff_.reset();
   emit(kind, s.rec, &r, step);
   return true;
+}
+
+void Uploader::drop_window() {
+  // What the server already has leaves the card now: with a dead token it would not be sent
+  // under this device again, and a device paired anew must not send it twice.
+  for (size_t i = 0; i < window_len_; ++i) {
+    if (window_[i].phase == Phase::Done && queue_.complete(window_[i].rec.seq)) leave_window(window_[i]);
+  }
+  window_len_ = 0;
+  filling_ = false;
+}
+
+bool Uploader::any_done() const {
+  for (size_t i = 0; i < window_len_; ++i) {
+    if (window_[i].phase == Phase::Done) return true;
+  }
+  return false;
+}
+
+bool Uploader::complete_done(StepResult* result) {
+  uint32_t completed = 0;
+  for (size_t i = 0; i < window_len_; ++i) {
+    Slot& s = window_[i];
+    if (s.phase != Phase::Done) continue;
+    if (cfg_.completions_per_step > 0 && completed == cfg_.completions_per_step) break;
+    if (!queue_.complete(s.rec.seq)) {
+      *result = StepResult::StorageError;
+      return true;
+    }
+    leave_window(s);
+    ++completed;
+  }
+  *result = StepResult::Progress;
+  return completed > 0;
 }
 
 void Uploader::start_over(Slot& s) {
@@ -565,7 +613,7 @@ StepResult Uploader::after_call(Slot* const* slots, size_t n, const ApiResult* r
       emit(UploadEventKind::TokenDead, slots[i]->rec, &results[i], step);
       break;
     }
-    window_len_ = 0;
+    drop_window();
     return StepResult::TokenDead;
   }
   if (batch_limit_ < max_window_) batch_limit_ = batch_limit_ * 2 < max_window_ ? batch_limit_ * 2 : max_window_;
@@ -583,7 +631,8 @@ StepResult Uploader::after_call(Slot* const* slots, size_t n, const ApiResult* r
     const ApiResult& r = results[i];
     bool transient = r.outcome == ApiOutcome::RateLimited || r.outcome == ApiOutcome::Network ||
                      r.outcome == ApiOutcome::ServerError;
-    bool refused = r.outcome == ApiOutcome::Rejected && slots[i]->phase != Phase::Out &&
+    bool settled = slots[i]->phase == Phase::Out || slots[i]->phase == Phase::Done;
+    bool refused = r.outcome == ApiOutcome::Rejected && !settled &&
                    !(r.status == 409 && strcmp(r.code, "object_missing") == 0);
     if (transient || refused) note_failure(*slots[i], r, step, delay);
   }
@@ -594,7 +643,7 @@ StepResult Uploader::on_call_failure(Slot& oldest, const ApiResult& r, const cha
   if (r.outcome == ApiOutcome::Unauthorized) {
     token_dead_ = true;
     emit(UploadEventKind::TokenDead, oldest.rec, &r, step);
-    window_len_ = 0;
+    drop_window();
     return StepResult::TokenDead;
   }
   // The call failed as a whole: nothing is known of any item. The oldest photo takes the

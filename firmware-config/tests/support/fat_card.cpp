@@ -144,6 +144,7 @@ void FatCard::remount() {
   window_dirty_ = false;
   window_ = UINT64_MAX;
   sector_reads += 3;  // MBR, volume boot record, FSINFO (find_volume)
+  free_count_valid_ = fsinfo_free_known;
 }
 
 void FatCard::window(uint64_t sector) {
@@ -292,14 +293,26 @@ void FatCard::dir_delete(Node* node) {
   node->parent = nullptr;
 }
 
-bool FatCard::vfs_open_read(const std::string& path, Node** out) {
-  Node* n = follow_path(path, nullptr, nullptr);  // fopen -> f_open
+bool FatCard::vfs_open_read(const std::string& path, Node** out, bool via_fs_open) {
+  if (vfs == Vfs::Arduino3x) {
+    // VFSImpl::open: stat; a miss tries opendir and gives up. Then VFSFileImpl: stat, and
+    // fopen for a file or opendir for a folder (exists() is VFSFileImpl alone).
+    if (via_fs_open && !lookup(path)) {
+      lookup(path);
+      return false;
+    }
+    Node* st = lookup(path);
+    lookup(path);
+    *out = st;
+    return st != nullptr;
+  }
+  Node* n = lookup(path);  // fopen -> f_open
   if (n && !n->is_dir) {
     *out = n;
     return true;
   }
-  Node* st = follow_path(path, nullptr, nullptr);  // stat -> f_stat
-  if (!st || st->is_dir) st = follow_path(path, nullptr, nullptr);  // opendir -> f_opendir
+  Node* st = lookup(path);  // stat -> f_stat
+  if (!st || st->is_dir) st = lookup(path);  // opendir -> f_opendir
   *out = st;
   return st != nullptr;
 }
@@ -323,8 +336,15 @@ int FatCard::open(const char* path, OpenMode mode) {
   heap_meter::Untracked untracked;
   Node* node = nullptr;
   if (mode == OpenMode::Read) {
-    if (!vfs_open_read(path, &node) || node->is_dir) return kNoFile;
+    if (!vfs_open_read(path, &node, true) || node->is_dir) return kNoFile;
   } else {
+    if (vfs == Vfs::Arduino3x) {
+      // VFSImpl::open: stat; on a miss opendir, then VFSFileImpl's stat (a miss again);
+      // on a hit VFSFileImpl's stat. Then fopen(path, "w") below, and no stat after it.
+      Node* st = lookup(path);
+      lookup(path);
+      if (!st) lookup(path);
+    }
     Node* parent = nullptr;
     std::string leaf;
     node = follow_path(path, &parent, &leaf);  // fopen(path, "w") -> f_open(FA_CREATE_ALWAYS)
@@ -340,7 +360,7 @@ int FatCard::open(const char* path, OpenMode mode) {
       fresh->name = leaf;
       if (dir_register(*parent, fresh)) node = fresh;
     }
-    follow_path(path, nullptr, nullptr);  // VFSFileImpl: stat() after fopen
+    if (vfs == Vfs::Newest) lookup(path);  // VFSFileImpl: stat() after fopen
     if (!node) return kNoFile;
   }
   for (size_t i = 0; i < handles_.size(); ++i) {
@@ -414,18 +434,29 @@ bool FatCard::close(int fd) {
 bool FatCard::exists(const char* path) {
   heap_meter::Untracked untracked;
   Node* n;
-  return vfs_open_read(path, &n);
+  return vfs_open_read(path, &n, false);
+}
+
+int64_t FatCard::open_size(int fd) {
+  if (fd < 0 || size_t(fd) >= handles_.size() || !handles_[size_t(fd)]) return -1;
+  const Handle& h = *handles_[size_t(fd)];
+  if (h.modified) return -1;  // a written file's size() stats again: the caller asks file_size()
+  return int64_t(h.node->data.size());
 }
 
 int64_t FatCard::file_size(const char* path) {
   heap_meter::Untracked untracked;
   Node* n;
-  if (!vfs_open_read(path, &n) || n->is_dir) return -1;
+  if (!vfs_open_read(path, &n, true) || n->is_dir) return -1;
   return int64_t(n->data.size());
 }
 
 bool FatCard::remove(const char* path) {
   heap_meter::Untracked untracked;
+  if (vfs == Vfs::Arduino3x) {  // VFSFileImpl(path, "r") first: stat + fopen
+    Node* f;
+    if (!vfs_open_read(path, &f, false) || f->is_dir) return false;
+  }
   Node* n = follow_path(path, nullptr, nullptr);  // unlink -> f_unlink
   if (!n || n->is_dir) return false;
   dir_delete(n);
@@ -435,6 +466,10 @@ bool FatCard::remove(const char* path) {
 
 bool FatCard::rename(const char* from, const char* to) {
   heap_meter::Untracked untracked;
+  if (vfs == Vfs::Arduino3x) {  // exists(from) first
+    Node* f;
+    if (!vfs_open_read(from, &f, false)) return false;
+  }
   Node* n = follow_path(from, nullptr, nullptr);  // f_rename: the old name...
   if (!n) return false;
   Node* parent = nullptr;
@@ -485,6 +520,10 @@ bool FatCard::make_dir(const char* path) {
 
 bool FatCard::remove_dir(const char* path) {
   heap_meter::Untracked untracked;
+  if (vfs == Vfs::Arduino3x) {  // VFSFileImpl(path, "r") first: stat + opendir
+    Node* d;
+    if (!vfs_open_read(path, &d, false) || !d->is_dir) return false;
+  }
   Node* n = follow_path(path, nullptr, nullptr);  // rmdir -> f_unlink
   if (!n || !n->is_dir || n == root_) return false;
   for (size_t i = 2; i < n->slots.size(); ++i) {  // dir_read(): is anything left?
@@ -500,7 +539,7 @@ bool FatCard::remove_dir(const char* path) {
 bool FatCard::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
   heap_meter::Untracked untracked;
   Node* d;
-  if (!vfs_open_read(dir, &d) || !d->is_dir) return false;  // SD.open(dir): fopen, stat, opendir
+  if (!vfs_open_read(dir, &d, true) || !d->is_dir) return false;  // SD.open(dir)
   std::string prefix = std::string(dir) == "/" ? "/" : std::string(dir) + "/";
   for (size_t i = 0; i < d->slots.size(); ++i) {
     slot_sector(*d, i, nullptr);  // readdir -> f_readdir, in order
@@ -511,7 +550,7 @@ bool FatCard::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
     bool is_dir = s.node->is_dir;
     if (listing == Listing::OpenNextFile) {
       Node* ignored;
-      vfs_open_read(prefix + name, &ignored);  // openNextFile(): a File for the entry, by path
+      vfs_open_read(prefix + name, &ignored, false);  // openNextFile(): a VFSFileImpl by path
     }
     if (!visitor.on_entry(name.c_str(), is_dir)) break;
   }
@@ -519,7 +558,13 @@ bool FatCard::list_dir(const char* dir, lifelog::DirVisitor& visitor) {
 }
 
 uint64_t FatCard::free_bytes() {
-  // SD.totalBytes()/usedBytes(): f_getfree() from the count FatFs keeps (FSINFO), no FAT scan.
+  // SD.totalBytes()/usedBytes(): f_getfree() from the count FatFs keeps (FSINFO); when the
+  // card's FSINFO said "unknown", the first call after mount counts free links in every FAT sector.
+  if (!free_count_valid_) {
+    heap_meter::Untracked untracked;
+    for (uint64_t s = fat_sector(0); s <= fat_sector(cluster_count_ + 1); ++s) window(s);
+    free_count_valid_ = true;
+  }
   return uint64_t(free_clusters_) * cluster_bytes_;
 }
 

@@ -18,12 +18,20 @@
 //  - Crossing a cluster of a folder or file reads the FAT sector with the next link.
 //  - f_getfree() answers from the free-cluster count kept since mount (FSINFO), no scan;
 //    space is used in whole clusters (32 KiB on a 32 GB card), folders included.
-//  - arduino-esp32 3.x vfs_api.cpp: exists() and open(path, "r") run fopen, and when that
+//  - Vfs::Arduino3x, the default: arduino-esp32 3.1.3's libraries/FS/src/vfs_api.cpp, what
+//    users install (the sketch requires 3.x). SD.open(): stat, then the File's constructor
+//    stats again and runs fopen (a folder: opendir); a miss: stat then opendir. exists() is
+//    the constructor alone (stat + fopen/opendir); open(path, "w") of a new name: stat,
+//    opendir, stat, fopen; remove() opens the file (stat + fopen) before unlink; rename()
+//    runs exists() first; rmdir() stat + opendir before f_unlink; mkdir() stat + opendir.
+//  - Vfs::Newest: arduino-esp32's newest sources: exists() and open(path, "r") run fopen, and when that
 //    fails stat and opendir: three lookups for a missing name or a folder; open(path, "w")
 //    runs fopen then stat (two); mkdir() stats first; rename()/remove()/rmdir() map to
 //    f_rename/f_unlink. A listing opens the folder (fopen, stat, opendir) and reads entries
 //    in order (readdir); openNextFile() then opens each entry again by its full path, while
 //    getNextFileName() only returns the name.
+//  - fsinfo_free_known false: the card's FSINFO free count is 0xFFFFFFFF (unknown), so the
+//    first f_getfree() after each mount scans the whole FAT (one read per FAT sector).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +45,7 @@ class FatCard : public lifelog::FileSystem {
   static constexpr uint32_t kEntryBytes = 32;
   static constexpr uint32_t kMaxDirEntries = 0x200000 / kEntryBytes;  // FatFs MAX_DIR
   enum class Listing : uint8_t { NextFileName, OpenNextFile };
+  enum class Vfs : uint8_t { Arduino3x, Newest };
 
   explicit FatCard(uint64_t card_bytes = 32ull << 30, uint32_t cluster_bytes = 32768);
   ~FatCard() override;
@@ -45,6 +54,8 @@ class FatCard : public lifelog::FileSystem {
   uint64_t sector_writes = 0;
   uint64_t lookups = 0;  // follow_path() calls
   Listing listing = Listing::NextFileName;
+  Vfs vfs = Vfs::Arduino3x;
+  bool fsinfo_free_known = true;  // set before the first remount() that should see it
 
   // Unmount and mount: open files are gone, the window is empty, FSINFO is read again.
   void remount();
@@ -62,6 +73,7 @@ class FatCard : public lifelog::FileSystem {
   bool close(int fd) override;
   bool exists(const char* path) override;
   int64_t file_size(const char* path) override;
+  int64_t open_size(int fd) override;  // VFSFileImpl::size(): the stat its open made, no lookup
   bool remove(const char* path) override;
   bool rename(const char* from, const char* to) override;
   bool make_dir(const char* path) override;
@@ -107,7 +119,9 @@ class FatCard : public lifelog::FileSystem {
   void dir_delete(Node* node);
   bool alloc_cluster(Node& node);
   void free_chain(Node& node);
-  bool vfs_open_read(const std::string& path, Node** out);  // fopen, then stat + opendir on failure
+  // exists(), or SD.open(path, "r") when `via_fs_open` (VFSImpl::open's own stat first).
+  bool vfs_open_read(const std::string& path, Node** out, bool via_fs_open);
+  Node* lookup(const std::string& path) { return follow_path(path, nullptr, nullptr); }
   void count_data(Handle& h, uint64_t from, uint64_t to, bool writing);
 
   uint32_t cluster_bytes_;
@@ -118,6 +132,7 @@ class FatCard : public lifelog::FileSystem {
   uint64_t data_base_;
   std::vector<bool> used_;
   uint32_t free_clusters_;
+  bool free_count_valid_ = true;
   uint32_t last_cluster_ = 2;
   uint64_t window_ = UINT64_MAX;
   bool window_dirty_ = false;

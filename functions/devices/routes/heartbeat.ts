@@ -1,12 +1,8 @@
-// POST /devices/heartbeat (device token): the camera's status in, the owner's settings out.
 import { z } from "zod";
-import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
-import { readJsonBody } from "../../_shared/request.ts";
 import { printableText } from "../../_shared/text.ts";
-import type { RouteHandler } from "../context.ts";
-import { LIFECYCLE } from "../lifecycle.ts";
+import { defineRoute } from "../route.ts";
 
 const Count = (max: number) => z.number().int().min(0).max(max);
 
@@ -23,21 +19,24 @@ export const HeartbeatRequest = z.object({
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
-export const heartbeat: RouteHandler = async (req, ctx) => {
-  const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
-  const b = await readJsonBody(req, HeartbeatRequest);
-  const [row] = await callDeviceApi(() =>
-    ctx.sql<{ paused: boolean; capture_interval_s: number | null; rotate_token: boolean }[]>`
-      select * from device_api.heartbeat(
-        p_token_hash => ${tokenHash}, p_firmware_version => ${b.firmware_version},
-        p_free_bytes => ${b.free_bytes}::bigint, p_queue_depth => ${b.queue_depth}::integer,
-        p_dropped => ${b.dropped}::bigint, p_quarantined => ${b.quarantined}::integer, p_last_error => ${b.last_error},
-        p_uptime_s => ${b.uptime_s}::bigint, p_rssi_dbm => ${b.rssi_dbm}::integer, p_clock_synced => ${b.clock_synced},
-        p_max_per_hour => ${LIFECYCLE.heartbeatsPerHour}, p_token_max_age_seconds => ${LIFECYCLE.tokenMaxAgeSeconds})`
-  );
-  return jsonResponse({
-    settings: { paused: row.paused, capture_interval_s: row.capture_interval_s },
-    next_heartbeat_s: LIFECYCLE.heartbeatIntervalSeconds,
-    rotate_token: row.rotate_token,
-  });
-};
+export const heartbeat = defineRoute({
+  method: "POST", path: "/devices/heartbeat", auth: "device", body: HeartbeatRequest, limits: ["heartbeatsPerHour"],
+  summary: "the camera's status in, the owner's settings out",
+  answers: "200 `{ settings: { paused, capture_interval_s }, next_heartbeat_s, rotate_token }`",
+  handler: async ({ auth: { tokenHash }, body: b }, ctx) => {
+    const [row] = await callDeviceApi(() =>
+      ctx.sql<{ paused: boolean; capture_interval_s: number | null; rotate_token: boolean }[]>`
+        select * from device_api.heartbeat(
+          p_token_hash => ${tokenHash}, p_firmware_version => ${b.firmware_version},
+          p_free_bytes => ${b.free_bytes}::bigint, p_queue_depth => ${b.queue_depth}::integer,
+          p_dropped => ${b.dropped}::bigint, p_quarantined => ${b.quarantined}::integer, p_last_error => ${b.last_error},
+          p_uptime_s => ${b.uptime_s}::bigint, p_rssi_dbm => ${b.rssi_dbm}::integer, p_clock_synced => ${b.clock_synced},
+          p_max_per_hour => ${ctx.config.heartbeatsPerHour}, p_token_max_age_seconds => ${ctx.config.tokenMaxAgeSeconds})`
+    );
+    return jsonResponse({
+      settings: { paused: row.paused, capture_interval_s: row.capture_interval_s },
+      next_heartbeat_s: ctx.config.heartbeatIntervalSeconds,
+      rotate_token: row.rotate_token,
+    });
+  },
+});

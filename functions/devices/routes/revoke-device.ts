@@ -1,18 +1,17 @@
-// POST /devices/<id>/revoke (user JWT): the device's token stops working on its next
-// request. Idempotent; the body may be empty or {}.
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
-import type { RouteHandler } from "../context.ts";
-import { deviceIdFromPath, LIFECYCLE } from "../lifecycle.ts";
+import { defineRoute } from "../route.ts";
 
-export const revokeDevice: RouteHandler = async (req, ctx) => {
-  const user = await ctx.verifyUser(req);
-  const deviceId = deviceIdFromPath(req);
-  await req.body?.cancel();
-  const [row] = await callDeviceApi(() =>
-    ctx.sql<{ device: unknown }[]>`
-      select device_api.revoke_device(p_user_id => ${user.userId}::uuid, p_device_id => ${deviceId}::uuid,
-                                      p_max_per_hour => ${LIFECYCLE.changesPerHour}) as device`
-  );
-  return jsonResponse({ device: row.device });
-};
+export const revokeDevice = defineRoute({
+  method: "POST", path: "/devices/:device/revoke", auth: "user", body: "none", limits: ["changesPerHour"],
+  summary: "the device's token stops working on its next request (idempotent)",
+  answers: "200 `{ device }` (idempotent)",
+  handler: async ({ auth: user, params: { device: deviceId } }, ctx) => {
+    const [row] = await callDeviceApi(() =>
+      ctx.sql<{ device: unknown }[]>`
+        select device_api.revoke_device(p_user_id => ${user.userId}::uuid, p_device_id => ${deviceId}::uuid,
+                                        p_max_per_hour => ${ctx.config.changesPerHour}) as device`
+    );
+    return jsonResponse({ device: row.device });
+  },
+});

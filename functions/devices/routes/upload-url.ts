@@ -1,12 +1,10 @@
-// POST /devices/upload-url (device token): a signed target for the photo of one seq.
 import { z } from "zod";
-import { deviceTokenHashFrom } from "../../_shared/auth/device-token.ts";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
-import { readJsonBody } from "../../_shared/request.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
 import type { Config } from "../../_shared/config.ts";
-import type { DevicesContext, RouteHandler } from "../context.ts";
+import type { DevicesContext } from "../context.ts";
+import { defineRoute } from "../route.ts";
 import { assertPhotoContentType, Seq, Sha256Hex } from "../photo.ts";
 
 // A plain file name, never a path: it becomes the last segment of the object key.
@@ -66,19 +64,25 @@ export async function uploadTargetBody(ctx: DevicesContext, body: UploadUrlReque
   };
 }
 
-export const uploadUrl: RouteHandler = async (req, ctx) => {
-  const tokenHash = await deviceTokenHashFrom(req, ctx.config.tokenPepper);
-  const body = checkUploadUrlRequest(await readJsonBody(req, UploadUrlRequest), ctx.config);
-  const c = ctx.config;
-  const [reservation] = await callDeviceApi(() =>
-    ctx.sql<Reservation[]>`
-      select * from device_api.reserve_upload(
-        p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_filename => ${body.filename},
-        p_content_type => ${body.content_type}, p_size => ${body.size ?? null}, p_sha256 => ${body.sha256 ?? null},
-        p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
-        p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
-        p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
-  );
-  ctx.recentTokens.add(tokenHash); // the drain's ingest that follows reads storage first (ingest.ts)
-  return jsonResponse(await uploadTargetBody(ctx, body, reservation));
-};
+export const uploadUrl = defineRoute({
+  method: "POST", path: "/devices/upload-url", auth: "device", body: UploadUrlRequest,
+  limits: ["requestsPerMinute", "maxOutstandingUploads"],
+  summary: "a signed upload target for the photo of one seq",
+  answers: "200 `{ object_key, upload_url, upload_method, upload_host, upload_port, upload_path, upload_headers, expires_at, max_bytes }`, or 409 `already_ingested` with `item_id`",
+  handler: async ({ auth, body: request }, ctx) => {
+    const { tokenHash } = auth;
+      const body = checkUploadUrlRequest(request, ctx.config);
+    const c = ctx.config;
+    const [reservation] = await callDeviceApi(() =>
+      ctx.sql<Reservation[]>`
+        select * from device_api.reserve_upload(
+          p_token_hash => ${tokenHash}, p_seq => ${body.seq}, p_filename => ${body.filename},
+          p_content_type => ${body.content_type}, p_size => ${body.size ?? null}, p_sha256 => ${body.sha256 ?? null},
+          p_url_ttl_seconds => ${c.uploadTtlSeconds}, p_max_outstanding => ${c.maxOutstandingUploads},
+          p_reservation_ttl_seconds => ${c.reservationTtlSeconds},
+          p_per_device_per_minute => ${c.requestsPerMinute.device}, p_per_user_per_minute => ${c.requestsPerMinute.account})`
+    );
+    auth.accepted(); // the drain's ingest that follows reads storage first (ingest.ts)
+    return jsonResponse(await uploadTargetBody(ctx, body, reservation));
+  },
+});

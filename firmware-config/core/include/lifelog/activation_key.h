@@ -12,6 +12,8 @@ constexpr size_t kActivationKeyLength = 32;  // hex characters: 128 bits
 constexpr const char* kActivationKeyName = "act_key";
 constexpr const char* kDeviceTokenKey = "device_token";
 constexpr const char* kDeviceIdKey = "device_id";
+// The pairing code waiting to be used (from the config or typed into the portal): single use.
+constexpr const char* kPairingCodeKey = "pairing_code";
 
 // The random key a device sends with its pairing code. It is stored before the first
 // attempt, so that an attempt whose answer was lost can be repeated: the server
@@ -34,5 +36,14 @@ enum class ActivationOutcome : uint8_t {
 // The loop around it, its pacing and the pairing code's bookkeeping are the caller's.
 ActivationOutcome activate_device(KeyValueStore& kv, Rng& entropy, DeviceApi& api, const char* pairing_code,
                                   Activation* out, ApiResult* result);
+
+// activate_device() with the pairing code stored under kPairingCodeKey (NoCode without one). The
+// code is single use: it is erased once Activated or Refused.
+ActivationOutcome activate_with_stored_code(KeyValueStore& kv, Rng& entropy, DeviceApi& api, Activation* out,
+                                            ApiResult* result);
+
+// No token this device holds is accepted any more: the token, a rotation's unproven successor
+// and the device id go; a new pairing code is needed.
+bool forget_device_token(KeyValueStore& kv);
 
 }  // namespace lifelog

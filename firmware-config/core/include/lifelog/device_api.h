@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "clock.h"
 #include "http.h"
 #include "json.h"
 
@@ -13,6 +14,10 @@ struct ApiEndpoint {
   uint16_t port = 80;
   char prefix[128] = {};
   bool tls = false;  // for the glue: which NetClient to hand over
+  // When set, every API request says which boot sent it and the uptime then
+  // (X-Device-Boot, X-Device-Uptime-Ms): the server dates a boot that never gets NTP.
+  uint32_t boot_id = 0;
+  Clock* clock = nullptr;
 };
 bool parse_base_url(const char* url, ApiEndpoint* out);
 

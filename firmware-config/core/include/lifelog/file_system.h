@@ -30,6 +30,13 @@ class FileSystem {
   virtual bool close(int fd) = 0;
   virtual bool exists(const char* path) = 0;
   virtual int64_t file_size(const char* path) = 0;  // -1 when missing
+  // The size of an open file as its open found it, without another lookup (on the board
+  // File::size() of a file not written to answers from the stat its open made); -1: unknown,
+  // ask file_size().
+  virtual int64_t open_size(int fd) {
+    (void)fd;
+    return -1;
+  }
   virtual bool remove(const char* path) = 0;
   virtual bool rename(const char* from, const char* to) = 0;
   virtual bool make_dir(const char* path) = 0;  // true if it exists afterwards

@@ -79,6 +79,8 @@ class DeviceLifecycle {
   // Something was refused with 401: heartbeat now to learn whether another token works.
   void check_token_now();
   void request_rotation() { rotation_wanted_ = true; }
+  // A fresh activation gave a new token after a dead one: heartbeats resume at once.
+  void token_replaced();
   bool token_dead() const { return dead_; }
   const RemoteSettings& settings() const { return settings_; }
 

@@ -34,6 +34,13 @@ struct UploaderConfig {
   // is what bounds a link that trickles just fast enough to beat the idle timeout. The watchdog
   // is fed from inside the step (io_listener), so the budget may exceed the watchdog's timeout.
   uint32_t step_budget_ms = 240000;
+  // Card work per step, so no step reads more than a bounded number of sectors whatever the
+  // window holds (arduino-esp32 3.x's SD.open() stats twice before its fopen and SD.remove()
+  // opens the file before unlinking it: each costs three folder lookups). A window's records
+  // are loaded this many per step, and the photos an exchange settled (ingested, or known to
+  // the server) are removed from the card this many per step. 0: no limit.
+  uint32_t loads_per_step = 16;
+  uint32_t completions_per_step = 8;
   uint32_t idle_timeout_ms = 15000;  // no byte moved either way for this long: give up the request
   IoListener* io_listener = nullptr; // told of every bounded wait inside a step (feed the watchdog)
   // After this many retryable failures in a row, a photo waits on its own backoff and the photos
@@ -111,7 +118,8 @@ class Uploader {
     uint32_t failures;
     uint64_t until_ms;
   };
-  enum class Phase : uint8_t { NeedTarget, HasTarget, Uploaded, Out };
+  // Done: the server has it; its record and photo are still on the card (complete_done()).
+  enum class Phase : uint8_t { NeedTarget, HasTarget, Uploaded, Done, Out };
   // One photo of the window and what it has been through (the per-photo rules of the
   // single route: rejections, missing objects, retryable failures in a row, read errors).
   struct Slot {
@@ -134,6 +142,10 @@ class Uploader {
 
   StepResult step_within_budget();
   StepResult fill_window(uint64_t now);
+  // Removes up to completions_per_step Done photos from the card; false if there were none.
+  bool complete_done(StepResult* result);
+  bool any_done() const;
+  void drop_window();  // the window is given up (dead token): Done photos are completed first
   bool choose_photo(uint64_t now, uint32_t* seq, uint64_t* wake_ms, bool* any);
   bool next_photo(uint64_t now, uint32_t after, uint32_t* seq);
   Deferred* find_deferred(uint32_t seq);
@@ -169,6 +181,8 @@ class Uploader {
   const ApiEndpoint& endpoint_;
   DeviceApi api_;
   bool token_dead_ = false;
+  bool filling_ = false;    // a window is being loaded over several steps
+  uint32_t fill_next_ = 0;  // the seq it goes on with
   uint64_t ready_at_ms_ = 0;
   Deferred deferred_[kMaxDeferred] = {};
   size_t deferred_len_ = 0;

@@ -1,0 +1,8 @@
+// DECLARATIONS ONLY (arduino-esp32 cores/esp32/esp_arduino_version.h, 3.1.3); see README.md.
+#pragma once
+#define ESP_ARDUINO_VERSION_MAJOR 3
+#define ESP_ARDUINO_VERSION_MINOR 1
+#define ESP_ARDUINO_VERSION_PATCH 3
+#define ESP_ARDUINO_VERSION_VAL(major, minor, patch) ((major << 16) | (minor << 8) | (patch))
+#define ESP_ARDUINO_VERSION \
+  ESP_ARDUINO_VERSION_VAL(ESP_ARDUINO_VERSION_MAJOR, ESP_ARDUINO_VERSION_MINOR, ESP_ARDUINO_VERSION_PATCH)
