@@ -181,7 +181,7 @@ function sweepCases(w: World): SweepCase[] {
       add("path extra", { path: `${path}${extra}`, body: refusedBody, ...(mustRefuse ? { headers: json } : {}) });
     }
     // Methods it does not take (OPTIONS is the CORS preflight, answered for every path).
-    const taken = new Set(ROUTES.filter((r) => r.path === route.path).map((r) => r.method));
+    const taken = new Set<string>(ROUTES.filter((r) => r.path === route.path).map((r) => r.method));
     for (const method of ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "PROPFIND"].filter((m) => !taken.has(m))) {
       add("method", { method, body: method === "GET" || method === "HEAD" ? undefined : refusedBody });
     }
