@@ -29,8 +29,12 @@ const EnvSchema = z.object({
   DEVICE_MAX_PHOTO_BYTES: positiveInt(10 * 1024 * 1024),
   DEVICE_PAIRING_TTL_SECONDS: positiveInt(600),
   DEVICE_PAIRINGS_PER_HOUR: positiveInt(20),
-  // Wrong guesses one pairing code takes in its life (docs/api.md#security-model).
+  // Distinct sources whose wrong guesses one pairing code takes in its life (docs/security.md).
   DEVICE_ACTIVATION_FAILURES: positiveInt(5),
+  // Failed activations one source (client address) may make per 10 minutes.
+  DEVICE_ACTIVATION_FAILURES_PER_SOURCE: positiveInt(5),
+  // The header that carries the client's address, set by the platform in front of the function.
+  DEVICE_CLIENT_IP_HEADER: z.string().trim().toLowerCase().min(1).default("cf-connecting-ip"),
   // Failed activations of all clients together per minute: protects the database only.
   DEVICE_ACTIVATION_FAILURES_PER_MINUTE: positiveInt(600),
   // Requests per minute to each device route, per device and per account (all its devices).
@@ -86,6 +90,8 @@ export interface Config {
   pairingsPerHour: number;
   activationFailuresPerCode: number;
   activationFailuresPerMinute: number;
+  activationFailuresPerSource: number;
+  clientIpHeader: string;
   requestsPerMinute: { device: number; account: number };
   maxOutstandingUploads: number;
   reservationTtlSeconds: number;
@@ -104,7 +110,7 @@ export interface Config {
 /** The rate limits routes declare (route.ts `limits`), by the variables that set them. */
 export const LIMIT_ENV = {
   pairingsPerHour: ["DEVICE_PAIRINGS_PER_HOUR"],
-  activationFailures: ["DEVICE_ACTIVATION_FAILURES", "DEVICE_ACTIVATION_FAILURES_PER_MINUTE"],
+  activationFailures: ["DEVICE_ACTIVATION_FAILURES_PER_SOURCE", "DEVICE_ACTIVATION_FAILURES", "DEVICE_ACTIVATION_FAILURES_PER_MINUTE"],
   requestsPerMinute: ["DEVICE_REQUESTS_PER_MINUTE", "DEVICE_ACCOUNT_REQUESTS_PER_MINUTE"],
   maxOutstandingUploads: ["DEVICE_MAX_OUTSTANDING_UPLOADS"],
   heartbeatsPerHour: ["DEVICE_HEARTBEATS_PER_HOUR"],
@@ -160,6 +166,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pairingsPerHour: e.DEVICE_PAIRINGS_PER_HOUR,
     activationFailuresPerCode: e.DEVICE_ACTIVATION_FAILURES,
     activationFailuresPerMinute: e.DEVICE_ACTIVATION_FAILURES_PER_MINUTE,
+    activationFailuresPerSource: e.DEVICE_ACTIVATION_FAILURES_PER_SOURCE,
+    clientIpHeader: e.DEVICE_CLIENT_IP_HEADER,
     requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
     maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
     reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,

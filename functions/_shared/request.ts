@@ -47,20 +47,34 @@ function unstorable(s: string): string | null {
   return null;
 }
 
-function findUnstorable(value: unknown, path: string[], out: Issue[]): void {
-  if (out.length >= 10) return;
-  if (typeof value === "string") {
-    const why = unstorable(value);
-    if (why) out.push({ path: path.join("."), message: why });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => findUnstorable(v, [...path, String(i)], out));
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      const why = k === "__proto__" ? "\"__proto__\" is not allowed as a key" : unstorable(k);
-      if (why) out.push({ path: [...path, k === "__proto__" ? k : "(key)"].join("."), message: `key ${why}` });
-      findUnstorable(v, [...path, k], out);
+/** Nesting a body may have: real requests use a few levels; deeper ones are refused. */
+export const MAX_JSON_DEPTH = 32;
+
+// An explicit stack, not recursion: a 16 KiB body can nest 8,000 levels, which would
+// overflow the call stack of a recursive walk (a 500) before any check could refuse it.
+function findUnstorable(root: unknown, out: Issue[]): void {
+  const pending: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
+  while (pending.length && out.length < 10) {
+    const { value, path } = pending.pop()!;
+    if (typeof value === "string") {
+      const why = unstorable(value);
+      if (why) out.push({ path: path.join("."), message: why });
+    } else if (value !== null && typeof value === "object") {
+      if (path.length >= MAX_JSON_DEPTH) throw tooDeep();
+      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+      for (const [k, v] of entries.reverse()) {
+        if (!Array.isArray(value)) {
+          const why = k === "__proto__" ? "\"__proto__\" is not allowed as a key" : unstorable(k);
+          if (why) out.push({ path: [...path, k === "__proto__" ? k : "(key)"].join("."), message: `key ${why}` });
+        }
+        pending.push({ value: v, path: [...path, k] });
+      }
     }
   }
+}
+
+function tooDeep(): ApiError {
+  return new ApiError(400, "json_too_deep", `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`);
 }
 
 function invalidRequest(issues: Issue[]): ApiError {
@@ -85,7 +99,7 @@ export async function readJsonValue(req: Request, limit = MAX_JSON_BODY_BYTES): 
 /** The value checked against the schema (and storable in Postgres), or a 400 ApiError. */
 export function validate<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
   const unsafe: Issue[] = [];
-  findUnstorable(data, [], unsafe);
+  findUnstorable(data, unsafe);
   if (unsafe.length) throw invalidRequest(unsafe);
   const parsed = schema.safeParse(data);
   if (!parsed.success) {

@@ -1,4 +1,4 @@
 // A device's name as its owner gives it (pair, rename).
-import { z } from "zod";
+import { printableText } from "../_shared/text.ts";
 
-export const DeviceName = z.string().trim().min(1).max(64);
+export const DeviceName = printableText({ min: 1, max: 64, trim: true });

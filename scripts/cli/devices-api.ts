@@ -1,5 +1,6 @@
 // The owner's device routes (GET /devices, POST /devices/<id>/rename|revoke|settings) and
 // finding a device by id, id prefix or name. Refusals become CliErrors that say what to do.
+import { showable } from "../../functions/_shared/printable.ts";
 import { apiBaseFor, apiError, type HttpResult, requestJson } from "./api.ts";
 import type { Values } from "./command.ts";
 import { CliError, ExitCode, usageError } from "./errors.ts";
@@ -91,11 +92,11 @@ export function findDevice(devices: DeviceView[], ref: string): DeviceView {
     throw new CliError(`no device "${ref}" in your account; \`lifelog-devices devices\` lists them`, ExitCode.failure);
   }
   throw new CliError(`"${ref}" matches ${matches.length} devices; use more of the id`, ExitCode.failure,
-    matches.map((d) => `${d.id}  ${d.name ?? "(no name)"}`));
+    matches.map((d) => showable(`${d.id}  ${d.name ?? "(no name)"}`)));
 }
 
 export function describeDevice(d: DeviceView): string {
-  return `${d.name ? `"${d.name}"` : "the unnamed device"} (${d.id.slice(0, 8)})`;
+  return showable(`${d.name ? `"${d.name}"` : "the unnamed device"} (${d.id.slice(0, 8)})`);
 }
 
 export function deviceState(d: DeviceView): string {

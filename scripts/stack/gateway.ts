@@ -100,7 +100,9 @@ export function startGateway(opts: {
       sendJson(res, 404, { error: { code: "not_found", message: "No such path on the local gateway." } });
       return;
     }
-    const headers = { ...req.headers, "x-forwarded-for": req.socket.remoteAddress ?? "unknown" };
+    // As the platform's edge does: the client's address in CF-Connecting-IP, whatever the client sent.
+    const client = (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
+    const headers = { ...req.headers, "x-forwarded-for": client, "cf-connecting-ip": client };
     forward(req, res, { url: upstream, path: fn[1], headers }, () => {
       if (!res.headersSent) {
         sendJson(res, 502, { error: { code: "function_unavailable", message: "The function is not answering." } });

@@ -22,17 +22,25 @@ alter table device_api.storage_deletions enable row level security;
 
 -- === functions
 
-CREATE OR REPLACE FUNCTION device_api.activate(p_code_hash text, p_lookup_prefix text, p_token_hash text, p_max_failures integer, p_global_max integer, p_global_window_seconds integer, p_activation_key_hash text DEFAULT NULL::text)
+CREATE OR REPLACE FUNCTION device_api.activate(p_code_hash text, p_lookup_prefix text, p_token_hash text, p_source text, p_max_failures integer, p_source_max integer, p_source_window_seconds integer, p_global_max integer, p_global_window_seconds integer, p_activation_key_hash text DEFAULT NULL::text)
  RETURNS jsonb
  LANGUAGE plpgsql
 AS $function$
 declare
+  v_source_bucket text := 'activate:source:' || p_source;
   v_code public.device_pairing_codes;
   v_device public.devices;
   v_retrying boolean;
   v_retry integer;
   v_error jsonb;
 begin
+  -- The source's own limit first: a source past it learns nothing, right code or not.
+  v_retry := device_api.rate_limited_for(v_source_bucket, p_source_max, p_source_window_seconds);
+  if v_retry is not null then
+    return jsonb_build_object('error', jsonb_build_object(
+      'status', 429, 'code', 'rate_limited', 'retry_after', v_retry,
+      'message', 'Too many failed activation attempts from your network; try again later.'));
+  end if;
   v_retry := device_api.rate_limited_for('activate:failures', p_global_max, p_global_window_seconds);
   if v_retry is not null then
     return jsonb_build_object('error', jsonb_build_object(
@@ -42,10 +50,12 @@ begin
 
   select * into v_code from public.device_pairing_codes where code_hash = p_code_hash for update;
   if v_code.id is null then
-    -- The guess was wrong for every pairing it could have been meant for.
+    -- Wrong for every pairing it could have been meant for: each counts this source once.
     update public.device_pairing_codes
-       set failed_guesses = failed_guesses + 1
-     where lookup_prefix = p_lookup_prefix and used_at is null and expires_at > now();
+       set failed_guesses = failed_guesses + 1, failed_sources = failed_sources || p_source
+     where lookup_prefix = p_lookup_prefix and used_at is null and expires_at > now()
+       and failed_guesses < p_max_failures and not (p_source = any (failed_sources));
+    perform device_api.record_hit(v_source_bucket, p_source_window_seconds);
     perform device_api.record_hit('activate:failures', p_global_window_seconds);
     return jsonb_build_object('error', jsonb_build_object('status', 404, 'code', 'pairing_code_invalid',
       'message', 'This pairing code does not exist. Check it and try again.'));
@@ -67,6 +77,7 @@ begin
     end if;
     if v_error is not null then
       update public.device_pairing_codes set attempts = attempts + 1 where id = v_code.id;
+      perform device_api.record_hit(v_source_bucket, p_source_window_seconds);
       perform device_api.record_hit('activate:failures', p_global_window_seconds);
       return jsonb_build_object('error', v_error);
     end if;
@@ -86,7 +97,7 @@ begin
    where id = v_code.device_id;
   return jsonb_build_object('device_id', v_code.device_id);
 end $function$;
-revoke execute on function device_api.activate(text,text,text,integer,integer,integer,text) from public;
+revoke execute on function device_api.activate(text,text,text,text,integer,integer,integer,integer,integer,text) from public;
 
 CREATE OR REPLACE FUNCTION device_api.authenticate(p_token_hash text)
  RETURNS public.devices

@@ -32,6 +32,7 @@ create table public.device_pairing_codes (
   activation_key_hash text,
   lookup_prefix text,
   failed_guesses integer default 0 not null,
+  failed_sources text[] default '{}'::text[] not null,
   constraint device_pairing_codes_pkey PRIMARY KEY (id),
   constraint device_pairing_codes_code_hash_key UNIQUE (code_hash),
   constraint device_pairing_codes_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE,

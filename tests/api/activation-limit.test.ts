@@ -1,7 +1,8 @@
 // The guessing bound and the rate limits' windows, with the default settings (this file
-// runs its own stack). A wrong pairing code counts against the live pairings whose first
-// letters it shares, for their whole life: no window edge to guess across, and nobody
-// can hold back the activations of pairings whose letters they do not know.
+// runs its own stack). A source (client address) takes a few failed activations per 10
+// minutes; its wrong codes count once against the live pairings whose first letters they
+// share, for their whole life: no window edge to guess across, and no one source can hold
+// back the activations of pairings whose letters it does not know.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,6 +11,7 @@ import {
 import { loadConfig } from "../../functions/_shared/config.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
+import { postFrom, sourceAddress } from "../support/from-address.ts";
 import { tempDir } from "../support/temp.ts";
 
 let own: Stack;
@@ -36,14 +38,9 @@ const letTimePass = async (seconds: number) => {
                set window_start = window_start + interval '100 years' - make_interval(secs => ${seconds})`;
 };
 
-async function activate(code: string): Promise<number> {
-  const r = await fetch(`${own.info.api_base}/devices/activate`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ pairing_code: code }),
-  });
-  await r.body?.cancel();
-  return r.status;
+/** An activation from test source `source` (see support/from-address.ts); its status. */
+async function activate(code: string, source = 0): Promise<number> {
+  return (await postFrom(`${own.info.api_base}/devices/activate`, { pairing_code: code }, sourceAddress(source))).status;
 }
 
 /** A wrong code: the same first letters as `code` when `samePrefix`, other ones otherwise. */
@@ -61,57 +58,87 @@ function wrongCode(code: string, samePrefix: boolean, i: number): string {
 const pairFor = async () => (await pairDevice(own.info.api_base, (await own.createUser()).accessToken)).pairing_code;
 
 describe("activation guessing bound", () => {
-  it("a code takes at most DEVICE_ACTIVATION_FAILURES guesses in its life, also across window edges", async () => {
-    expect(defaults.activationFailuresPerCode).toBe(5);
-    // Wrong guesses with the code's letters before the right one; time passes in between
-    // so that every rate-limit window starts anew halfway.
+  const K = defaults.activationFailuresPerCode;
+  const F = defaults.activationFailuresPerSource;
+  let nextSource = 1000; // sources of this describe: each test takes fresh ones
+  const fresh = () => nextSource++;
+
+  it("a code takes wrong guesses of at most DEVICE_ACTIVATION_FAILURES sources in its life, also across window edges", async () => {
+    expect(K).toBe(5);
+    expect(F).toBe(5);
+    // Wrong guesses with the code's letters, each from a source of its own, before the right
+    // one; time passes halfway so that every rate-limit window starts anew.
     const outcome: Record<number, number> = {};
-    for (let wrong = 0; wrong <= defaults.activationFailuresPerCode + 1; wrong++) {
+    for (let wrong = 0; wrong <= K + 1; wrong++) {
       const code = await pairFor();
       for (let i = 0; i < wrong; i++) {
         if (i === Math.floor(wrong / 2)) await letTimePass(3600);
-        expect(await activate(wrongCode(code, true, i))).toBe(404);
+        expect(await activate(wrongCode(code, true, i), fresh())).toBe(404);
       }
-      outcome[wrong] = await activate(code);
+      outcome[wrong] = await activate(code, fresh());
     }
     const survived = Object.entries(outcome).filter(([, s]) => s === 201).map(([w]) => Number(w));
     const lockedFrom = Math.min(...Object.entries(outcome).filter(([, s]) => s !== 201).map(([w]) => Number(w)));
     expect(survived).toEqual(Array.from({ length: lockedFrom }, (_, i) => i)); // every count below the limit works
     expect(outcome[lockedFrom]).toBe(410);
-    // The guesses a code can take: the wrong ones it survives plus the one that may be right.
-    const guessesPerLife = lockedFrom;
-    expect(guessesPerLife).toBe(defaults.activationFailuresPerCode);
+    expect(lockedFrom).toBe(K);
+  });
+
+  it("the guessing bound: K-1 sources each at their limit leave the code working; one more source locks it", async () => {
+    const code = await pairFor();
+    for (let s = 0; s < K - 1; s++) {
+      const source = fresh();
+      for (let i = 0; i < F; i++) expect(await activate(wrongCode(code, true, s * F + i), source)).toBe(404);
+      expect(await activate(wrongCode(code, true, 99), source)).toBe(429); // the source's limit
+    }
+    const [row] = await sql`select failed_guesses from public.device_pairing_codes
+                             where code_hash is not null and used_at is null order by created_at desc limit 1`;
+    expect(row.failed_guesses).toBe(K - 1);
+    // The most guesses a code can take in its life (its default life is the sources' window):
+    // F from each of K-1 sources, one from the source that locks it, and the right one.
+    const guessesPerLife = (K - 1) * F + 1;
     const secretSpace = PAIRING_ALPHABET.length ** (PAIRING_CODE_LENGTH - PAIRING_LOOKUP_PREFIX_LENGTH);
     const bound = guessesPerLife / secretSpace;
-    console.log(`guessing bound: a pairing code takes at most ${guessesPerLife} guesses in its life; ` +
-      `P(guessed) <= ${guessesPerLife}/${secretSpace} = ${bound.toExponential(3)} = 2^${Math.log2(bound).toFixed(2)}`);
-    expect(bound).toBeLessThan(2 ** -23);
+    console.log(`guessing bound: a pairing code takes at most ${guessesPerLife} wrong guesses in its life ` +
+      `(${F} per source per 10 min, sources counted until ${K}); P(guessed) <= ${guessesPerLife}/${secretSpace} = ` +
+      `${bound.toExponential(3)} = 2^${Math.log2(bound).toFixed(2)}`);
+    expect(bound).toBeLessThan(2 ** -21);
+    expect(await activate(code, fresh())).toBe(201);
   });
 
   it("the locked code answers 410 pairing_code_locked, and stays unused", async () => {
     const code = await pairFor();
-    for (let i = 0; i < defaults.activationFailuresPerCode; i++) await activate(wrongCode(code, true, i));
-    const r = await fetch(`${own.info.api_base}/devices/activate`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pairing_code: code }),
-    });
+    for (let i = 0; i < K; i++) await activate(wrongCode(code, true, i), fresh());
+    const r = await postFrom(`${own.info.api_base}/devices/activate`, { pairing_code: code }, sourceAddress(fresh()));
     expect(r.status).toBe(410);
-    expect(await r.json()).toMatchObject({ error: { code: "pairing_code_locked" } });
-    const [row] = await sql`select used_at, failed_guesses from public.device_pairing_codes where failed_guesses >= 5 order by created_at desc limit 1`;
+    expect(r.body).toMatchObject({ error: { code: "pairing_code_locked" } });
+    const [row] = await sql`select used_at, failed_guesses from public.device_pairing_codes where failed_guesses >= ${K} order by created_at desc limit 1`;
     expect(row.used_at).toBeNull();
+    expect(row.failed_guesses).toBe(K);
   });
 
-  it("holds under concurrent guessing: 30 simultaneous wrong codes with its letters all count", async () => {
+  it("holds under concurrent guessing: 30 simultaneous wrong codes with its letters from 30 sources all count", async () => {
     const code = await pairFor();
-    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => activate(wrongCode(code, true, i))));
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => activate(wrongCode(code, true, i), fresh())));
     expect(statuses.every((s) => s === 404)).toBe(true);
-    expect(await activate(code)).toBe(410);
+    expect(await activate(code, fresh())).toBe(410);
+  });
+
+  it("one source cannot lock a code: 60 simultaneous wrong codes with its letters, then the owner's code works", async () => {
+    const code = await pairFor();
+    const source = fresh();
+    const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => activate(wrongCode(code, true, i), source)));
+    expect(statuses.filter((s) => s === 404)).toHaveLength(F);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - F);
+    expect(await activate(code, fresh())).toBe(201);
   });
 
   it("no anonymous client holds back others: 100 wrong codes with other letters leave the owner's code working", async () => {
     const code = await pairFor();
-    const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => activate(wrongCode(code, false, i))));
-    expect(statuses.every((s) => s === 404)).toBe(true);
-    expect(await activate(code)).toBe(201);
+    const source = fresh();
+    const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => activate(wrongCode(code, false, i), source)));
+    expect(statuses.every((s) => s === 404 || s === 429)).toBe(true);
+    expect(await activate(code, fresh())).toBe(201);
   });
 });
 

@@ -152,7 +152,7 @@ describe("nvs", () => {
       [k.kJpegQuality]: { type: "u32", value: 10 },
       [k.kChunkSize]: { type: "u32", value: 4096 },
       [k.kTimeZone]: { type: "string", value: "CET-1CEST,M3.5.0,M10.5.0/3" },
-      [k.kPairingCode]: { type: "string", value: "BCDF-GHJK" },
+      [k.kPairingCodeKey]: { type: "string", value: "BCDF-GHJK" },
       [k.kPortalSsid]: { type: "string", value: portal.portal_ssid },
       [k.kPortalPassword]: { type: "string", value: portal.portal_password },
       [k.kConfigVersion]: { type: "u32", value: parseInt(result.config_version, 16) },

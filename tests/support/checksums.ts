@@ -12,7 +12,7 @@ import { sql, stack } from "./stack.ts";
 // by design.
 const TABLES: Record<string, string[]> = {
   "public.devices": ["last_seen_at"],
-  "public.device_pairing_codes": ["attempts", "failed_guesses"],
+  "public.device_pairing_codes": ["attempts", "failed_guesses", "failed_sources"],
   "public.device_upload_reservations": [],
   "public.source_items": [],
   "public.processing_jobs": [],

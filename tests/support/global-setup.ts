@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
       ports: "random",
       log: (l) => log.push(l),
       // Refusal tests fail activations on purpose; the guessing limit has its own test.
-      functionEnv: { DEVICE_ACTIVATION_FAILURES: "1000" },
+      functionEnv: { DEVICE_ACTIVATION_FAILURES: "1000", DEVICE_ACTIVATION_FAILURES_PER_SOURCE: "100000" },
     });
   } catch (err) {
     console.error(log.join("\n"));

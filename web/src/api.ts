@@ -1,4 +1,6 @@
 // The page's one way to the backend: the `devices` function with the signed-in user's token.
+import { showable } from "../../functions/_shared/printable.ts";
+
 export interface DeviceStatus {
   reported_at: string; firmware_version: string | null; free_bytes: number | null; queue_depth: number | null;
   dropped: number | null; quarantined: number | null; last_error: string | null; uptime_s: number | null;
@@ -63,12 +65,23 @@ export function createApi(functionsUrl: string, anonKey: string, accessToken: ()
     return parsed as T;
   }
   const id = encodeURIComponent;
+  // Text a camera or client wrote is shown without the characters that reorder or hide what is around it.
+  const shown = (d: Device): Device => ({
+    ...d,
+    name: d.name === null ? null : showable(d.name),
+    firmware_version: d.firmware_version === null ? null : showable(d.firmware_version),
+    status: d.status && {
+      ...d.status,
+      last_error: d.status.last_error === null ? null : showable(d.status.last_error),
+      firmware_version: d.status.firmware_version === null ? null : showable(d.status.firmware_version),
+    },
+  });
   return {
-    listDevices: async () => (await call<{ devices: Device[] }>("GET", "")).devices,
+    listDevices: async () => (await call<{ devices: Device[] }>("GET", "")).devices.map(shown),
     pair: (name) => call("POST", "/pair", name ? { name } : {}),
-    rename: async (d, name) => (await call<{ device: Device }>("POST", `/${id(d)}/rename`, { name })).device,
-    revoke: async (d) => (await call<{ device: Device }>("POST", `/${id(d)}/revoke`, {})).device,
-    settings: async (d, change) => (await call<{ device: Device }>("POST", `/${id(d)}/settings`, change)).device,
+    rename: async (d, name) => shown((await call<{ device: Device }>("POST", `/${id(d)}/rename`, { name })).device),
+    revoke: async (d) => shown((await call<{ device: Device }>("POST", `/${id(d)}/revoke`, {})).device),
+    settings: async (d, change) => shown((await call<{ device: Device }>("POST", `/${id(d)}/settings`, change)).device),
     photos: (q) => {
       const p = new URLSearchParams({ from: q.from, to: q.to, include_hidden: String(q.include_hidden), limit: "500" });
       if (q.device_id) p.set("device_id", q.device_id);

@@ -6,8 +6,8 @@ import { hmacSha256Hex, randomString } from "../crypto.ts";
 export const PAIRING_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
 export const PAIRING_CODE_LENGTH = 8;
 // The first letters select the pairing (they are not secret): wrong guesses count against
-// the pairings they could have been meant for, so nobody can lock out everyone else's.
-// The other 6 letters are the secret: 20^6 = 64,000,000 ≈ 2^25.9.
+// the pairings they could have been meant for, once per source (docs/security.md), so no
+// one client can lock out anyone else's. The other 6 letters are the secret: 20^6 ≈ 2^25.9.
 export const PAIRING_LOOKUP_PREFIX_LENGTH = 2;
 
 export function generatePairingCode(): string {

@@ -3,6 +3,7 @@ import { generateDeviceToken, hashDeviceToken } from "../../_shared/auth/device-
 import {
   hashActivationKey, hashPairingCode, normalizePairingCode, pairingLookupPrefix,
 } from "../../_shared/auth/pairing-code.ts";
+import { hashSource, requestSource } from "../../_shared/auth/client-source.ts";
 import { ApiError, jsonResponse } from "../../_shared/errors.ts";
 import { defineRoute } from "../route.ts";
 
@@ -15,12 +16,15 @@ export const ActivateRequest = z.object({
 });
 export type ActivateRequest = z.infer<typeof ActivateRequest>;
 
+/** The window of a source's failure limit: a pairing code's default life. */
+export const ACTIVATION_SOURCE_WINDOW_SECONDS = 600;
+
 export const activate = defineRoute({
   method: "POST", path: "/devices/activate", auth: "pairing-code", body: ActivateRequest,
   limits: ["activationFailures"],
   summary: "the device token for a pairing code, shown this once only",
   answers: "201 `{ device_id, device_token }`",
-  handler: async ({ body }, ctx) => {
+  handler: async ({ req, body }, ctx) => {
     const normalized = normalizePairingCode(body.pairing_code);
     // A string that cannot be a code still counts as a failed attempt.
     const codeHash = await hashPairingCode(normalized ?? `invalid:${body.pairing_code}`, ctx.config.tokenPepper);
@@ -30,13 +34,16 @@ export const activate = defineRoute({
       ? null
       : await hashActivationKey(body.activation_key, ctx.config.tokenPepper);
 
-    // A wrong guess counts against the pairings whose lookup prefix it shares (each takes
-    // a limited number in its life); all failures together are capped to spare the database.
+    // Failures are limited per source; a wrong guess counts once per source against the
+    // pairings whose lookup prefix it shares (each takes a limited number of sources in its
+    // life); all failures together are capped to spare the database.
     const c = ctx.config;
+    const source = await hashSource(requestSource(req, c.clientIpHeader), c.tokenPepper);
     const [{ result }] = await ctx.sql<{ result: ActivationResult }[]>`
       select device_api.activate(
         p_code_hash => ${codeHash}, p_lookup_prefix => ${normalized ? pairingLookupPrefix(normalized) : null},
-        p_token_hash => ${tokenHash}, p_max_failures => ${c.activationFailuresPerCode},
+        p_token_hash => ${tokenHash}, p_source => ${source}, p_max_failures => ${c.activationFailuresPerCode},
+        p_source_max => ${c.activationFailuresPerSource}, p_source_window_seconds => ${ACTIVATION_SOURCE_WINDOW_SECONDS},
         p_global_max => ${c.activationFailuresPerMinute}, p_global_window_seconds => 60, p_activation_key_hash => ${keyHash}) as result`;
     if ("error" in result) {
       const e = result.error;

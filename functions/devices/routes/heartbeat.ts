@@ -2,13 +2,12 @@ import { z } from "zod";
 import { callDeviceApi } from "../../_shared/db.ts";
 import { jsonResponse } from "../../_shared/errors.ts";
 import { splitUploadUrl } from "../../_shared/storage/driver.ts";
+import { printableText } from "../../_shared/text.ts";
 import type { DevicesContext } from "../context.ts";
 import { imageStore, OTA, OtaError, OtaState, Version } from "../ota.ts";
 import { defineRoute } from "../route.ts";
 
 const Count = (max: number) => z.number().int().min(0).max(max);
-// Printable text only: it is shown to the owner as is.
-const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
 
 export const HeartbeatRequest = z.object({
   firmware_version: z.string().min(1).max(32).regex(/^[0-9A-Za-z._+-]+$/, "letters, digits and . _ + - only"),
@@ -16,7 +15,7 @@ export const HeartbeatRequest = z.object({
   queue_depth: Count(2 ** 31 - 1),
   dropped: Count(Number.MAX_SAFE_INTEGER),
   quarantined: Count(2 ** 31 - 1),
-  last_error: z.string().max(200).regex(PRINTABLE, "must be printable text").nullable().default(null),
+  last_error: printableText({ max: 200 }).nullable().default(null),
   uptime_s: Count(Number.MAX_SAFE_INTEGER),
   rssi_dbm: z.number().int().min(-127).max(0).nullable().default(null),
   clock_synced: z.boolean(),

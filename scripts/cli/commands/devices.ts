@@ -1,3 +1,4 @@
+import { showable } from "../../../functions/_shared/printable.ts";
 import type { Command } from "../command.ts";
 import { DEVICE_API_HELP, DEVICE_API_OPTIONS, type DeviceView, deviceState, devicesClient } from "../devices-api.ts";
 import { usageError } from "../errors.ts";
@@ -11,8 +12,9 @@ function ago(iso: string | null, now = Date.now()): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
-/** Columns padded to their widest cell. */
-export function table(rows: string[][]): string {
+/** Columns padded to their widest cell; what a device or client wrote cannot steer the terminal. */
+export function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(showable));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n");
 }
@@ -61,7 +63,7 @@ ${DEVICE_API_HELP}`,
     }
     out.line(table(deviceRows(list)));
     for (const d of list) {
-      if (d.status?.last_error && !d.revoked_at) out.line(`${d.name ?? d.id.slice(0, 8)}: last error: ${d.status.last_error}`);
+      if (d.status?.last_error && !d.revoked_at) out.line(showable(`${d.name ?? d.id.slice(0, 8)}: last error: ${d.status.last_error}`));
     }
   },
 };
