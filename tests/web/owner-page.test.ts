@@ -1,11 +1,15 @@
 // The owner's page in Debian's Chromium against the local stack: sign in, pair a simulated
 // camera with the code the page shows, watch it activate and upload, pause and resume it from
-// the Privacy page (the camera's heartbeats say paused, it captures nothing meanwhile), rename
-// it, revoke it (its next request is refused), and another user's camera ids give nothing.
+// the Privacy page (the camera's heartbeats say paused, it captures nothing meanwhile), see its
+// photos as thumbnails the photo worker made, rename it, revoke it (its next request is
+// refused), and another user's camera ids give nothing.
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderFrame } from "../../scripts/sim/scene.ts";
 import { buildSimCamera, type CameraEvent, type SimCameraRun, startSimCamera } from "../../scripts/sim/sim-camera.ts";
+import { startWorker } from "../support/worker.ts";
 import { newUser, pairDevice, stack } from "../support/stack.ts";
 import { tempDir } from "../support/temp.ts";
 import { eventually, launchBrowser, screenshots, servePage, signIn } from "./browser.ts";
@@ -61,10 +65,17 @@ describe("the owner's page against the local stack", () => {
     await screenshots(page, "pair-waiting");
 
     const dir = await tempDir("lifelog-web-camera-");
+    // Real JPEGs for the camera to take (daylight frames of the simulated day), so the worker
+    // can make thumbnails of them.
+    const frames = join(dir, "frames");
+    await mkdir(frames);
+    for (const [k, f] of [40, 52, 64, 76].entries()) {
+      await writeFile(join(frames, `frame-${k}.jpg`), (await renderFrame(f, 96)).jpeg);
+    }
     let n = 0;
     camera = startSimCamera({
       apiBase: stack.api_base, card: join(dir, "card"), nvs: join(dir, "nvs"), pairingCode: code,
-      intervalMs: 400, photoSize: 8_000,
+      intervalMs: 400, frames,
       extraArgs: ["--heartbeat", "--heartbeat-max-ms", "1000", "--max-runtime-ms", "240000"],
       onEvent: (e) => events.push({ ...e, n: n++ }),
     });
@@ -84,12 +95,21 @@ describe("the owner's page against the local stack", () => {
     await eventually("the camera's status (firmware, card space)", async () => /Firmware[^—]/.test((await cardOf().textContent()) ?? "") && !/Free card space—/.test((await cardOf().textContent()) ?? ""), 60_000);
     await screenshots(page, "cameras");
 
-    // Photos: the camera's photos are listed (no worker runs here, so they are still pending).
+    // Photos: the camera's photos appear as thumbnails once the photo worker has made them.
+    const { code: workerExit, stderr: workerLog } = await startWorker(["--once", "--name", "owner-page-test"]).done;
+    expect(workerExit, workerLog).toBe(0);
     await page.locator("#nav").getByRole("link", { name: "Photos", exact: true }).click();
     await page.locator("#photos-camera").selectOption(deviceId);
     await expect.poll(async () => Number(/^(\d+) photos?$/.exec((await page.locator("#photos-summary").textContent()) ?? "")?.[1] ?? 0),
-      { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+      { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    const decoded = await eventually("the camera's thumbnails decoded", async () => {
+      const widths = await page.evaluate(() => [...document.querySelectorAll<HTMLImageElement>("#timeline img")]
+        .filter((i) => i.complete && i.naturalWidth > 0).map((i) => i.naturalWidth));
+      return widths.length > 0 ? widths : null;
+    }, 60_000);
+    expect(decoded.every((w) => w === 320)).toBe(true); // the worker's thumbnails of 800 x 600 frames
     expect((await page.locator("#error").textContent()) ?? "").toBe("");
+    await screenshots(page, "photos-from-camera");
     await page.locator("#nav").getByRole("link", { name: "Privacy", exact: true }).click();
 
     // Privacy: pause on the page; the camera's next heartbeat answers paused; nothing is captured until resumed.

@@ -66,7 +66,7 @@ export function photosPage(root: HTMLElement, ctx: PageContext): void {
     const style = `top:${r.top}px;height:${r.height}px`;
     if (r.kind === "header") {
       const m = r.moment;
-      return h("h2", { class: "moment", style }, `${timeOf(m.start)}–${timeOf(m.end)}`, h("small", {}, ` · ${m.photos.length} photos`));
+      return h("h2", { class: "moment", style }, `${timeOf(m.start)}–${timeOf(m.end)}`, h("small", {}, ` · ${countOf(m.photos.length)}`));
     }
     return h("div", { class: "row", style },
       ...r.photos.map((p) => h("button", { type: "button", class: `tile${p.hidden ? " hidden-photo" : ""}${p.pinned ? " pinned" : ""}`,
@@ -122,10 +122,10 @@ export function photosPage(root: HTMLElement, ctx: PageContext): void {
         if (!inPlace) {
           photos = fetched;
           relayout();
-          summary.textContent = `${photos.length} photos${cursor ? " (loading more…)" : ""}`;
+          summary.textContent = `${countOf(photos.length)}${cursor ? " (loading more…)" : ""}`;
         }
       } while (cursor);
-      if (inPlace) { photos = fetched; relayout(); summary.textContent = `${photos.length} photos`; }
+      if (inPlace) { photos = fetched; relayout(); summary.textContent = countOf(photos.length); }
       if (!photos.length) summary.textContent = "No photos on this day.";
       scheduleRefresh();
       ctx.clearError();
@@ -142,3 +142,5 @@ export function photosPage(root: HTMLElement, ctx: PageContext): void {
   }).catch((err) => ctx.showError(err));
   load();
 }
+
+const countOf = (n: number) => `${n} ${n === 1 ? "photo" : "photos"}`;
