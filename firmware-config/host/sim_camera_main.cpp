@@ -20,6 +20,7 @@
 #include "host_cameras.h"
 #include "host_clock.h"
 #include "lifelog/activation_key.h"
+#include "lifelog/config_limits.h"
 #include "lifelog/device_loop.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
@@ -218,11 +219,14 @@ int main(int argc, char** argv) {
   if (boot_id == 0) return kCardFailed;
   char held[kMaxDeviceToken];
   if (!(kv.get_str(kDeviceTokenKey, held, sizeof(held)) && held[0])) {
-    if (o.pairing_code.empty()) {
-      fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
+    // A code given on an earlier boot that never got online is still in NVS (as on the board).
+    char stored_code[kMaxPairingCodeBytes + 1];
+    bool have_code = kv.get_str(kPairingCodeKey, stored_code, sizeof(stored_code)) && stored_code[0];
+    if (o.pairing_code.empty() && !have_code) {
+      fprintf(stderr, "sim-camera: NVS holds no device token and no pairing code; pass --pairing-code\n");
       return kUsage;
     }
-    if (!kv.put_str(kPairingCodeKey, o.pairing_code.c_str())) return kCardFailed;
+    if (!o.pairing_code.empty() && !kv.put_str(kPairingCodeKey, o.pairing_code.c_str())) return kCardFailed;
   }
 
   std::unique_ptr<FileSystem> card;
