@@ -184,6 +184,9 @@ class LoopLog : public LoopObserver {
         log_.event(e.ok ? "ota" : "ota_link_down", {{"state", e.text}, {"error", e.code}, {"bytes_done", num(e.count)},
                                                    {"bytes_fetched", num(e.total)}});
         return;
+      case LoopEventKind::OtaProgress:
+        log_.event(name, {{"bytes_done", num(e.count)}, {"bytes_fetched", num(e.total)}});
+        return;
       case LoopEventKind::RebootForUpdate:
         log_.event(name, {{"version", e.text}});
         return end(kReboot, "reboot");

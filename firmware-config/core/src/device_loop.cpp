@@ -47,6 +47,7 @@ const char* loop_event_name(LoopEventKind k) {
     case LoopEventKind::StepEnd: return "step";
     case LoopEventKind::Status: return "status";
     case LoopEventKind::Ota: return "ota";
+    case LoopEventKind::OtaProgress: return "ota_progress";
     case LoopEventKind::RebootForUpdate: return "reboot_for_update";
   }
   return "?";
@@ -427,7 +428,12 @@ void DeviceLoop::after_heartbeat(uint32_t ok_before, const char* reported_versio
 void DeviceLoop::run_ota_step() {
   HttpImageSource source(p_.ota_http ? *p_.ota_http : p_.storage, ota_download_.host, ota_download_.port,
                          ota_download_.path);
-  ota_result(p_.ota->step(source, cfg_.ota_step_bytes));
+  OtaStep step = p_.ota->step(source, cfg_.ota_step_bytes);
+  LoopEvent e{LoopEventKind::OtaProgress};
+  e.count = p_.ota->bytes_done();
+  e.total = uint32_t(p_.ota->bytes_fetched());
+  emit(e);
+  ota_result(step);
 }
 
 void DeviceLoop::ota_result(OtaStep step) {

@@ -101,6 +101,7 @@ enum class LoopEventKind : uint8_t {
   Status,                 // status
   Ota,                    // the update's report changed, or ok false: a ranged read failed (retried).
                           // text state, code error, count bytes in the slot, total bytes fetched
+  OtaProgress,            // after each download step: count bytes in the slot, total bytes fetched this boot
   RebootForUpdate,        // text: version. The new image is set to boot: the platform restarts now
 };
 const char* loop_event_name(LoopEventKind k);
