@@ -229,6 +229,7 @@ describe("revocation while the camera uploads", () => {
       expect(await revoke).toBe(200);
       const keptAtStop = await recordsOnCard(card);
       // Restarted, the camera still has photos to send: every one of its requests comes after the commit.
+      const restartedAt = performance.now(); // the proxy log's clock
       const restarted = camera({ apiBase: `${proxy.url}/functions/v1`, card, nvs, photos: 150, intervalMs: 25 });
       expect(await restarted.exit).toBe(3);
 
@@ -250,7 +251,9 @@ describe("revocation while the camera uploads", () => {
       // Refusals start once the revoke is under way, and every request after its commit is one.
       expect(refused.every((r) => r.end > revokeAnswered.start)).toBe(true);
       expect(refused.map((r) => r.code)).toEqual(refused.map(() => "token_revoked"));
-      expect(after.length).toBeGreaterThanOrEqual(2); // the restarted camera's tries
+      // The restarted camera tried (at least once: it stops at its first refusal); whether the
+      // first run's last request also came after the commit depends on the machine's speed.
+      expect(after.filter((r) => r.start >= restartedAt).length).toBeGreaterThanOrEqual(1);
       expect(after.every((r) => r.status === 401 && r.code === "token_revoked")).toBe(true);
       expect(deviceRequests.filter((r) => r.status !== 401 && r.status >= 300)).toEqual([]);
       // Nothing accepted is lost, nothing refused is dropped from the card.
