@@ -1,6 +1,7 @@
 // Firmware releases: the fixed numbers, the request fields they share, and the checks made
 // before a release exists (the signature verifies, the stored image is the declared bytes).
 import { z } from "zod";
+import { toHex } from "../_shared/crypto.ts";
 import { ApiError } from "../_shared/errors.ts";
 import type { ObjectStore, StorageDriver } from "../_shared/storage/driver.ts";
 
@@ -24,21 +25,18 @@ export const OtaError = z.string().regex(/^[a-z0-9_]{1,48}$/, "a reason code: lo
 export const ReleaseId = z.string().uuid();
 
 /** What the release key signs: the firmware checks the same bytes (ota_updater.cpp). */
-export function signedMessage(version: string, size: number, sha256: string): Uint8Array<ArrayBuffer> {
+// Return types inferred: Deno 2.1.4 (the Edge Runtime) knows no generic Uint8Array.
+export function signedMessage(version: string, size: number, sha256: string) {
   return new TextEncoder().encode(`lifelog-firmware-v1\n${version}\n${size}\n${sha256}\n`);
 }
 
-export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+export function fromHex(hex: string) {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 
-export function toHex(bytes: Uint8Array | ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function sha256Hex(bytes: BufferSource): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
@@ -47,7 +45,7 @@ export async function keyIdOf(publicKeyHex: string): Promise<string> {
   return (await sha256Hex(fromHex(publicKeyHex))).slice(0, 16);
 }
 
-export async function signatureVerifies(publicKeyHex: string, signatureHex: string, message: Uint8Array<ArrayBuffer>) {
+export async function signatureVerifies(publicKeyHex: string, signatureHex: string, message: BufferSource) {
   const key = await crypto.subtle.importKey("raw", fromHex(publicKeyHex), { name: "Ed25519" }, false, ["verify"]);
   return crypto.subtle.verify({ name: "Ed25519" }, key, fromHex(signatureHex), message);
 }
