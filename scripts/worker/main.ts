@@ -36,12 +36,12 @@ export type WorkerValues = Parameters<typeof workerOptions>[0];
 /** A running worker with its own database pool: `stop()` ends it after the jobs in hand. */
 export function startPhotoWorker(values: WorkerValues, env: Record<string, string | undefined>, log: (line: string) => void) {
   const config = loadStorageConfig(env);
-  const opts = workerOptions(values, config.maxPhotoBytes, log);
+  const opts = { ...workerOptions(values, config.maxPhotoBytes, log), phaseMs: {} as Record<string, number> };
   const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
   const abort = new AbortController();
   log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
   const done = runWorker(sql, createStorageDriver(config), opts, abort.signal).finally(() => sql.end());
-  return { done, stop: async () => { abort.abort(); await done.catch(() => {}); } };
+  return { done, phaseMs: opts.phaseMs, stop: async () => { abort.abort(); await done.catch(() => {}); } };
 }
 
 export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
@@ -53,7 +53,12 @@ export async function workerMain(values: WorkerValues, env: Record<string, strin
   process.once("SIGTERM", onSignal);
   try {
     const tally = await worker.done;
-    process.stdout.write(JSON.stringify({ ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
+    const usage = process.resourceUsage();
+    const phaseMs = Object.fromEntries(Object.entries(worker.phaseMs).map(([k, v]) => [k, Math.round(v)]));
+    process.stdout.write(JSON.stringify({
+      ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(usage.maxRSS / 1024),
+      cpu_s: +((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(2), phase_ms: phaseMs,
+    }) + "\n");
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
