@@ -89,7 +89,9 @@ try {
   const phases: string[] = [];
   for (const c of [...new Set([1, cores])]) {
     const download = await timed(keys, c, (k) => store.getObject(k, config.maxPhotoBytes));
+    const cpuBefore = selfCpuSeconds();
     const alone = await timed(files, c, (f) => analysePhoto(f));
+    const aloneCpu = selfCpuSeconds() - cpuBefore;
     const rate = (s: number) => (photos / s).toFixed(1);
     for (const s of stores) {
       await sql`update public.processing_jobs set status = 'queued', attempts = 0, run_after = now() - interval '1 second',
@@ -106,7 +108,7 @@ try {
       if (tally.done !== photos) throw new Error(`worker did ${tally.done} of ${photos}: ${stderr.slice(-500)}`);
       rows.push(`| ${c} | ${s.label} | ${rate(tally.elapsed_s)} | ${rate(alone)} | ${(alone / tally.elapsed_s).toFixed(2)} | ${rate(download)} | ${tally.peak_rss_mb} MB |`);
       const per = (cpu: number) => `${(cpu * 1000 / photos).toFixed(1)} ms`;
-      costs.push(`| ${c} | ${s.label} | ${tally.elapsed_s.toFixed(1)} s | ${per(tally.cpu_s)} | ${per(storeCpu)} | ${per(pgCpu)} | ${per(fnCpu)} |`);
+      costs.push(`| ${c} | ${s.label} | ${tally.elapsed_s.toFixed(1)} s | ${per(aloneCpu)} | ${per(tally.cpu_s)} | ${(aloneCpu / tally.cpu_s).toFixed(2)} | ${per(storeCpu)} | ${per(pgCpu)} | ${per(fnCpu)} |`);
       phases.push(`  concurrency ${c}, ${s.label}: ` + Object.entries(tally.phase_ms as Record<string, number>)
         .map(([k, v]) => `${k} ${(v / photos).toFixed(1)}`).join(", "));
     }
@@ -116,9 +118,10 @@ try {
   console.log("| concurrency | store | worker photos/s | sharp alone photos/s | worker / sharp alone | download alone photos/s | worker peak RSS |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const r of rows) console.log(r);
-  console.log("\nCPU a photo while the worker runs, by process (all on the same cores):\n");
-  console.log("| concurrency | store | worker wall | worker CPU | store CPU (s3rver + gate) | Postgres CPU | Deno function host CPU |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("\nCPU a photo, by process, while the worker runs (all on the same cores; the machine's other load");
+  console.log("changes wall time but hardly CPU time, so the CPU ratio is the steadier measure of the worker's own overhead):\n");
+  console.log("| concurrency | store | worker wall | sharp alone CPU | worker CPU | sharp alone CPU / worker CPU | store CPU (s3rver + gate) | Postgres CPU | Deno function host CPU |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of costs) console.log(r);
   console.log("\nworker wall ms a photo per phase (jobs overlap, so phases overlap):");
   for (const p of phases) console.log(p);

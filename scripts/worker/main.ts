@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { loadStorageConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
 import { createStorageDriver } from "../../functions/_shared/storage/index.ts";
-import { runWorker, type WorkerOptions } from "./worker.ts";
+import { jobsInHand, runWorker, type WorkerOptions } from "./worker.ts";
 
 export const WORKER_OPTIONS = {
   once: { type: "boolean" },
@@ -37,7 +37,7 @@ export type WorkerValues = Parameters<typeof workerOptions>[0];
 export function startPhotoWorker(values: WorkerValues, env: Record<string, string | undefined>, log: (line: string) => void) {
   const config = loadStorageConfig(env);
   const opts = { ...workerOptions(values, config.maxPhotoBytes, log), phaseMs: {} as Record<string, number> };
-  const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
+  const sql = connectDatabase(config.dbUrl, jobsInHand(opts.concurrency) + 1);
   const abort = new AbortController();
   log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
   const done = runWorker(sql, createStorageDriver(config), opts, abort.signal).finally(() => sql.end());
@@ -47,6 +47,7 @@ export function startPhotoWorker(values: WorkerValues, env: Record<string, strin
 export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
   const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage(); // after the imports: the run's CPU, not tsx's compiling
   const worker = startPhotoWorker(values, env, log);
   const onSignal = () => void worker.stop();
   process.once("SIGINT", onSignal);
@@ -54,10 +55,11 @@ export async function workerMain(values: WorkerValues, env: Record<string, strin
   try {
     const tally = await worker.done;
     const usage = process.resourceUsage();
+    const cpu = process.cpuUsage(cpuAtStart);
     const phaseMs = Object.fromEntries(Object.entries(worker.phaseMs).map(([k, v]) => [k, Math.round(v)]));
     process.stdout.write(JSON.stringify({
       ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(usage.maxRSS / 1024),
-      cpu_s: +((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(2), phase_ms: phaseMs,
+      cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2), phase_ms: phaseMs,
     }) + "\n");
   } finally {
     process.off("SIGINT", onSignal);

@@ -12,8 +12,8 @@ import { retriageFrom } from "./retriage.ts";
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
   name: string;
-  /** photos decoded side by side (about one per core); twice as many jobs are in hand, so
-   * downloads, uploads and database calls overlap the image work */
+  /** photos decoded side by side (about one per core); jobsInHand(concurrency) jobs are in
+   * hand, so downloads, uploads and database calls overlap the image work */
   concurrency: number;
   /** longer than the worst-case job (download, decode at the pixel limit, two uploads) */
   leaseSeconds: number;
@@ -54,6 +54,11 @@ export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> 
 }
 
 type Limit = ReturnType<typeof limiter>;
+
+/** A job spends about twice as long in the database and the store (claim, begin, download,
+ * two uploads, complete) as in its decode, so each decode slot needs three more jobs in
+ * flight for the next photo to be downloaded before the slot is free. */
+export const jobsInHand = (concurrency: number) => 4 * concurrency;
 
 /** Runs fn, adding its milliseconds to phaseMs[name] when the worker keeps phase times. */
 async function phase<T>(opts: WorkerOptions, name: string, fn: () => Promise<T>): Promise<T> {
@@ -124,7 +129,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   if (released) opts.log(`took back ${released} job(s) this worker held before it stopped`);
   const running = new Set<Promise<void>>();
   const cpu = limiter(opts.concurrency);
-  const inHand = 2 * opts.concurrency;
+  const inHand = jobsInHand(opts.concurrency);
   let drained = false;
   let retainedAt = -Infinity;
   while (!signal?.aborted) {
