@@ -33,7 +33,7 @@ const input = (bytes: Uint8Array) =>
   sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, failOn: "truncated" });
 
 async function gray(rgb: Sharp, width: number, height: number, fit: "inside" | "fill"): Promise<Gray> {
-  const { data, info } = await rgb.clone().resize(width, height, { fit, withoutEnlargement: fit === "inside" })
+  const { data, info } = await rgb.resize(width, height, { fit, withoutEnlargement: fit === "inside" })
     .greyscale().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
@@ -60,12 +60,13 @@ export async function analysePhoto(bytes: Uint8Array): Promise<PhotoAnalysis> {
     const { data, info } = await input(bytes).rotate()
       .resize(PREVIEW_PX, PREVIEW_PX, { fit: "inside", withoutEnlargement: true })
       .removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const rgb = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    // a new instance per output over the same pixels: clone() would structuredClone them
+    const rgb = () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
     const [preview, thumbnail, measured, tiny] = await Promise.all([
-      rgb.clone().webp({ quality: 75, effort: 2 }).toBuffer(),
-      rgb.clone().resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: "inside", withoutEnlargement: true }).webp({ quality: 70, effort: 2 }).toBuffer(),
-      gray(rgb, MEASURE_PX, MEASURE_PX, "inside"),
-      gray(rgb, DHASH_WIDTH, DHASH_HEIGHT, "fill"),
+      rgb().webp({ quality: 75, effort: 2 }).toBuffer(),
+      rgb().resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: "inside", withoutEnlargement: true }).webp({ quality: 70, effort: 2 }).toBuffer(),
+      gray(rgb(), MEASURE_PX, MEASURE_PX, "inside"),
+      gray(rgb(), DHASH_WIDTH, DHASH_HEIGHT, "fill"),
     ]);
     return {
       width,

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { loadStorageConfig } from "../../functions/_shared/config.ts";
 import { connectDatabase } from "../../functions/_shared/db.ts";
 import { createStorageDriver } from "../../functions/_shared/storage/index.ts";
-import { runWorker, type WorkerOptions } from "./worker.ts";
+import { jobsInHand, runWorker, type WorkerOptions } from "./worker.ts";
 
 export const WORKER_OPTIONS = {
   once: { type: "boolean" },
@@ -36,24 +36,31 @@ export type WorkerValues = Parameters<typeof workerOptions>[0];
 /** A running worker with its own database pool: `stop()` ends it after the jobs in hand. */
 export function startPhotoWorker(values: WorkerValues, env: Record<string, string | undefined>, log: (line: string) => void) {
   const config = loadStorageConfig(env);
-  const opts = workerOptions(values, config.maxPhotoBytes, log);
-  const sql = connectDatabase(config.dbUrl, 2 * opts.concurrency + 1);
+  const opts = { ...workerOptions(values, config.maxPhotoBytes, log), phaseMs: {} as Record<string, number> };
+  const sql = connectDatabase(config.dbUrl, jobsInHand(opts.concurrency) + 1);
   const abort = new AbortController();
   log(`${opts.name}: ${opts.concurrency} at a time, lease ${opts.leaseSeconds} s, storage ${config.storage.driver}`);
   const done = runWorker(sql, createStorageDriver(config), opts, abort.signal).finally(() => sql.end());
-  return { done, stop: async () => { abort.abort(); await done.catch(() => {}); } };
+  return { done, phaseMs: opts.phaseMs, stop: async () => { abort.abort(); await done.catch(() => {}); } };
 }
 
 export async function workerMain(values: WorkerValues, env: Record<string, string | undefined>): Promise<void> {
   const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage(); // after the imports: the run's CPU, not tsx's compiling
   const worker = startPhotoWorker(values, env, log);
   const onSignal = () => void worker.stop();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
     const tally = await worker.done;
-    process.stdout.write(JSON.stringify({ ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n");
+    const usage = process.resourceUsage();
+    const cpu = process.cpuUsage(cpuAtStart);
+    const phaseMs = Object.fromEntries(Object.entries(worker.phaseMs).map(([k, v]) => [k, Math.round(v)]));
+    process.stdout.write(JSON.stringify({
+      ...tally, elapsed_s: +((performance.now() - started) / 1000).toFixed(3), peak_rss_mb: Math.round(usage.maxRSS / 1024),
+      cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2), phase_ms: phaseMs,
+    }) + "\n");
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -30,11 +30,13 @@ const same = (t: PhotoTriage, r: Row) =>
 
 /** Re-triages the device of `itemId` from that photo on; answers how many rows it wrote. */
 export async function retriageFrom(tx: Tx, itemId: string, chunk = 500): Promise<number> {
+  // the device and its triage lock in one round trip (no lock when there is no device)
   const [start] = await tx<{ device_id: string | null }[]>`
-    select device_id from public.photo_derivatives where item_id = ${itemId}`;
+    select device_id, case when device_id is not null
+                           then pg_advisory_xact_lock(hashtext('photo-triage:' || device_id)) end::text as locked
+      from public.photo_derivatives where item_id = ${itemId}`;
   if (!start?.device_id) return 0;
   const deviceId = start.device_id;
-  await tx`select pg_advisory_xact_lock(hashtext('photo-triage:' || ${deviceId}))`;
 
   // the state after the photo just before this one, from what is stored
   // (each a backward index scan on photo_derivatives (device_id, captured_at, item_id))

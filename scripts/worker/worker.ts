@@ -12,8 +12,8 @@ import { retriageFrom } from "./retriage.ts";
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
   name: string;
-  /** photos decoded side by side (about one per core); twice as many jobs are in hand, so
-   * downloads, uploads and database calls overlap the image work */
+  /** photos decoded side by side (about one per core); jobsInHand(concurrency) jobs are in
+   * hand, so downloads, uploads and database calls overlap the image work */
   concurrency: number;
   /** longer than the worst-case job (download, decode at the pixel limit, two uploads) */
   leaseSeconds: number;
@@ -25,6 +25,8 @@ export interface WorkerOptions {
   /** how often an idle worker applies the retention policies (and once when --once drains) */
   retentionEveryMs?: number;
   log: (line: string) => void;
+  /** when given, each job adds its milliseconds per phase here (overlapping jobs overlap) */
+  phaseMs?: Record<string, number>;
 }
 
 export type JobOutcome = "done" | "retry" | "dead" | "lost";
@@ -53,26 +55,42 @@ export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> 
 
 type Limit = ReturnType<typeof limiter>;
 
+/** A job spends about twice as long in the database and the store (claim, begin, download,
+ * two uploads, complete) as in its decode, so each decode slot needs three more jobs in
+ * flight for the next photo to be downloaded before the slot is free. */
+export const jobsInHand = (concurrency: number) => 4 * concurrency;
+
+/** Runs fn, adding its milliseconds to phaseMs[name] when the worker keeps phase times. */
+async function phase<T>(opts: WorkerOptions, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!opts.phaseMs) return fn();
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    opts.phaseMs[name] = (opts.phaseMs[name] ?? 0) + performance.now() - started;
+  }
+}
+
 export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerOptions, cpu: Limit = limiter(1)): Promise<JobOutcome> {
-  const [item] = await sql<{ storage_key: string; preview_key: string; thumbnail_key: string }[]>`
-    select storage_key, preview_key, thumbnail_key from processing.begin_photo_job(${job.id}, ${opts.name})`;
+  const [item] = await phase(opts, "begin_photo_job", () => sql<{ storage_key: string; preview_key: string; thumbnail_key: string }[]>`
+    select storage_key, preview_key, thumbnail_key from processing.begin_photo_job(${job.id}, ${opts.name})`);
   if (!item) return "lost";
   try {
-    const original = await store.getObject(item.storage_key, opts.maxPhotoBytes);
+    const original = await phase(opts, "download", () => store.getObject(item.storage_key, opts.maxPhotoBytes));
     if (!original) throw new UnusablePhotoError(`the original ${item.storage_key} is not in storage`);
-    const a = await cpu(() => analysePhoto(original));
-    await Promise.all([
+    const a = await phase(opts, "wait_and_analyse", () => cpu(() => phase(opts, "analyse", () => analysePhoto(original))));
+    await phase(opts, "uploads", () => Promise.all([
       store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
       store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
-    ]);
+    ]));
     // the derivatives and the device's triage from this photo on, in one transaction
-    const done = await sql.begin(async (tx) => {
+    const done = await phase(opts, "complete_and_retriage", () => sql.begin(async (tx) => {
       const [{ done }] = await tx<{ done: boolean }[]>`
         select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
           ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
       if (done) await retriageFrom(tx, job.item_id);
       return done;
-    });
+    }));
     if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${item.preview_key}`);
     return done ? "done" : "lost";
   } catch (err) {
@@ -111,13 +129,13 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   if (released) opts.log(`took back ${released} job(s) this worker held before it stopped`);
   const running = new Set<Promise<void>>();
   const cpu = limiter(opts.concurrency);
-  const inHand = 2 * opts.concurrency;
+  const inHand = jobsInHand(opts.concurrency);
   let drained = false;
   let retainedAt = -Infinity;
   while (!signal?.aborted) {
     const free = inHand - running.size;
     const jobs = free > 0
-      ? await sql<Job[]>`select id, item_id from processing.claim_jobs(${opts.name}, ${free}, ${opts.leaseSeconds})`
+      ? await phase(opts, "claim", () => sql<Job[]>`select id, item_id from processing.claim_jobs(${opts.name}, ${free}, ${opts.leaseSeconds})`)
       : [];
     for (const job of jobs) {
       const p: Promise<void> = processJob(sql, store, job, opts, cpu)
@@ -130,7 +148,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
       await deleteAbandonedDerivatives(sql, store).catch((err) => opts.log(`abandoned derivatives: ${String(err)}`));
       if (opts.once || performance.now() - retainedAt >= (opts.retentionEveryMs ?? 600_000)) {
         retainedAt = performance.now();
-        await applyRetention(sql, store)
+        await phase(opts, "retention", () => applyRetention(sql, store))
           .then(({ deleted }) => { if (deleted) opts.log(`retention: deleted ${deleted} object(s)`); })
           .catch((err) => opts.log(`retention: ${String(err)}`));
       }

@@ -12,7 +12,7 @@ export const worker: Command = {
 Reads the devices function's settings from the environment: SUPABASE_URL, SUPABASE_DB_URL
 (or DEVICE_DB_URL), DEVICE_STORAGE_DRIVER (supabase | s3) and that driver's variables
 (SUPABASE_SECRET_KEYS or SUPABASE_SERVICE_ROLE_KEY; S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY).
-Prints {done, retry, dead, lost, peak_rss_mb} when it stops (SIGINT/SIGTERM, or --once when idle).
+Prints {done, retry, dead, lost, elapsed_s, peak_rss_mb, cpu_s, phase_ms} when it stops (SIGINT/SIGTERM, or --once when idle).
 
 Flags:
   --once             process what is claimable, then stop (cron)
