@@ -34,6 +34,10 @@ it("the simulated camera drains 40 offline photos in batches, exactly once, one 
     expect(Object.keys(row.api_requests).every((r) => DRAIN_ROUTES.includes(r))).toBe(true);
     expect(row.api_requests).toEqual({ "upload-urls": Math.ceil(PHOTOS / 32), "ingest-batch": Math.ceil(PHOTOS / 32) });
     expect(row.api_calls_per_photo).toBeLessThanOrEqual(0.1);
+    // Beside them: the camera's one activation (its offline boot never reached the server) and
+    // its heartbeats, as on the board; nothing else.
+    const { activate, heartbeat: _heartbeats, ...otherLifecycle } = row.lifecycle_requests;
+    expect({ activate, otherLifecycle }).toEqual({ activate: 1, otherLifecycle: {} });
     // 40 photos of 40-80 KB at 40 Mbit/s cannot take less than ~0.5 s: the link was there.
     expect(row.put_only_s).toBeGreaterThan(0.4);
     expect(row.drain_s).toBeGreaterThan(0.4);
