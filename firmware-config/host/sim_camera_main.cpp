@@ -4,7 +4,9 @@
 // instant and restart with the same card/NVS.
 //
 // Exit codes: 0 drained, 2 usage error, 3 token dead (401), 4 activation refused,
-//             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired.
+//             5 card or NVS unusable, 6 --max-runtime-ms reached, 7 the modelled watchdog fired,
+//             8 restart me: the updater set the other slot to boot (or rolled back), 9 the running
+//             image crashed at boot (a sim image with boot=crash; host/sim_image.h).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -15,11 +17,16 @@
 #include <random>
 #include <string>
 
+#include <unistd.h>
+
 #include "batch_buffers.h"
 #include "file_kv.h"
+#include "file_ota.h"
+#include "sim_image.h"
 #include "host_cameras.h"
 #include "host_clock.h"
 #include "lifelog/activation_key.h"
+#include "lifelog/config_limits.h"
 #include "lifelog/device_loop.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
@@ -42,8 +49,24 @@ class SystemRng : public Rng {
 };
 
 enum ExitCode {
-  kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7
+  kDrained = 0, kUsage = 2, kTokenDead = 3, kActivationRefused = 4, kCardFailed = 5, kTimeout = 6, kWatchdog = 7,
+  kReboot = 8, kCrashAtBoot = 9
 };
+
+bool parse_key_hex(const std::string& hex, OtaTrustedKey* out) {
+  if (hex.size() != 64) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    unsigned v = 0;
+    if (sscanf(hex.c_str() + 2 * i, "%2x", &v) != 1) return false;
+    out->public_key[i] = uint8_t(v);
+  }
+  return true;
+}
+
+std::string folder_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
 
 
 // The platform's adapters. A folder (or FatCard) is always mounted; the link is up once the
@@ -158,6 +181,16 @@ class LoopLog : public LoopObserver {
       case LoopEventKind::UploadTokenRefused:
       case LoopEventKind::PortalClosed:
       case LoopEventKind::PortalSaved: return;
+      case LoopEventKind::Ota:
+        log_.event(e.ok ? "ota" : "ota_link_down", {{"state", e.text}, {"error", e.code}, {"bytes_done", num(e.count)},
+                                                   {"bytes_fetched", num(e.total)}});
+        return;
+      case LoopEventKind::OtaProgress:
+        log_.event(name, {{"bytes_done", num(e.count)}, {"bytes_fetched", num(e.total)}});
+        return;
+      case LoopEventKind::RebootForUpdate:
+        log_.event(name, {{"version", e.text}});
+        return end(kReboot, "reboot");
     }
   }
 
@@ -218,11 +251,45 @@ int main(int argc, char** argv) {
   if (boot_id == 0) return kCardFailed;
   char held[kMaxDeviceToken];
   if (!(kv.get_str(kDeviceTokenKey, held, sizeof(held)) && held[0])) {
-    if (o.pairing_code.empty()) {
-      fprintf(stderr, "sim-camera: NVS holds no device token; pass --pairing-code\n");
+    // A code given on an earlier boot that never got online is still in NVS (as on the board).
+    char stored_code[kMaxPairingCodeBytes + 1];
+    bool have_code = kv.get_str(kPairingCodeKey, stored_code, sizeof(stored_code)) && stored_code[0];
+    if (o.pairing_code.empty() && !have_code) {
+      fprintf(stderr, "sim-camera: NVS holds no device token and no pairing code; pass --pairing-code\n");
       return kUsage;
     }
-    if (!kv.put_str(kPairingCodeKey, o.pairing_code.c_str())) return kCardFailed;
+    if (!o.pairing_code.empty() && !kv.put_str(kPairingCodeKey, o.pairing_code.c_str())) return kCardFailed;
+  }
+
+  // The two app slots and the bootloader (host/file_ota.h): which image runs is decided here, at
+  // every start, and its header says its version and how it behaves (host/sim_image.h).
+  std::string running_version = kFirmwareVersion;
+  std::unique_ptr<FileBootState> boot_state;
+  std::unique_ptr<FileUpdatePartition> update_slot;
+  std::unique_ptr<OtaUpdater> updater;
+  OtaTrustedKey release_key;
+  SimImage image;
+  if (!o.ota_key_hex.empty()) {
+    if (!parse_key_hex(o.ota_key_hex, &release_key)) {
+      fprintf(stderr, "sim-camera: --ota-key is not 64 hex digits\n");
+      return kUsage;
+    }
+    boot_state.reset(new FileBootState(o.ota_dir.empty() ? folder_of(o.nvs) : o.ota_dir));
+    if (!boot_state->power_on()) return kCardFailed;
+    if (read_sim_image(boot_state->slot_path(boot_state->running_slot()), &image)) running_version = image.version;
+    log.event("ota_boot", {{"slot", num(uint64_t(boot_state->running_slot()))}, {"version", running_version},
+                           {"pending", boolean(boot_state->pending_verify())}, {"image_boot", image.boot}});
+    if (image.boot == "crash") return kCrashAtBoot;
+    boot_state->on_reboot = [&log] {
+      log.event("rollback_reboot", {});
+      fflush(stdout);
+      _exit(kReboot);
+    };
+    update_slot.reset(new FileUpdatePartition(*boot_state, 0x330000));
+    OtaLimits limits;
+    limits.confirm_deadline_ms = o.ota_confirm_ms;
+    updater.reset(new OtaUpdater(*update_slot, *boot_state, kv, &release_key, 1, running_version.c_str(), limits));
+    if (image.boot == "silent") endpoint.port = 9;  // nothing listens: this image never reaches the server
   }
 
   std::unique_ptr<FileSystem> card;
@@ -262,6 +329,7 @@ int main(int argc, char** argv) {
   loop_log.watchdog = &watchdog.model;
   DevicePlatform platform{*card, slot, kv, api_conn, storage_conn, api_net, clock, camera, watchdog, link, portal,
                           light, entropy, rng, loop_log, &upload_log, &lifecycle_log, &lifecycle_log};
+  platform.ota = updater.get();
 
   DeviceLoopConfig cfg;
   cfg.endpoint = endpoint;
@@ -271,6 +339,7 @@ int main(int argc, char** argv) {
   cfg.capture_limit = o.photos >= 0 ? uint32_t(o.photos) : 0;
   cfg.queue.min_free_bytes = o.min_free_bytes;
   cfg.heartbeat = heartbeat_config(o.life);
+  cfg.heartbeat.firmware_version = running_version.c_str();
   cfg.activation_backoff.base_ms = o.backoff_base_ms;
   cfg.activation_backoff.cap_ms = o.backoff_cap_ms;
   UploaderConfig& ucfg = cfg.upload;

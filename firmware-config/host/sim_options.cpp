@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "lifelog/device_api.h"
 #include "lifelog/http.h"
@@ -41,7 +42,13 @@ void print_usage() {
           "  --batch N                photos per upload-urls / ingest-batch call (1-32, default 32;\n"
           "                           1 keeps to the single routes)\n"
           "  --watchdog-ms N          the modelled task watchdog's timeout (default 120000; exit 7\n"
-          "                           if a feed comes later, as the board would reset)\n");
+          "                           if a feed comes later, as the board would reset)\n"
+          "  --ota-key HEX            trust this Ed25519 release key (64 hex digits): updates over the air\n"
+          "                           into slot0.bin/slot1.bin + boot.kv (exit 8: restart me on the new\n"
+          "                           image; exit 9: the image crashed at boot)\n"
+          "  --ota-dir DIR            where the slots live (default: the --nvs file's folder)\n"
+          "  --ota-confirm-ms N       a new image that got no good heartbeat in N ms rolls back\n"
+          "                           (default 600000)\n");
   fputs(kLifecycleUsage, stderr);
 }
 
@@ -73,6 +80,9 @@ bool parse_sim_args(int argc, char** argv, SimOptions* o) {
     if (a == "--api" && v) { o->api = v; ++i; }
     else if (a == "--card" && v) { o->card = v; ++i; }
     else if (a == "--nvs" && v) { o->nvs = v; ++i; }
+    else if (a == "--ota-key" && v && strlen(v) == 64) { o->ota_key_hex = v; ++i; }
+    else if (a == "--ota-dir" && v) { o->ota_dir = v; ++i; }
+    else if (a == "--ota-confirm-ms" && need_u(UINT32_MAX)) o->ota_confirm_ms = u;
     else if (a == "--pairing-code" && v) { o->pairing_code = v; ++i; }
     else if (a == "--fixtures" && v) { o->fixtures = v; ++i; }
     else if (a == "--status-file" && v) { o->status_file = v; ++i; }

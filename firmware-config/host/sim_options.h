@@ -33,6 +33,10 @@ struct SimOptions {
   uint32_t step_budget_ms = 240000;
   uint32_t batch = lifelog::kMaxBatchItems;
   uint32_t watchdog_ms = 120000;
+  // Updates over the air: on when a release key is given. Slot files and boot state in ota_dir
+  // (default: the NVS file's folder).
+  std::string ota_key_hex, ota_dir;
+  uint64_t ota_confirm_ms = 10 * 60 * 1000;
 };
 
 void print_usage();

@@ -18,6 +18,7 @@
 #include "device_settings.h"
 #include "lifelog_config.h"
 #include "nvs_store.h"
+#include "ota_glue.h"
 #include "portal.h"
 #include "privacy_led.h"
 #include "provisioning.h"
@@ -27,6 +28,12 @@
 #include "status_led.h"
 #include "tls_net.h"
 #include "wifi_glue.h"
+
+// The release public key (hex) may come with the rendered config; without it the camera does
+// not update over the air.
+#ifndef LIFELOG_RELEASE_PUBLIC_KEY_HEX
+#define LIFELOG_RELEASE_PUBLIC_KEY_HEX ""
+#endif
 
 // The board's adapters around the core's DeviceLoop (src/lifelog/device_loop.h), which makes
 // every decision of a loop turn, exactly as it does in sim-camera. This file only reads the
@@ -194,6 +201,15 @@ class SerialLog : public lifelog::UploadObserver, public lifelog::LifecycleObser
                       e.status->card_ready ? "ok" : "none", unsigned(e.status->pending),
                       e.status->link_error[0] ? e.status->link_error : "ok");
         break;
+      case K::Ota:
+        Serial.printf("[ota] %s%s%s (%u bytes in the slot)\n", e.ok ? e.text : "link down, retrying: ", e.ok ? "" : e.text,
+                      e.code[0] ? e.code : "", unsigned(e.count));
+        break;
+      case K::RebootForUpdate:
+        Serial.printf("[ota] %s verified and set to boot: restarting\n", e.text);
+        restart_for_update();
+        break;
+      case K::OtaProgress:
       case K::CaptureBegin:
       case K::StepBegin:
       case K::StepEnd: break;
@@ -220,6 +236,9 @@ struct Device {
   BoardPortal portal{nvs, led, wifi, settings};
   BoardLight light{led};
   lifelog::DeviceLoopConfig cfg;
+  EspUpdatePartition update_slot;
+  EspBootState boot_state;
+  lifelog::OtaTrustedKey release_key;
 };
 
 Device* g = nullptr;
@@ -245,6 +264,11 @@ void build_loop() {
       new lifelog::DevicePlatform{g->fs,       g->slot,   g->nvs,   *conn,  *conn,  *net,   g->clock,   g->camera,
                                   g->watchdog, g->uplink, g->portal, g->light, g->rng, g->rng, g->log,
                                   &g->log,     &g->log,   &g->privacy_led};
+  // Updates over the air only with a release key built in and a second app slot.
+  if (parse_release_key(LIFELOG_RELEASE_PUBLIC_KEY_HEX, &g->release_key) && g->update_slot.usable()) {
+    platform->ota = new lifelog::OtaUpdater(g->update_slot, g->boot_state, g->nvs, &g->release_key, 1,
+                                            g->cfg.heartbeat.firmware_version);
+  }
   g_loop = new lifelog::DeviceLoop(*platform, g->cfg);
 }
 

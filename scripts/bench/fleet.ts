@@ -22,7 +22,7 @@
 //   npm run bench:fleet -- [--n 1,10,50,200] [--photos 40] [--window-ms 0] [--links direct,slow]
 //                          [--cameras-per-account 5] [--rtt 100] [--mbit 5] [--json out.json]
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,6 +36,7 @@ import { createLink, startSlowLinkProxy } from "../stack/slow-link.ts";
 import { STORAGE_S3_PREFIX, startStack } from "../stack/stack.ts";
 import { keptAliveClient as client } from "./kept-alive-client.ts";
 import { cpuMs, dbCounters, POSTGRES_INSTRUMENT, postgresCpuMs, postmasterPid, startBaselineHost } from "./server-counters.ts";
+import { storeFiles } from "../stack/object-store.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -88,18 +89,10 @@ async function pool<T, R>(items: T[], parallel: number, work: (t: T, i: number) 
   return out;
 }
 
-async function* files(dir: string): AsyncGenerator<string> {
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* files(p);
-    else yield p;
-  }
-}
-
 /** Every object s3rver holds in the bucket, key → its file (s3rver keeps `<key>._S3rver_object`). */
 async function storedObjects(bucketDir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for await (const p of files(bucketDir)) {
+  for await (const p of storeFiles(bucketDir)) {
     if (p.endsWith("._S3rver_object")) out.set(p.slice(bucketDir.length + 1, -"._S3rver_object".length), p);
   }
   return out;

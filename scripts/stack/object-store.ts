@@ -1,6 +1,8 @@
 // The local S3-compatible object store: s3rver, which stores objects but does not
 // verify SigV4 signatures, behind a gate that does (sigv4-gate.ts). Clients use the
 // gate's endpoint; the backend endpoint is for looking behind it in tests.
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import S3rver from "s3rver";
 import { startSigV4Gate } from "./sigv4-gate.ts";
 
@@ -46,4 +48,13 @@ export async function startObjectStore(
       await server.close();
     },
   };
+}
+
+/** Every file below `dir` (s3rver keeps `<key>._S3rver_object` and metadata files per object). */
+export async function* storeFiles(dir: string): AsyncGenerator<string> {
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* storeFiles(p);
+    else yield p;
+  }
 }

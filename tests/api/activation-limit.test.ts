@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   normalizePairingCode, PAIRING_ALPHABET, PAIRING_CODE_LENGTH, PAIRING_LOOKUP_PREFIX_LENGTH,
 } from "../../functions/_shared/auth/pairing-code.ts";
-import { loadConfig } from "../../functions/_shared/config.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 import { postFrom, sourceAddress } from "../support/from-address.ts";
+import { defaults, letTimePass } from "../support/rate-limits.ts";
 import { tempDir } from "../support/temp.ts";
 
 let own: Stack;
@@ -25,18 +25,7 @@ afterAll(async () => {
   await own?.stop();
 });
 
-const defaults = loadConfig({
-  SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32),
-  DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
-});
 
-/** As if `seconds` had passed for every rate-limit window (each slot moves back). Two steps,
- *  through a far-away time, so no row takes a start another still holds (primary key). */
-const letTimePass = async (seconds: number) => {
-  await sql`update device_api.rate_limit_windows set window_start = window_start - interval '100 years'`;
-  await sql`update device_api.rate_limit_windows
-               set window_start = window_start + interval '100 years' - make_interval(secs => ${seconds})`;
-};
 
 /** An activation from test source `source` (see support/from-address.ts); its status. */
 async function activate(code: string, source = 0): Promise<number> {
@@ -72,7 +61,7 @@ describe("activation guessing bound", () => {
     for (let wrong = 0; wrong <= K + 1; wrong++) {
       const code = await pairFor();
       for (let i = 0; i < wrong; i++) {
-        if (i === Math.floor(wrong / 2)) await letTimePass(3600);
+        if (i === Math.floor(wrong / 2)) await letTimePass(sql, 3600);
         expect(await activate(wrongCode(code, true, i), fresh())).toBe(404);
       }
       outcome[wrong] = await activate(code, fresh());
@@ -155,12 +144,12 @@ describe("sliding windows", () => {
     const first = await Promise.all(Array.from({ length: 26 }, pair));
     expect(first.filter((r) => r.status === 201)).toHaveLength(defaults.pairingsPerHour);
     expect(first.filter((r) => r.status === 429)).toHaveLength(6);
-    await letTimePass(59 * 60); // an aligned hour would have begun by now; a sliding one has not
+    await letTimePass(sql, 59 * 60); // an aligned hour would have begun by now; a sliding one has not
     const late = await pair();
     expect(late.status).toBe(429);
     expect(late.retryAfter).toBeGreaterThan(0);
     expect(late.retryAfter).toBeLessThanOrEqual(7 * 60); // the window and one slot (6 min) after the hits
-    await letTimePass(late.retryAfter);
+    await letTimePass(sql, late.retryAfter);
     expect((await pair()).status).toBe(201);
     const [{ n }] = await sql`select count(*)::int as n from public.devices where user_id = ${user.id}`;
     expect(n).toBe(defaults.pairingsPerHour + 1);
@@ -175,7 +164,7 @@ describe("sliding windows", () => {
           .then(() => true, (e) => { expect(e.code).toBe("LD429"); return false; });
         if (ok) allowed.push(round * 55);
       }
-      await letTimePass(55);
+      await letTimePass(sql, 55);
     }
     for (const start of allowed) {
       expect(allowed.filter((t) => t >= start && t < start + 600).length).toBeLessThanOrEqual(12);

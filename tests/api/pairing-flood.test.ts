@@ -10,10 +10,10 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAIRING_ALPHABET, PAIRING_CODE_LENGTH, normalizePairingCode } from "../../functions/_shared/auth/pairing-code.ts";
-import { loadConfig } from "../../functions/_shared/config.ts";
 import { pairDevice } from "../../scripts/cli/api.ts";
 import { type Stack, startStack } from "../../scripts/stack/stack.ts";
 import { postFrom, type RawResult, sourceAddress } from "../support/from-address.ts";
+import { defaults, letTimePass } from "../support/rate-limits.ts";
 import { tempDir } from "../support/temp.ts";
 
 let own: Stack;
@@ -27,16 +27,7 @@ afterAll(async () => {
   await own?.stop();
 });
 
-const defaults = loadConfig({
-  SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://x", DEVICE_TOKEN_PEPPER: "p".repeat(32),
-  DEVICE_STORAGE_DRIVER: "s3", S3_ENDPOINT: "http://s3", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s",
-});
 
-const letTimePass = async (seconds: number) => {
-  await sql`update device_api.rate_limit_windows set window_start = window_start - interval '100 years'`;
-  await sql`update device_api.rate_limit_windows
-               set window_start = window_start + interval '100 years' - make_interval(secs => ${seconds})`;
-};
 
 const SIMULATED_SECONDS = 600;
 const STEP_SECONDS = 12;
@@ -95,7 +86,7 @@ describe("pairing under a flood", () => {
         }
       }
       sent += REQUESTS_PER_STEP;
-      await letTimePass(STEP_SECONDS);
+      await letTimePass(sql, STEP_SECONDS);
     }
     // The flood's length on the limiter's clock: the simulated steps plus the real time they took.
     const spanSeconds = SIMULATED_SECONDS - STEP_SECONDS + (Date.now() - realStart) / 1000;

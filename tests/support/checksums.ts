@@ -1,10 +1,10 @@
 // "Nothing changed": a checksum of every table a route may write and of every file of
 // the object store, to compare before and after refused requests.
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createS3Driver } from "../../functions/_shared/storage/s3.ts";
-import { LOCAL_S3_CREDENTIALS } from "../../scripts/stack/object-store.ts";
+import { LOCAL_S3_CREDENTIALS, storeFiles } from "../../scripts/stack/object-store.ts";
 import { sql, stack } from "./stack.ts";
 
 // Columns that count refused attempts on purpose (the guessing limits) and the time a
@@ -35,19 +35,11 @@ export async function tableChecksums(): Promise<Record<string, string>> {
   return out;
 }
 
-async function* files(dir: string): AsyncGenerator<string> {
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* files(p);
-    else yield p;
-  }
-}
-
 /** SHA-256 over every file (path and bytes) s3rver keeps, metadata included. */
 export async function objectStoreChecksum(): Promise<string> {
   const root = join(stack.workDir, "objects");
   const paths: string[] = [];
-  for await (const p of files(root)) paths.push(p);
+  for await (const p of storeFiles(root)) paths.push(p);
   const h = createHash("sha256");
   for (const p of paths.sort()) h.update(p.slice(root.length)).update("\0").update(await readFile(p)).update("\0");
   return `${paths.length}:${h.digest("hex")}`;

@@ -5,6 +5,7 @@
 
 #include "lifelog/capture_time.h"
 #include "lifelog/config_limits.h"
+#include "lifelog/http_image_source.h"
 #include "lifelog/retry_after.h"
 
 namespace lifelog {
@@ -45,6 +46,9 @@ const char* loop_event_name(LoopEventKind k) {
     case LoopEventKind::StepBegin: return "step_begin";
     case LoopEventKind::StepEnd: return "step";
     case LoopEventKind::Status: return "status";
+    case LoopEventKind::Ota: return "ota";
+    case LoopEventKind::OtaProgress: return "ota_progress";
+    case LoopEventKind::RebootForUpdate: return "reboot_for_update";
   }
   return "?";
 }
@@ -79,6 +83,10 @@ void DeviceLoop::begin() {
   try_mount_card();
   uploader_.set_token(tokens_.active());
   lifecycle_.begin();  // the owner's last pause/interval from NVS, shown on the privacy LED
+  if (p_.ota) {
+    p_.ota->on_boot(p_.clock.monotonic_ms());
+    emit_ota_if_changed();
+  }
   next_capture_ms_ = p_.clock.monotonic_ms();
   last_capture_ms_ = next_capture_ms_;
 }
@@ -110,11 +118,16 @@ TurnResult DeviceLoop::turn() {
     e.status = &s;
     emit(e);
   }
+  if (p_.ota) {
+    p_.ota->tick(now);  // a pending image past its deadline rolls back (and restarts)
+    emit_ota_if_changed();
+  }
   if (capture_if_due(now)) return t;  // wake at once: the next turn uploads
   if (online && !has_token()) {
     try_activation(now);
   } else if (online) {
     run_lifecycle_step(now);
+    if (!stopped_ && ota_working_ && now >= ota_next_ms_) run_ota_step();
     if (!stopped_ && has_token() && card_ready_) run_upload_step(&t);
   }
   if (stopped_) return t;
@@ -129,6 +142,7 @@ uint64_t DeviceLoop::wake_at(uint64_t now, const TurnResult& t, bool online) {
   auto sooner = [&](uint64_t at) {
     if (at < wake) wake = at < now ? now : at;
   };
+  if (online && ota_working_) sooner(ota_next_ms_);
   if (capturing() && !lifecycle_.settings().paused && card_ready_) sooner(next_capture_ms_);
   if (!card_ready_) sooner(next_card_try_ms_);
   if (online && !has_token()) sooner(next_activation_ms_);
@@ -329,7 +343,8 @@ void DeviceLoop::try_activation(uint64_t now) {
 void DeviceLoop::run_lifecycle_step(uint64_t now) {
   if (!lifecycle_.due()) return;
   StatusReport report;
-  report.firmware_version = kFirmwareVersion;
+  report.firmware_version = cfg_.heartbeat.firmware_version;
+  report.ota = p_.ota ? &p_.ota->report() : nullptr;
   report.free_bytes = card_ready_ ? p_.card.free_bytes() : 0;
   report.queue_depth = card_ready_ ? queue_.pending_count() : 0;
   report.dropped = card_ready_ ? queue_.dropped() : 0;
@@ -338,7 +353,11 @@ void DeviceLoop::run_lifecycle_step(uint64_t now) {
   report.uptime_s = now / 1000;
   report.clock_synced = p_.clock.wall_synced();
   settings_changed_ = false;
-  switch (lifecycle_.step(report)) {
+  uint32_t ok_before = lifecycle_.ok_count();
+  LifecycleStep step = lifecycle_.step(report);
+  after_heartbeat(ok_before, report.firmware_version);
+  if (stopped_) return;
+  switch (step) {
     case LifecycleStep::TokenChanged: uploader_.set_token(tokens_.active()); break;
     case LifecycleStep::TokenDead: {
       LoopEvent e{LoopEventKind::TokenDead};
@@ -387,6 +406,66 @@ void DeviceLoop::run_upload_step(TurnResult* t) {
   } else if (r == StepResult::Idle && before != StepResult::Idle) {
     lifecycle_.after_drain();  // report soon after a drained queue
   }
+}
+
+}  // namespace lifelog
+
+namespace lifelog {
+
+// A heartbeat answered 200 confirms a pending image that reported its own version; its offer
+// starts, resumes or refreshes a download.
+void DeviceLoop::after_heartbeat(uint32_t ok_before, const char* reported_version) {
+  if (!p_.ota || lifecycle_.ok_count() == ok_before) return;
+  p_.ota->on_heartbeat_ok(reported_version);
+  emit_ota_if_changed();
+  const HeartbeatReply& reply = lifecycle_.last_reply();
+  if (!reply.has_update) return;
+  ota_download_ = reply.download;
+  OtaConditions c;
+  // Captures come first: no card, or a card without room for them, means not now.
+  c.card_free_bytes = card_ready_ ? p_.card.free_bytes() : 0;
+  c.card_reserve_bytes = cfg_.queue.min_free_bytes + cfg_.ota_card_reserve_bytes;
+  ota_result(p_.ota->offer(reply.update, c));
+}
+
+void DeviceLoop::run_ota_step() {
+  HttpImageSource source(p_.ota_http ? *p_.ota_http : p_.storage, ota_download_.host, ota_download_.port,
+                         ota_download_.path);
+  OtaStep step = p_.ota->step(source, cfg_.ota_step_bytes);
+  LoopEvent e{LoopEventKind::OtaProgress};
+  e.count = p_.ota->bytes_done();
+  e.total = uint32_t(p_.ota->bytes_fetched());
+  emit(e);
+  ota_result(step);
+}
+
+void DeviceLoop::ota_result(OtaStep step) {
+  // A dropped link is retried after ota_retry_ms from where it stopped (a stale URL too, until
+  // the next heartbeat's offer brings a fresh one); Deferred waits for the next offer.
+  uint64_t now = p_.clock.monotonic_ms();
+  ota_working_ = step == OtaStep::Working || step == OtaStep::LinkDown;
+  ota_next_ms_ = step == OtaStep::LinkDown ? now + cfg_.ota_retry_ms : now;
+  emit_ota_if_changed(step == OtaStep::LinkDown);
+  if (step != OtaStep::ReadyToReboot) return;
+  LoopEvent e{LoopEventKind::RebootForUpdate};
+  e.text = p_.ota->report().version;
+  emit(e);
+}
+
+// link_down: a ranged read failed (reported even though the state stays `downloading`).
+void DeviceLoop::emit_ota_if_changed(bool link_down) {
+  const OtaReport& r = p_.ota->report();
+  if (!link_down && r.state == ota_last_.state && strcmp(r.version, ota_last_.version) == 0 && strcmp(r.error, ota_last_.error) == 0) {
+    return;
+  }
+  ota_last_ = r;
+  LoopEvent e{LoopEventKind::Ota};
+  e.text = ota_state_name(r.state);
+  e.code = r.error;
+  e.count = p_.ota->bytes_done();
+  e.total = uint32_t(p_.ota->bytes_fetched());
+  e.ok = !link_down;
+  emit(e);
 }
 
 }  // namespace lifelog

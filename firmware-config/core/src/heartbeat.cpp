@@ -77,7 +77,7 @@ LifecycleStep DeviceLifecycle::step(const StatusReport& report) {
     return LifecycleStep::TokenDead;
   }
   uint32_t generation = tokens_.generation();
-  HeartbeatReply reply;
+  HeartbeatReply& reply = reply_;
   ApiResult r = api_.heartbeat(tokens_.active(), report, &reply);
   uint64_t now = clock_.monotonic_ms();
 
@@ -101,6 +101,7 @@ LifecycleStep DeviceLifecycle::step(const StatusReport& report) {
 
   backoff_.reset();
   ever_ok_ = true;
+  ++ok_count_;
   last_ok_ms_ = now;
   if (tokens_.proving() && tokens_.confirm()) emit(LifecycleEventKind::RotationProven, &r);
   apply(reply);

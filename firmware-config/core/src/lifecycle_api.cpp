@@ -38,14 +38,16 @@ ApiResult LifecycleApi::heartbeat(const char* token, const StatusReport& s, Hear
               cJSON_AddNumberToObject(o, "uptime_s", double(s.uptime_s)) &&
               (s.has_rssi ? cJSON_AddNumberToObject(o, "rssi_dbm", s.rssi_dbm) != nullptr
                           : cJSON_AddNullToObject(o, "rssi_dbm") != nullptr) &&
-              cJSON_AddBoolToObject(o, "clock_synced", s.clock_synced);
+              cJSON_AddBoolToObject(o, "clock_synced", s.clock_synced) && (!s.ota || add_ota_report(o, *s.ota));
     if (!ok || !cJSON_PrintPreallocated(o, body_, int(sizeof(body_)), 0)) return local_failure("request_too_large");
   }
   ApiResult r = post("/devices/heartbeat", token);
   if (!r.ok()) return r;
   JsonDoc doc(resp_.body_truncated ? nullptr : cJSON_ParseWithLength(resp_.body, resp_.body_len));
   const cJSON* settings = doc ? cJSON_GetObjectItemCaseSensitive(doc.get(), "settings") : nullptr;
-  HeartbeatReply reply;
+  // Filled in place: with an offer it is 1.5 KB, too much for a second copy on the loop's stack.
+  HeartbeatReply& reply = *out;
+  reply = HeartbeatReply();
   double next = 0, interval = 0;
   if (!cJSON_IsObject(settings) || !json_bool(settings, "paused", &reply.paused) ||
       !json_number(doc.get(), "next_heartbeat_s", &next) || next < 1 || next > 86400) {
@@ -58,7 +60,9 @@ ApiResult LifecycleApi::heartbeat(const char* token, const StatusReport& s, Hear
     reply.capture_interval_s = uint32_t(interval);
   }
   json_bool(doc.get(), "rotate_token", &reply.rotate_token);
-  *out = reply;
+  // A malformed offer is no offer: the camera keeps running what it runs.
+  const cJSON* update = cJSON_GetObjectItemCaseSensitive(doc.get(), "update");
+  reply.has_update = update && parse_ota_offer(update, &reply.update, &reply.download);
   return r;
 }
 

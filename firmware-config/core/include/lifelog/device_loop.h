@@ -27,6 +27,8 @@
 #include "http.h"
 #include "kv_store.h"
 #include "lifecycle_api.h"
+#include "ota_offer.h"
+#include "ota_updater.h"
 #include "portal_policy.h"
 #include "remote_settings.h"
 #include "rng.h"
@@ -98,6 +100,10 @@ enum class LoopEventKind : uint8_t {
   StepBegin,              // an upload step starts (for meters)
   StepEnd,                // step, ms
   Status,                 // status
+  Ota,                    // the update's report changed, or ok false: a ranged read failed (retried).
+                          // text state, code error, count bytes in the slot, total bytes fetched
+  OtaProgress,            // after each download step: count bytes in the slot, total bytes fetched this boot
+  RebootForUpdate,        // text: version. The new image is set to boot: the platform restarts now
 };
 const char* loop_event_name(LoopEventKind k);
 
@@ -152,6 +158,11 @@ struct DevicePlatform {
   UploadObserver* upload_log = nullptr;
   LifecycleObserver* lifecycle_log = nullptr;
   PrivacyIndicator* privacy = nullptr;
+  // Updates over the air: null when the platform cannot update. Built by the platform over its
+  // UpdatePartition and BootState (the running image's version and the trusted keys in it); the
+  // image is read in ranges over ota_http (null: the storage connection).
+  OtaUpdater* ota = nullptr;
+  HttpConnection* ota_http = nullptr;
 };
 
 struct DeviceLoopConfig {
@@ -171,6 +182,11 @@ struct DeviceLoopConfig {
   uint32_t long_press_ms = 5000;  // the button held this long while running opens the portal
   // Each time the link comes up, the first API call waits a random 0..this (first_contact.h).
   uint32_t first_contact_spread_ms = 0;
+  // One update step per turn moves at most this many bytes (then captures and uploads go on).
+  uint32_t ota_step_bytes = 16384;
+  // Free card space an update leaves to captures, beyond the queue's own min_free_bytes.
+  uint64_t ota_card_reserve_bytes = 4 * 1024 * 1024;
+  uint32_t ota_retry_ms = 2000;  // after a failed ranged read
 };
 
 struct TurnResult {
@@ -220,6 +236,10 @@ class DeviceLoop : private IoListener, private CardMount, private UploadObserver
   void try_activation(uint64_t now);
   void run_lifecycle_step(uint64_t now);
   void run_upload_step(TurnResult* t);
+  void after_heartbeat(uint32_t ok_before, const char* reported_version);
+  void run_ota_step();
+  void ota_result(OtaStep step);
+  void emit_ota_if_changed(bool link_down = false);
   uint64_t wake_at(uint64_t now, const TurnResult& t, bool online);
 
   DevicePlatform& p_;
@@ -248,6 +268,10 @@ class DeviceLoop : private IoListener, private CardMount, private UploadObserver
   uint64_t next_activation_ms_ = 0;
   uint64_t button_down_since_ms_ = 0;
   uint64_t next_status_ms_ = 0;
+  OtaDownload ota_download_;  // where the offered image is (each heartbeat's offer refreshes it)
+  bool ota_working_ = false;
+  uint64_t ota_next_ms_ = 0;
+  OtaReport ota_last_;
 };
 
 }  // namespace lifelog

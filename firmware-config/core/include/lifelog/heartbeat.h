@@ -83,6 +83,9 @@ class DeviceLifecycle {
   void token_replaced();
   bool token_dead() const { return dead_; }
   const RemoteSettings& settings() const { return settings_; }
+  // Heartbeats answered 200 so far, and the last answer (valid while ok_count() moved).
+  uint32_t ok_count() const { return ok_count_; }
+  const HeartbeatReply& last_reply() const { return reply_; }
 
  private:
   LifecycleStep rotate();
@@ -98,6 +101,8 @@ class DeviceLifecycle {
   PrivacyIndicator* indicator_;
   LifecycleObserver* observer_;
   RemoteSettings settings_;
+  HeartbeatReply reply_;
+  uint32_t ok_count_ = 0;
   uint64_t next_at_ms_ = 0;
   uint64_t last_ok_ms_ = 0;
   bool ever_ok_ = false;

@@ -6,6 +6,7 @@
 
 #include "device_api.h"
 #include "http.h"
+#include "ota_offer.h"
 
 namespace lifelog {
 
@@ -21,6 +22,7 @@ struct StatusReport {
   bool has_rssi = false;
   int32_t rssi_dbm = 0;
   bool clock_synced = false;
+  const OtaReport* ota = nullptr;  // null: the platform cannot update (no OTA fields sent)
 };
 
 struct HeartbeatReply {
@@ -28,6 +30,9 @@ struct HeartbeatReply {
   uint32_t capture_interval_s = 0;  // 0: the owner left it to the camera
   uint32_t next_heartbeat_s = 0;
   bool rotate_token = false;
+  bool has_update = false;  // the answer offered a well-formed update
+  OtaOffer update;
+  OtaDownload download;
 };
 
 constexpr size_t kMaxDeviceToken = 160;
