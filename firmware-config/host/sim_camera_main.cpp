@@ -335,6 +335,7 @@ int main(int argc, char** argv) {
   cfg.endpoint = endpoint;
   cfg.boot_id = boot_id;
   cfg.capture_interval_ms = o.interval_ms;
+  cfg.first_contact_spread_ms = o.first_contact_spread_ms;
   cfg.capture_limit = o.photos >= 0 ? uint32_t(o.photos) : 0;
   cfg.queue.min_free_bytes = o.min_free_bytes;
   cfg.heartbeat = heartbeat_config(o.life);

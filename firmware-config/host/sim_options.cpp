@@ -14,6 +14,8 @@ void print_usage() {
           "usage: sim-camera --api URL --card DIR --nvs FILE [options]\n"
           "  --pairing-code CODE      activate with this code if NVS holds no token\n"
           "  --interval-ms N          time between captures (default 30000)\n"
+          "  --first-contact-spread-ms N  each time the link comes up, the first API call waits a\n"
+          "                           random 0..N ms (default 0)\n"
           "  --photos N               stop capturing after N photos in total, across restarts\n"
           "  --exit-when-drained      exit 0 once all N photos are captured and uploaded\n"
           "  --photo-size BYTES       size of synthetic JPEGs (default 60000)\n"
@@ -87,6 +89,7 @@ bool parse_sim_args(int argc, char** argv, SimOptions* o) {
     else if (a == "--exit-when-drained") o->exit_when_drained = true;
     else if (a == "--log-json") o->log_json = true;
     else if (a == "--interval-ms" && need_u(UINT32_MAX)) o->interval_ms = u;
+    else if (a == "--first-contact-spread-ms" && need_u(UINT32_MAX)) o->first_contact_spread_ms = uint32_t(u);
     else if (a == "--photos" && need_u(UINT32_MAX)) o->photos = int64_t(u);
     else if (a == "--photo-size" && need_u(64ull << 20)) o->photo_size = u;
     else if (a == "--photo-size-max" && need_u(64ull << 20)) o->photo_size_max = u;

@@ -10,6 +10,7 @@
 struct SimOptions {
   std::string api, card, nvs, pairing_code, fixtures, status_file;
   uint64_t interval_ms = 30000;
+  uint32_t first_contact_spread_ms = 0;
   int64_t photos = -1;  // unlimited
   bool exit_when_drained = false;
   uint64_t photo_size = 60000;

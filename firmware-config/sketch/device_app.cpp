@@ -254,6 +254,7 @@ void build_loop() {
   // One connection for API and storage: one TLS session.
   lifelog::HttpConnection* conn = new lifelog::HttpConnection(*net);
   g->cfg.capture_interval_ms = uint64_t(g->settings.capture_interval_s) * 1000;
+  g->cfg.first_contact_spread_ms = 30000;  // a fleet back online together spreads its first calls
   g->cfg.upload.chunk_size = g->settings.chunk_size;
   // Batch calls need ~70 KB (a window's 32 targets, its ingest body): PSRAM, which the XIAO
   // ESP32S3 Sense has (8 MB). Without it the uploader keeps to the single routes.

@@ -314,3 +314,38 @@ TEST(batch_card_work_per_step_is_bounded_on_the_3x_card) {
   // 16 loads (three lookups each) or 8 photos' two removes (three each), plus one PUT's own.
   CHECK(most <= 16 * 3 + 20);
 }
+
+// The server refuses more upload URLs while the device holds too many open ones; ingesting
+// the photos already sent is what frees them, so that goes first instead of the server's wait.
+TEST(batch_too_many_reservations_ingests_what_is_sent_before_waiting) {
+  Rig rig;
+  for (int i = 0; i < 5; ++i) CHECK(rig.capture());
+  for (int i = 0; i < 4; ++i) rig.backend.overrides.push_back({"upload-url", kPass});
+  rig.backend.overrides.push_back({"upload-url", reply(429, err("too_many_reservations"), "Retry-After: 3600\r\n")});
+  // A minute of steps, a second apart: far less than the hour the server named.
+  for (int i = 0; i < 60 && rig.backend.ingested.size() < 5; ++i) {
+    rig.uploader->step();
+    rig.clock.advance_ms(1000);
+  }
+  CHECK_EQ(calls_to(rig.backend.api, "ingest-batch"), 1u);  // 0..3 together
+  CHECK_EQ(rig.backend.ingested.size(), 5u);                 // then 4, asked again once they were in
+  CHECK_EQ(calls_to(rig.backend.api, "upload-urls"), 1u);
+  CHECK_EQ(calls_to(rig.backend.api, "upload-url"), 1u);      // seq 4 alone
+  CHECK_EQ(rig.events.count("retry"), 1u);                   // the refusal is reported
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 5u);
+  CHECK_EQ(rig.queue->pending_count(), 0u);
+}
+
+// With nothing sent to ingest, the refusal's Retry-After is obeyed as before.
+TEST(batch_too_many_reservations_with_nothing_to_ingest_obeys_retry_after) {
+  Rig rig;
+  for (int i = 0; i < 3; ++i) CHECK(rig.capture());
+  for (int i = 0; i < 3; ++i)
+    rig.backend.overrides.push_back({"upload-url", reply(429, err("too_many_reservations"), "Retry-After: 120\r\n")});
+  uint64_t t0 = rig.clock.mono;
+  CHECK(rig.uploader->step() == StepResult::Progress);
+  CHECK(rig.uploader->ready_at_ms() >= t0 + 120000);
+  CHECK(rig.drain() == StepResult::Idle);
+  CHECK_EQ(rig.backend.ingested.size(), 3u);
+}

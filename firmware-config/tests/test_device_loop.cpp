@@ -1,6 +1,7 @@
 // The device loop (core/src/device_loop.cpp) as the board runs it, on test doubles: the first,
 // unpaired boot's portal under the task watchdog as ESP-IDF 5.3 enforces it, the boot without a
 // portal, the capture rhythm and the owner's pause.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,68 @@ TEST(a_refused_token_is_forgotten_captures_go_on_and_a_new_code_activates_again)
   }
   CHECK(heartbeats_with_new_token > 0);
   CHECK(!r.model.fired());
+}
+
+}  // namespace
+
+namespace {
+
+// Cameras coming online together (the network back after an outage) spread their first API
+// call over [0, first_contact_spread_ms], each by its own jitter source, and keep capturing
+// while they wait.
+TEST(cameras_online_together_spread_their_first_call_and_keep_capturing) {
+  const uint64_t kSpread = 60000;
+  std::vector<uint64_t> waits;
+  uint32_t captured_while_waiting = 0;
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    LoopRig r;
+    r.rig.rng = XorShiftRng(seed * 7919u);
+    r.rig.kv.put_str(kDeviceTokenKey, "devtok_testtoken");
+    r.link.networks = true;
+    r.cfg.capture_interval_ms = 5000;
+    r.cfg.first_contact_spread_ms = uint32_t(kSpread);
+    DeviceLoop loop(r.platform, r.cfg);
+    loop.begin();
+    r.run_until(loop, r.rig.clock.mono + 20000);  // the outage: captures, no calls
+    CHECK(loop.frames() >= 3u);
+    CHECK_EQ(r.rig.backend.api.log.size(), size_t(0));
+    r.link.online = true;
+    uint64_t back = r.rig.clock.mono;
+    uint32_t frames_at_return = loop.frames();
+    while (r.rig.backend.api.log.empty() && r.rig.clock.mono < back + kSpread + 5000) {
+      r.run_until(loop, r.rig.clock.mono + 100);
+    }
+    CHECK(!r.rig.backend.api.log.empty());
+    uint64_t wait = r.rig.clock.mono - back;
+    CHECK(wait <= kSpread + 200);  // bounded (+ the 100 ms turns of this loop)
+    waits.push_back(wait);
+    if (wait > 10000) captured_while_waiting += loop.frames() - frames_at_return;
+    // Once it has called, the backlog drains (captures go on, so the newest may be in flight).
+    r.run_until(loop, r.rig.clock.mono + 120000);
+    CHECK(r.rig.backend.ingested.size() >= size_t(frames_at_return));
+    CHECK(loop.queue().pending_count() <= 1u);
+  }
+  std::sort(waits.begin(), waits.end());
+  // Spread over the range, not bunched: the middle half of the cameras spans a good part of it.
+  CHECK(waits.back() - waits.front() >= kSpread / 2);
+  CHECK(waits[15] - waits[5] >= kSpread / 6);
+  std::vector<uint64_t> seconds;
+  for (uint64_t w : waits) seconds.push_back(w / 1000);
+  seconds.erase(std::unique(seconds.begin(), seconds.end()), seconds.end());
+  CHECK(seconds.size() >= 12u);  // 20 cameras in at least 12 different seconds
+  CHECK(captured_while_waiting > 0u);
+}
+
+TEST(without_a_spread_the_first_call_goes_out_when_the_link_comes_up) {
+  LoopRig r;
+  r.rig.kv.put_str(kDeviceTokenKey, "devtok_testtoken");
+  r.link.networks = true;
+  DeviceLoop loop(r.platform, r.cfg);
+  loop.begin();
+  r.run_until(loop, r.rig.clock.mono + 31000);
+  r.link.online = true;
+  loop.turn();
+  CHECK(!r.rig.backend.api.log.empty());
 }
 
 }  // namespace

@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   DEVICE_ACCOUNT_REQUESTS_PER_MINUTE: positiveInt(1200),
   // Uploads reserved and not ingested a device may hold, and how long until the sweeper takes them.
   DEVICE_MAX_OUTSTANDING_UPLOADS: positiveInt(32),
+  // Well below the camera's 15 s network timeout, leaving room for the SQL call after the reads.
+  DEVICE_INGEST_STORAGE_DEADLINE_MS: positiveInt(6000),
   DEVICE_RESERVATION_TTL_SECONDS: positiveInt(24 * 60 * 60),
   // The lifecycle routes: the heartbeat's "call again in" (a pause takes effect within it),
   // the token age at which it asks for a rotation, and each route's hourly limit.
@@ -94,6 +96,8 @@ export interface Config {
   clientIpHeader: string;
   requestsPerMinute: { device: number; account: number };
   maxOutstandingUploads: number;
+  /** storage reads of one ingest request stop here; items not read answer 503 storage_busy */
+  ingestStorageDeadlineMs: number;
   reservationTtlSeconds: number;
   heartbeatIntervalSeconds: number;
   tokenMaxAgeSeconds: number;
@@ -170,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     clientIpHeader: e.DEVICE_CLIENT_IP_HEADER,
     requestsPerMinute: { device: e.DEVICE_REQUESTS_PER_MINUTE, account: e.DEVICE_ACCOUNT_REQUESTS_PER_MINUTE },
     maxOutstandingUploads: e.DEVICE_MAX_OUTSTANDING_UPLOADS,
+    ingestStorageDeadlineMs: e.DEVICE_INGEST_STORAGE_DEADLINE_MS,
     reservationTtlSeconds: e.DEVICE_RESERVATION_TTL_SECONDS,
     heartbeatIntervalSeconds: e.DEVICE_HEARTBEAT_INTERVAL_SECONDS,
     tokenMaxAgeSeconds: e.DEVICE_TOKEN_MAX_AGE_SECONDS,

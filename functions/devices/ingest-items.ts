@@ -46,15 +46,30 @@ export function describe(object: StoredObject): Record<string, unknown> {
   return object.exists ? { exists: true, size: object.size, jpeg: looksLikeJpeg(object.head) } : { exists: false };
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** An item whose storage read did not finish by the request's deadline: nothing was judged, the camera retries. */
+export const storageLate = () =>
+  new ApiError(503, "storage_unavailable", "Object storage did not answer in time; try again.", { retryAfterSeconds: 1 });
+
+/**
+ * fn over items, `limit` at once, until `deadline` (a promise that resolves when time is up):
+ * items not finished by then are `late(item)` (a read still in flight is left to finish unheard).
+ */
+export async function mapLimitedUntil<T, R>(
+  items: T[], limit: number, deadline: Promise<void>, fn: (item: T) => Promise<R>, late: (item: T) => R,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let expired = false;
+  const timeUp = deadline.then(() => void (expired = true));
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !expired) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      const done = fn(items[i]).then((r) => ({ r }));
+      const first = await Promise.race([done, timeUp]);
+      out[i] = first === undefined ? late(items[i]) : first.r;
     }
   }));
+  for (; next < items.length; next++) out[next] = late(items[next]);
   return out;
 }
 
@@ -66,10 +81,14 @@ export async function ingestItems(
 ): Promise<Map<number, IngestResult>> {
   const results = new Map<number, IngestResult>();
   const recent = ctx.recentTokens;
+  // The reads of the whole request stop at one deadline, so the answer comes before the camera gives up;
+  // items not read by then reach no SQL call (nothing half-done) and answer a retryable 503.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, ctx.config.ingestStorageDeadlineMs));
 
-  // Reads storage for each; an item storage fails for gets its error and leaves.
+  // Reads storage for each; an item storage fails for (or is late for) gets its error and leaves.
   const inspect = async (pending: Pending[]) =>
-    (await mapLimited(pending, STORAGE_PARALLELISM, async (p): Promise<Pending | null> => {
+    (await mapLimitedUntil(pending, STORAGE_PARALLELISM, deadline, async (p): Promise<Pending | null> => {
       try {
         return { ...p, object: await ctx.storage.inspectObject(p.item.object_key) };
       } catch (err) {
@@ -77,7 +96,7 @@ export async function ingestItems(
         results.set(p.index, err);
         return null;
       }
-    })).filter((p): p is Pending => p !== null);
+    }, (p) => (results.set(p.index, storageLate()), null))).filter((p): p is Pending => p !== null);
 
   const retireAndDelete = async (objectKey: string) => {
     try {
@@ -112,18 +131,22 @@ export async function ingestItems(
   };
   const accepted = (outcomes: IngestOutcome[]) => outcomes.some((o) => o.status === "queued" || o.status === "duplicate");
 
-  let pending: Pending[] = items.map(({ index, item }) => ({ index, item, object: null }));
-  if (ctx.storage.databaseBucket === undefined) {
-    const readFirst = (p: Pending) =>
-      recent.has(reservedKey(tokenHash, p.item.object_key)) && !recent.has(ingestedKey(p.item.object_key));
-    pending = [...pending.filter((p) => !readFirst(p)), ...await inspect(pending.filter(readFirst))];
+  try {
+    let pending: Pending[] = items.map(({ index, item }) => ({ index, item, object: null }));
+    if (ctx.storage.databaseBucket === undefined) {
+      const readFirst = (p: Pending) =>
+        recent.has(reservedKey(tokenHash, p.item.object_key)) && !recent.has(ingestedKey(p.item.object_key));
+      pending = [...pending.filter((p) => !readFirst(p)), ...await inspect(pending.filter(readFirst))];
+    }
+    if (pending.length === 0) return results;
+    const first = await call(pending, false);
+    let again = await settle(pending, first);
+    if (again.length > 0) {
+      again = await inspect(again);
+      if (again.length > 0) await settle(again, await call(again, accepted(first)));
+    }
+    return results;
+  } finally {
+    clearTimeout(timer);
   }
-  if (pending.length === 0) return results;
-  const first = await call(pending, false);
-  let again = await settle(pending, first);
-  if (again.length > 0) {
-    again = await inspect(again);
-    if (again.length > 0) await settle(again, await call(again, accepted(first)));
-  }
-  return results;
 }

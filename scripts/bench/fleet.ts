@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     "capture-parallel": { type: "string", default: "4" },
     /** a camera not drained by then exits 6 and counts as having given up (default: 5 s a photo + 15 min) */
     "camera-max-runtime-ms": { type: "string" },
+    "first-contact-spread-ms": { type: "string" },
     json: { type: "string" },
   },
 });
@@ -199,7 +200,7 @@ async function main() {
           const offset = N > 1 ? (WINDOW_MS * i) / (N - 1) : 0;
           if (offset) await new Promise((r) => setTimeout(r, offset));
           const run = startSimCamera({ ...c.opts, exitWhenDrained: true,
-            extraArgs: ["--seed", String(c.seed), "--max-runtime-ms", args["camera-max-runtime-ms"] ?? String(PHOTOS * 5_000 + 900_000)],
+            extraArgs: ["--seed", String(c.seed), "--first-contact-spread-ms", args["first-contact-spread-ms"] ?? "30000", "--max-runtime-ms", args["camera-max-runtime-ms"] ?? String(PHOTOS * 5_000 + 900_000)],
             onEvent: (e: CameraEvent) => {
               if (e.event === "boot") times[i].boot = performance.now();
               if (e.event === "drained") times[i].drained = performance.now();

@@ -61,6 +61,7 @@ DeviceLoop::DeviceLoop(DevicePlatform& p, const DeviceLoopConfig& cfg)
       queue_(p.card, p.kv, seqs_, cfg_.queue),
       uploader_(queue_, p.api, p.storage, p.clock, p.jitter, cfg_.endpoint,
                 wired(cfg_.upload, cfg_.boot_id, this, this), this),
+      first_contact_(p.jitter, cfg_.first_contact_spread_ms),
       activation_backoff_(cfg_.activation_backoff, p.jitter),
       tokens_(p.kv),
       lifecycle_api_(p.api, cfg_.endpoint),
@@ -100,7 +101,8 @@ TurnResult DeviceLoop::turn() {
   if (!card_ready_ && now >= next_card_try_ms_) try_mount_card();
 
   p_.link.maintain(now);
-  bool online = p_.link.connected();
+  // Online for the API only once this link-up's spread has passed; capturing goes on regardless.
+  bool online = first_contact_.may_call(p_.link.connected(), now);
   uint32_t fixed = 0;
   if (card_ready_ && queue_.correct_times_after_sync(p_.clock, cfg_.boot_id, &fixed)) {
     LoopEvent e{LoopEventKind::ClockSynced};
@@ -146,6 +148,7 @@ uint64_t DeviceLoop::wake_at(uint64_t now, const TurnResult& t, bool online) {
   if (online && !has_token()) sooner(next_activation_ms_);
   if (online && has_token() && !lifecycle_.token_dead()) sooner(lifecycle_.next_at_ms());
   if (t.stepped && t.step == StepResult::Waiting) sooner(uploader_.ready_at_ms());
+  if (first_contact_.waiting()) sooner(first_contact_.ready_at_ms());
   return wake;
 }
 

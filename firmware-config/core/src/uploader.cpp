@@ -276,10 +276,14 @@ StepResult Uploader::step_within_budget() {
     for (size_t i = 0; i < window_len_ && !next_put && !ask; ++i) {
       Phase p = window_[i].phase;
       if (p == Phase::HasTarget) next_put = &window_[i];
-      ask = p == Phase::NeedTarget;
+      ask = p == Phase::NeedTarget && !reservations_full_;
       ingest = ingest || p == Phase::Uploaded;
     }
     for (size_t i = 0; i < window_len_ && !ingest; ++i) ingest = window_[i].phase == Phase::Uploaded;
+    if (!next_put && !ask && !ingest && reservations_full_) {
+      reservations_full_ = false;  // nothing else to send: ask again, and obey the wait if refused
+      continue;
+    }
     if (next_put) {
       if (put) return result;
       result = put_photo(*next_put);
@@ -357,6 +361,8 @@ StepResult Uploader::ask_targets() {
       asked[i]->target = uint8_t(i);
     }
   }
+  bool others_sendable = has_sent_or_targets();
+  for (size_t i = 0; i < n; ++i) others_sendable = others_sendable || results[i].ok();
   CallWait wait;
   for (size_t i = 0; i < n; ++i) {
     Slot& s = *asked[i];
@@ -369,6 +375,11 @@ StepResult Uploader::ask_targets() {
     // Ingested already (the answer to an ingest was lost): nothing left to send.
     if (r.outcome == ApiOutcome::Rejected && r.status == 409 && strcmp(r.code, "already_ingested") == 0) {
       if (!done(s, r, UploadEventKind::Duplicate, "upload-url")) return StepResult::StorageError;
+      continue;
+    }
+    if (r.outcome == ApiOutcome::RateLimited && strcmp(r.code, "too_many_reservations") == 0 && others_sendable) {
+      reservations_full_ = true;
+      emit(UploadEventKind::Retry, s.rec, &r, "upload-url", 0);
       continue;
     }
     if (!settle(s, r, "upload-url", &wait, UploadEventKind::Ingested)) return StepResult::StorageError;
@@ -468,7 +479,15 @@ void Uploader::fill_ingest(const ManifestRecord& rec, IngestRequest* req, char* 
   req->uptime_ms = rec.stamp.mono_ms;
 }
 
+bool Uploader::has_sent_or_targets() const {
+  for (size_t i = 0; i < window_len_; ++i) {
+    if (window_[i].phase == Phase::HasTarget || window_[i].phase == Phase::Uploaded) return true;
+  }
+  return false;
+}
+
 StepResult Uploader::ingest_window() {
+  reservations_full_ = false;  // this ingest frees the reservations of the photos it takes
   Slot* sent[kMaxBatchItems];
   size_t n = 0;
   for (size_t i = 0; i < window_len_; ++i) {

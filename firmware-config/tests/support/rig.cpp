@@ -134,8 +134,12 @@ FakeReply FakeBackend::on_batch(const std::string& item_route, const FakeRequest
     int status = std::atoi(answer.raw.c_str() + answer.raw.find(' ') + 1);
     std::string item_body = answer.raw.substr(answer.raw.find("\r\n\r\n") + 4);
     if (item_body.empty()) item_body = "null";
+    // An item's Retry-After travels as its retry_after, as functions/devices/batch.ts gives it.
+    std::string head = answer.raw.substr(0, answer.raw.find("\r\n\r\n"));
+    size_t ra = head.find("\r\nRetry-After: ");
+    std::string retry_after = ra == std::string::npos ? "" : ",\"retry_after\":" + std::to_string(std::atol(head.c_str() + ra + 15));
     if (!results.empty()) results += ",";
-    results += "{\"status\":" + std::to_string(status) + ",\"body\":" + item_body + "}";
+    results += "{\"status\":" + std::to_string(status) + ",\"body\":" + item_body + retry_after + "}";
   }
   reply.raw = http_reply(200, "{\"results\":[" + results + "]}");
   return reply;

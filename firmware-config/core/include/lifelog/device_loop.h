@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "device_api.h"
 #include "file_system.h"
+#include "first_contact.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "kv_store.h"
@@ -179,6 +180,8 @@ struct DeviceLoopConfig {
   uint32_t no_code_recheck_ms = 60000;
   uint32_t status_every_ms = 60000;
   uint32_t long_press_ms = 5000;  // the button held this long while running opens the portal
+  // Each time the link comes up, the first API call waits a random 0..this (first_contact.h).
+  uint32_t first_contact_spread_ms = 0;
   // One update step per turn moves at most this many bytes (then captures and uploads go on).
   uint32_t ota_step_bytes = 16384;
   // Free card space an update leaves to captures, beyond the queue's own min_free_bytes.
@@ -245,6 +248,7 @@ class DeviceLoop : private IoListener, private CardMount, private UploadObserver
   SeqAllocator seqs_;
   CaptureQueue queue_;
   Uploader uploader_;
+  FirstContactSpread first_contact_;
   Backoff activation_backoff_;
   TokenKeeper tokens_;
   LifecycleApi lifecycle_api_;

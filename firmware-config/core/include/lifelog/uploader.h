@@ -156,6 +156,7 @@ class Uploader {
   StepResult put_photo(Slot& s);
   ApiResult send_photo(const ManifestRecord& rec);
   StepResult ingest_window();
+  bool has_sent_or_targets() const;
   void fill_ingest(const ManifestRecord& rec, IngestRequest* req, char* captured_at, size_t cap);
   // Applies one item's answer; false only when the card failed.
   bool settle(Slot& s, const ApiResult& r, const char* step, CallWait* wait, UploadEventKind done_kind);
@@ -182,6 +183,9 @@ class Uploader {
   DeviceApi api_;
   bool token_dead_ = false;
   bool filling_ = false;    // a window is being loaded over several steps
+  // The server holds too many of this device's upload URLs open: photos needing a target wait
+  // while the ones already sent are PUT and ingested (which frees them).
+  bool reservations_full_ = false;
   uint32_t fill_next_ = 0;  // the seq it goes on with
   uint64_t ready_at_ms_ = 0;
   Deferred deferred_[kMaxDeferred] = {};
