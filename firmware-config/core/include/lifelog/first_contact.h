@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "lifelog/rng.h"
+#include "rng.h"
 
 namespace lifelog {
 
