@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ApiError } from "../_shared/errors.ts";
 import { validate } from "../_shared/request.ts";
 import type { DevicesContext } from "./context.ts";
-import { UUID } from "./photo-id.ts";
+import { UUID } from "./params.ts";
 
 /** The longest time range one listing covers. */
 export const MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
