@@ -6,9 +6,9 @@
 alter table public.device_boots
   add column dated_by text not null default 'ntp' check (dated_by in ('ntp', 'server_clock'));
 
--- Re-dates the unsynced photos of one boot from its row; `p_only` limits it to photos dated
--- a given way (null: only photos not dated yet).
-create or replace function device_api.date_boot_photos(p_device_id uuid, p_boot_id bigint, p_only text)
+-- Dates the unsynced photos of one boot from its row: those not dated yet and, with
+-- `p_redate_server_clock`, those dated by the server's clock (the camera's clock now dates the boot).
+create or replace function device_api.date_boot_photos(p_device_id uuid, p_boot_id bigint, p_redate_server_clock boolean)
 returns void
 language sql
 as $$
@@ -21,9 +21,9 @@ as $$
    where b.device_id = p_device_id and b.boot_id = p_boot_id
      and i.device_id = p_device_id and not i.ntp_synced
      and (device_api.boot_clock(i.metadata)).boot_id = p_boot_id
-     and (case when p_only is null then not (i.metadata ? 'dated_by') else i.metadata->>'dated_by' = p_only end);
+     and (not (i.metadata ? 'dated_by') or (p_redate_server_clock and i.metadata->>'dated_by' = 'server_clock'));
 $$;
-revoke execute on function device_api.date_boot_photos(uuid, bigint, text) from public;
+revoke execute on function device_api.date_boot_photos(uuid, bigint, boolean) from public;
 
 -- Called after a device request succeeded, once per boot (the function remembers it for a
 -- while). A boot already dated stays as it is.
@@ -42,7 +42,7 @@ begin
     on conflict do nothing
     returning started_at into v_started;
   if v_started is not null then
-    perform device_api.date_boot_photos(v_device.id, p_boot_id, null);
+    perform device_api.date_boot_photos(v_device.id, p_boot_id, false);
   end if;
 end $$;
 revoke execute on function device_api.note_boot(text, bigint, bigint) from public;
@@ -69,8 +69,7 @@ begin
         where d.dated_by = 'server_clock'
       returning * into v_boot_row;
     if v_boot_row.device_id is not null then  -- first synced photo of this boot
-      perform device_api.date_boot_photos(new.device_id, v_boot, null);
-      perform device_api.date_boot_photos(new.device_id, v_boot, 'server_clock');
+      perform device_api.date_boot_photos(new.device_id, v_boot, true);
     end if;
   else
     select * into v_boot_row from public.device_boots where device_id = new.device_id and boot_id = v_boot;

@@ -261,7 +261,7 @@ begin
 end $function$;
 grant execute on function device_api.create_release(uuid,text,text,bigint,text,text,text,text,text,integer,text,integer) to public;
 
-CREATE OR REPLACE FUNCTION device_api.date_boot_photos(p_device_id uuid, p_boot_id bigint, p_only text)
+CREATE OR REPLACE FUNCTION device_api.date_boot_photos(p_device_id uuid, p_boot_id bigint, p_redate_server_clock boolean)
  RETURNS void
  LANGUAGE sql
 AS $function$
@@ -274,9 +274,9 @@ AS $function$
    where b.device_id = p_device_id and b.boot_id = p_boot_id
      and i.device_id = p_device_id and not i.ntp_synced
      and (device_api.boot_clock(i.metadata)).boot_id = p_boot_id
-     and (case when p_only is null then not (i.metadata ? 'dated_by') else i.metadata->>'dated_by' = p_only end);
+     and (not (i.metadata ? 'dated_by') or (p_redate_server_clock and i.metadata->>'dated_by' = 'server_clock'));
 $function$;
-revoke execute on function device_api.date_boot_photos(uuid,bigint,text) from public;
+revoke execute on function device_api.date_boot_photos(uuid,bigint,boolean) from public;
 
 CREATE OR REPLACE FUNCTION device_api.date_by_boot_clock()
  RETURNS trigger
@@ -300,8 +300,7 @@ begin
         where d.dated_by = 'server_clock'
       returning * into v_boot_row;
     if v_boot_row.device_id is not null then  -- first synced photo of this boot
-      perform device_api.date_boot_photos(new.device_id, v_boot, null);
-      perform device_api.date_boot_photos(new.device_id, v_boot, 'server_clock');
+      perform device_api.date_boot_photos(new.device_id, v_boot, true);
     end if;
   else
     select * into v_boot_row from public.device_boots where device_id = new.device_id and boot_id = v_boot;
@@ -643,7 +642,7 @@ begin
     on conflict do nothing
     returning started_at into v_started;
   if v_started is not null then
-    perform device_api.date_boot_photos(v_device.id, p_boot_id, null);
+    perform device_api.date_boot_photos(v_device.id, p_boot_id, false);
   end if;
 end $function$;
 revoke execute on function device_api.note_boot(text,bigint,bigint) from public;
