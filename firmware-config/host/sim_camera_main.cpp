@@ -28,6 +28,7 @@
 #include "lifelog/activation_key.h"
 #include "lifelog/config_limits.h"
 #include "lifelog/device_loop.h"
+#include "no_ui.h"
 #include "posix_fs.h"
 #include "sim_lifecycle.h"
 #include "sim_log.h"
@@ -89,18 +90,6 @@ class HostLink : public NetworkLink {
  private:
   uint64_t online_from_ms_;
   uint64_t now_ms_ = 0;
-};
-
-class NoPortal : public SetupPortal {
- public:
-  bool run(TokenState) override { return false; }
-  bool button_down() override { return false; }
-};
-
-class NoLight : public StatusLight {
- public:
-  void card_failed() override {}
-  void tick(uint64_t) override {}
 };
 
 // The task watchdog as the board arms it (WatchdogModel: a late feed is a reset, a feed before

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "file_ota.h"
+#include "no_ui.h"
 #include "lifelog/device_loop.h"
 #include "lifelog/sha256.h"
 #include "support/rig.h"
@@ -42,16 +43,6 @@ class Online : public NetworkLink {
   bool connected() override { return true; }
   bool has_networks() override { return true; }
   const char* name() override { return "test"; }
-};
-class NoPortal : public SetupPortal {
- public:
-  bool run(TokenState) override { return false; }
-  bool button_down() override { return false; }
-};
-class NoLight : public StatusLight {
- public:
-  void card_failed() override {}
-  void tick(uint64_t) override {}
 };
 struct Events : LoopObserver {
   std::vector<std::string> ota_states;
