@@ -14,7 +14,8 @@ import { ROUTES } from "../../functions/devices/registry.ts";
 import type { Route } from "../../functions/devices/route.ts";
 import { MAX_BATCH_BODY_BYTES } from "../../functions/devices/batch.ts";
 import { MAX_JSON_BODY_BYTES } from "../../functions/_shared/request.ts";
-import { objectStoreChecksum } from "../support/checksums.ts";
+import { tableChecksums, objectStoreChecksum } from "../support/checksums.ts";
+import { concretePath } from "../support/hostile-cases.ts";
 import { validHeartbeat } from "../support/lifecycle.ts";
 import { activatedDevice, fakeJpeg, ingestBody, sql, stack, uploadPhoto, uploadUrlBody } from "../support/stack.ts";
 
@@ -34,32 +35,6 @@ interface Answer {
   status: number;
   contentType: string;
   body: unknown;
-}
-
-// Counters that move on refusals by design: rate-limit windows count requests, refused
-// activations count against pairings, and a device's last_seen_at follows its requests.
-const SKIPPED_TABLES = new Set(["device_api.rate_limit_windows"]);
-const SKIPPED_COLUMNS: Record<string, string[]> = {
-  "public.devices": ["last_seen_at"],
-  "public.device_pairing_codes": ["attempts", "failed_guesses", "failed_sources"],
-};
-
-/** Row count and checksum of every table of public, device_api and processing. */
-async function allTables(): Promise<Record<string, string>> {
-  const tables = await sql<{ name: string }[]>`
-    select format('%I.%I', schemaname, tablename) as name from pg_tables
-     where schemaname in ('public', 'device_api', 'processing') order by 1`;
-  const out: Record<string, string> = {};
-  for (const { name } of tables) {
-    if (SKIPPED_TABLES.has(name)) continue;
-    const [row] = await sql.unsafe(
-      `select count(*)::int as n, md5(coalesce(string_agg(r, '|' order by r), '')) as h
-         from (select (to_jsonb(t) - $1::text[])::text as r from ${name} t) x`,
-      [SKIPPED_COLUMNS[name] ?? []],
-    );
-    out[name] = `${row.n}:${row.h}`;
-  }
-  return out;
 }
 
 const BASE = new URL(stack.api_base);
@@ -127,9 +102,7 @@ const WRONG_VALUES: unknown[] = [
 // Raw JSON texts JSON.stringify cannot make (unpaired surrogates, NUL, numbers past double).
 const WRONG_RAW = ['"\\ud800"', '"\\udfff\\ud800"', '"a\\u0000b"', "1e999", "-1e999", "123456789012345678901234567890"];
 
-function pathOf(route: Route, params: Record<string, string>): string {
-  return routeSegments(route.path).map((s) => (s.startsWith(":") ? params[s.slice(1)] : s)).join("/");
-}
+const pathOf = (route: Route, params: Record<string, string>) => concretePath(route, { param: (name) => params[name] });
 
 /** Credentials of the route's kind that are valid, and a few that are not. */
 function credentials(route: Route, w: World): { valid: Record<string, string>; invalid: Array<Record<string, string | string[]>> } {
@@ -282,7 +255,7 @@ describe("hostile sweep", () => {
     const cases = sweepCases(w);
     const routesSwept = new Set(cases.map((c) => `${c.route.method} ${c.route.path}`));
     expect([...routesSwept].sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    const tablesBefore = await allTables();
+    const tablesBefore = await tableChecksums();
     const storeBefore = await objectStoreChecksum();
 
     const wrong: string[] = [];
@@ -310,7 +283,7 @@ describe("hostile sweep", () => {
 
     expect(wrong).toEqual([]);
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(await allTables()).toEqual(tablesBefore);
+    expect(await tableChecksums()).toEqual(tablesBefore);
     expect(await objectStoreChecksum()).toEqual(storeBefore);
   }, 600_000);
 });

@@ -32,7 +32,7 @@ const WRONG_SHAPES = ["[]", "1", "\"x\"", "null", "true", "[{}]"];
 const UNSTORABLE = ['"\\u0000"', '"\\ud800"', '"\\udfff"', '"a\\ud83d"', '{"__proto__":1}', '{"k\\u0000":1}'];
 
 /** `/devices/:device/rename` → `<id>/rename` with the world's value for `:device`. */
-export function concretePath(route: Route, world: HostileWorld): string {
+export function concretePath(route: Route, world: Pick<HostileWorld, "param">): string {
   return routeSegments(route.path).map((s) => s.startsWith(":") ? world.param(s.slice(1)) : s).join("/");
 }
 
