@@ -4,7 +4,7 @@
 // boot that never got NTP are dated too (device_api.note_boot).
 import { ApiError } from "../_shared/errors.ts";
 import type { Sql } from "../_shared/db.ts";
-import type { RecentSet } from "../_shared/auth/recent-tokens.ts";
+import { createRecentSet, type RecentSet } from "../_shared/auth/recent-tokens.ts";
 
 export interface BootClock {
   bootId: number;
@@ -28,14 +28,19 @@ export function readBootClock(headers: Headers): BootClock | null {
   return { bootId, uptimeMs };
 }
 
-/** Records the boot once per isolate and while it stays recent; never fails the request. */
-export async function noteBoot(sql: Sql, recent: RecentSet, tokenHash: string, clock: BootClock): Promise<void> {
-  const key = `boot:${tokenHash}:${clock.bootId}`;
-  if (recent.has(key)) return;
+// A boot, once recorded, is never recorded again (note_boot keeps the first date), so an
+// isolate need not ask again for as long as it remembers: a day, bounded in size.
+const BOOT_NOTE_TTL_MS = 24 * 60 * 60 * 1000;
+export const createBootsNoted = (now = () => Date.now()) => createRecentSet(BOOT_NOTE_TTL_MS, undefined, now);
+
+/** Records the boot once per isolate (while `noted` remembers it); never fails the request. */
+export async function noteBoot(sql: Sql, noted: RecentSet, tokenHash: string, clock: BootClock): Promise<void> {
+  const key = `${tokenHash}:${clock.bootId}`;
+  if (noted.has(key)) return;
   try {
     await sql`select device_api.note_boot(p_token_hash => ${tokenHash}, p_boot_id => ${clock.bootId}::bigint,
                                           p_uptime_ms => ${clock.uptimeMs}::bigint)`;
-    recent.add(key);
+    noted.add(key);
   } catch (err) {
     console.error("devices: boot clock not recorded", err instanceof Error ? err.message : err);
   }

@@ -12,4 +12,6 @@ export interface DevicesContext {
   verifyUser: UserVerifier;
   /** device token hashes the database accepted lately (this isolate): see recent-tokens.ts */
   recentTokens: RecentSet;
+  /** boots this isolate has recorded (device_api.note_boot): see boot-clock.ts */
+  bootsNoted: RecentSet;
 }

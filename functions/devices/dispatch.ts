@@ -82,7 +82,7 @@ export async function runRoute(route: Route, params: Record<string, string>, req
     const body = await readBody(route.body, req, ctx);
     const response = await route.handler({ req, auth, params: parsedParams, body } as never, ctx);
     if (bootClock && response.status < 300) {
-      await noteBoot(ctx.sql, ctx.recentTokens, (auth as AuthOf<"device">).tokenHash, bootClock);
+      await noteBoot(ctx.sql, ctx.bootsNoted, (auth as AuthOf<"device">).tokenHash, bootClock);
     }
     return response;
   } catch (err) {

@@ -5,6 +5,7 @@ import type { Config } from "../_shared/config.ts";
 import { connectDatabase } from "../_shared/db.ts";
 import { ApiError, errorResponse, toApiError } from "../_shared/errors.ts";
 import { createStorageDriver } from "../_shared/storage/index.ts";
+import { createBootsNoted } from "./boot-clock.ts";
 import type { DevicesContext } from "./context.ts";
 import { findRoute, routeSegments, runRoute } from "./dispatch.ts";
 import { ROUTES } from "./registry.ts";
@@ -31,6 +32,7 @@ export function createContext(config: Config): DevicesContext {
       legacyJwtSecret: config.legacyJwtSecret,
     }),
     recentTokens: createRecentSet(),
+    bootsNoted: createBootsNoted(),
   };
 }
 

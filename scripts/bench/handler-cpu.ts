@@ -18,7 +18,7 @@ const config = loadConfig({
 const row = { status: "reserved", device_id: crypto.randomUUID(), object_key: `devices/${crypto.randomUUID()}/2026/12/02/5-abcdef12-p5.jpg`, item_id: null, declared_size: null, sha256: null };
 const fakeSql = ((..._a: unknown[]) => Promise.resolve([row])) as never;
 const storage = createStorageDriver(config);
-const handler = createDevicesHandler({ config, sql: fakeSql, storage, verifyUser: (() => { throw new Error(); }) as never, recentTokens: createRecentSet() });
+const handler = createDevicesHandler({ config, sql: fakeSql, storage, verifyUser: (() => { throw new Error(); }) as never, recentTokens: createRecentSet(), bootsNoted: createRecentSet() });
 const token = generateDeviceToken();
 const body = JSON.stringify({ filename: "p5.jpg", content_type: "image/jpeg", seq: 5 });
 const mkReq = () => new Request("http://127.0.0.1/devices/upload-url", { method: "POST", headers: { "content-type": "application/json", "x-device-token": token }, body });

@@ -218,7 +218,7 @@ describe("8. ingest checks the token before storage", () => {
     };
     const db = connectDatabase(stack.db_url, 1);
     try {
-      const ctx = { config, sql: db, storage, verifyUser: createUserVerifier({ supabaseUrl: stack.supabase_url }), recentTokens: createRecentSet() };
+      const ctx = { config, sql: db, storage, verifyUser: createUserVerifier({ supabaseUrl: stack.supabase_url }), recentTokens: createRecentSet(), bootsNoted: createRecentSet() };
       // A key no store could hold is refused by the request schema, before the token's lookup.
       for (const [key, status, code] of [["devices/x/1.jpg", 401, "invalid_token"],
                                          [`devices/${"%".repeat(100)}/\u202e.jpg`, 400, "invalid_request"]] as const) {

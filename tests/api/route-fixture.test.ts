@@ -38,7 +38,7 @@ describe("a route added to the registry", () => {
     const sql = connectDatabase(config.dbUrl, 1);
     try {
       const ctx = {
-        config, sql, storage: createStorageDriver(config), recentTokens: createRecentSet(),
+        config, sql, storage: createStorageDriver(config), recentTokens: createRecentSet(), bootsNoted: createRecentSet(),
         verifyUser: createUserVerifier({ supabaseUrl: config.supabaseUrl, jwks: config.jwks }),
       };
       const handle = createDevicesHandler(ctx, [...ROUTES, logs]);
