@@ -41,13 +41,15 @@ vitest_counted() {
   rm -f "$report"
 }
 
-echo "== board check (the rendered sketch against the real arduino-esp32 3.1.3 headers)"
-bash scripts/board-check/run.sh
-case $? in
-  0) passed=$((passed + 1)) ;;
-  77) skipped=$((skipped + 1)) ;;
-  *) failed=$((failed + 1)); status=1 ;;
-esac
+for core_mode in bundled library; do
+  echo "== board check, core $core_mode (the rendered sketch against the real arduino-esp32 3.1.3 headers)"
+  bash scripts/board-check/run.sh --core-mode $core_mode
+  case $? in
+    0) passed=$((passed + 1)) ;;
+    77) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1)); status=1 ;;
+  esac
+done
 
 echo "== card benchmark (sector reads on the FAT model; figures, not a pass/fail test)"
 make -s -C firmware-config bench-card || status=1

@@ -5,7 +5,7 @@
 #include <FS.h>
 #include <SD.h>
 
-#include "src/lifelog/file_system.h"
+#include "lifelog_core.h"
 
 class ArduinoFileSystem : public lifelog::FileSystem {
  public:

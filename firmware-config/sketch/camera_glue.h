@@ -3,7 +3,7 @@
 // detected, not assumed: boards ship with an OV2640 or, since 2024, an OV3660.
 #include <esp_camera.h>
 
-#include "src/lifelog/camera.h"
+#include "lifelog_core.h"
 
 struct CameraSettings {
   const char* frame_size = "UXGA";  // a name from frame_size_from_name()

@@ -1,7 +1,7 @@
 #pragma once
 // lifelog::Clock for the ESP32: monotonic time from esp_timer, wall time from time(), and
 // "synced" only after SNTP has actually set the clock this boot (reported by its callback).
-#include "src/lifelog/clock.h"
+#include "lifelog_core.h"
 
 class DeviceClock : public lifelog::Clock {
  public:

@@ -17,14 +17,12 @@
 #include "clock_glue.h"
 #include "device_settings.h"
 #include "lifelog_config.h"
+#include "lifelog_core.h"
 #include "nvs_store.h"
 #include "ota_glue.h"
 #include "portal.h"
 #include "privacy_led.h"
 #include "provisioning.h"
-#include "src/lifelog/device_loop.h"
-#include "src/lifelog/http.h"
-#include "src/lifelog/seq_allocator.h"
 #include "status_led.h"
 #include "tls_net.h"
 #include "wifi_glue.h"
@@ -35,7 +33,7 @@
 #define LIFELOG_RELEASE_PUBLIC_KEY_HEX ""
 #endif
 
-// The board's adapters around the core's DeviceLoop (src/lifelog/device_loop.h), which makes
+// The board's adapters around the core's DeviceLoop (lifelog/device_loop.h), which makes
 // every decision of a loop turn, exactly as it does in sim-camera. This file only reads the
 // config, builds the adapters and prints the loop's events on the serial console.
 

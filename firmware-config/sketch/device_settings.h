@@ -4,9 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "src/lifelog/activation_key.h"
-#include "src/lifelog/config_limits.h"
-#include "src/lifelog/kv_store.h"
+#include "lifelog_core.h"
 
 namespace device {
 

@@ -3,7 +3,7 @@
 // atomically, which is what the core's seq reservation relies on.
 #include <Preferences.h>
 
-#include "src/lifelog/kv_store.h"
+#include "lifelog_core.h"
 
 class NvsStore : public lifelog::KeyValueStore {
  public:

@@ -6,7 +6,7 @@
 #include <esp_ota_ops.h>
 #include <esp_partition.h>
 
-#include "src/lifelog/ota_updater.h"
+#include "lifelog_core.h"
 
 class EspUpdatePartition : public lifelog::UpdatePartition {
  public:

@@ -6,8 +6,7 @@
 // core's rules (portal_policy.h); this file only serves the page.
 #include <cstdint>
 
-#include "src/lifelog/kv_store.h"
-#include "src/lifelog/portal_policy.h"
+#include "lifelog_core.h"
 #include "status_led.h"
 
 // Blocks until the form is saved (true) or timeout_ms pass (false), feeding the task watchdog.

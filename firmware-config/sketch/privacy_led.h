@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "lifelog_config.h"
-#include "src/lifelog/remote_settings.h"
+#include "lifelog_core.h"
 
 #ifndef LIFELOG_PRIVACY_LED_PIN
 #define LIFELOG_PRIVACY_LED_PIN 2

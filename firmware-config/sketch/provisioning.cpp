@@ -5,7 +5,7 @@
 
 #include "device_settings.h"
 #include "lifelog_config.h"
-#include "src/lifelog/activation_key.h"
+#include "lifelog_core.h"
 
 namespace device {
 namespace {

@@ -4,7 +4,7 @@
 // loop (lifelog::activate_with_stored_code) and then exists only in NVS (never in the sketch).
 #include <cstdint>
 
-#include "src/lifelog/kv_store.h"
+#include "lifelog_core.h"
 
 namespace device {
 

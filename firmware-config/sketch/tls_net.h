@@ -12,7 +12,7 @@
 #include <WiFiClient.h>
 #include <WiFiClientSecure.h>
 
-#include "src/lifelog/net_client.h"
+#include "lifelog_core.h"
 
 class TlsNetClient : public lifelog::NetClient {
  public:

@@ -3,7 +3,7 @@
 #include <Arduino.h>
 #include <WiFi.h>
 
-#include "src/lifelog/wifi_choice.h"
+#include "lifelog_core.h"
 
 void WifiLink::begin(const device::Settings& settings) {
   WiFi.mode(WIFI_STA);

@@ -3,21 +3,16 @@
 // the library. Headers go to src/lifelog/ so a sketch writes `#include <lifelog/uploader.h>`;
 // sources go flat into src/. Same inputs give a byte-identical zip (fixed times, sorted entries).
 //   npx tsx scripts/firmware/arduino-library.ts OUT.zip
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, deflateRawSync } from "node:zlib";
 
-export const LIBRARY_NAME = "LifelogCore";
-/** The header a sketch includes first, so the IDE and arduino-cli find the library by it. */
-export const LIBRARY_HEADER = `${LIBRARY_NAME}.h`;
+import { coreHeaderNames, coreSourceFiles, DEFAULT_FIRMWARE_ROOT, LIBRARY_HEADER, LIBRARY_NAME } from "./core-layout.ts";
+
+export { LIBRARY_HEADER, LIBRARY_NAME } from "./core-layout.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-async function listFiles(dir: string, suffix: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith(suffix)).map((e) => e.name).sort();
-}
 
 function libraryProperties(version: string, headers: string[]): string {
   return [
@@ -35,27 +30,12 @@ function libraryProperties(version: string, headers: string[]): string {
   ].join("\n");
 }
 
-function umbrellaHeader(headers: string[]): string {
-  return [
-    "// Includes every header of the lifelog core; a sketch may include single ones instead",
-    "// (#include <lifelog/uploader.h>) once this library is found.",
-    "#pragma once",
-    ...headers.map((h) => `#include "lifelog/${h}"`),
-    "",
-  ].join("\n");
-}
-
 /** Every file of the library, relative to its top folder, sorted. */
-export async function libraryFiles(firmwareRoot = join(REPO_ROOT, "firmware-config")): Promise<Map<string, Buffer>> {
+export async function libraryFiles(firmwareRoot = DEFAULT_FIRMWARE_ROOT): Promise<Map<string, Buffer>> {
   const { version } = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
-  const headersDir = join(firmwareRoot, "core", "include", "lifelog");
-  const sourcesDir = join(firmwareRoot, "core", "src");
-  const headers = await listFiles(headersDir, ".h");
-  const files = new Map<string, Buffer>();
+  const headers = await coreHeaderNames(firmwareRoot);
+  const files = new Map(await coreSourceFiles(firmwareRoot));
   files.set("library.properties", Buffer.from(libraryProperties(version, headers)));
-  files.set(`src/${LIBRARY_HEADER}`, Buffer.from(umbrellaHeader(headers)));
-  for (const h of headers) files.set(`src/lifelog/${h}`, await readFile(join(headersDir, h)));
-  for (const c of await listFiles(sourcesDir, ".cpp")) files.set(`src/${c}`, await readFile(join(sourcesDir, c)));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

@@ -70,6 +70,24 @@ describe("render", () => {
     expect(existsSync(join(dir, "build/lifelog_camera/provisioning.cpp"))).toBe(true);
   });
 
+  it("--core library writes no core into the folder; an unknown --core is a usage error that writes nothing", async () => {
+    const config = await writeConfig("library.yaml", GOOD);
+    const r = await runCli(["render", config, "--out", join(dir, "lib-build"), "--core", "library"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("installed LifelogCore library");
+    const sketch = join(dir, "lib-build", "lifelog_camera");
+    expect(existsSync(join(sketch, "lifelog_camera.ino"))).toBe(true);
+    expect(existsSync(join(sketch, "src"))).toBe(false);
+    expect(await readFile(join(sketch, "lifelog_core.h"), "utf8")).toContain("#include <LifelogCore.h>");
+
+    const untouched = await writeConfig("untouched.yaml", GOOD);
+    const bad = await runCli(["render", untouched, "--out", join(dir, "bad-build"), "--core", "copied"], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--core must be one of bundled, library, not "copied"/);
+    expect(existsSync(join(dir, "bad-build"))).toBe(false);
+    expect(await readFile(untouched, "utf8")).toBe(GOOD); // no portal credentials generated into it either
+  });
+
   it("reports every mistake with file:line:column and a plain message (exit 3)", async () => {
     const config = await writeConfig("bad.yaml", BAD);
     const r = await runCli(["render", config, "--out", join(dir, "never")]);

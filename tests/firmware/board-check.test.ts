@@ -49,6 +49,22 @@ describe.skipIf(!present)("board check against the real arduino-esp32 3.1.3 head
   }, 600_000);
 });
 
+describe.skipIf(!present)("board check core modes", () => {
+  it("refuses an unknown --core-mode, and --sketch in library mode, as set-up errors (exit 2)", async () => {
+    const exitOf = (args: string[]) =>
+      run("bash", ["scripts/board-check/run.sh", ...args], { cwd: ROOT }).then(
+        () => ({ code: 0, stderr: "" }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const bogus = await exitOf(["--core-mode", "copied"]);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--core-mode must be bundled or library, not 'copied'/);
+    const sketch = await exitOf(["--core-mode", "library", "--sketch", "/nonexistent"]);
+    expect(sketch.code).toBe(2);
+    expect(sketch.stderr).toMatch(/--sketch is for the bundled mode/);
+  });
+});
+
 describe("board check without ../shared (a user's clone)", () => {
   it("says it is skipped and exits 77, never 0", async () => {
     const env = { ...process.env, LIFELOG_SHARED_DIR: join(await tempDir(), "no-shared") };
@@ -58,5 +74,11 @@ describe("board check without ../shared (a user's clone)", () => {
     );
     expect(result.code).toBe(77);
     expect(result.stdout).toMatch(/board check: SKIPPED/);
+    const library = await run("bash", ["scripts/board-check/run.sh", "--core-mode", "library"], { cwd: ROOT, env }).then(
+      () => ({ code: 0, stdout: "" }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(library.code).toBe(77);
+    expect(library.stdout).toMatch(/board check: SKIPPED/);
   });
 });

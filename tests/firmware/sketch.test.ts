@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 
 import { describe, expect, it } from "vitest";
 
+import { LIBRARY_NAME, writeLibraryZip } from "../../scripts/firmware/arduino-library.ts";
 import { renderSketch, type SketchConfigInput, SketchRenderError } from "../../scripts/firmware/render-sketch.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -40,8 +41,8 @@ async function readTree(root: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-async function render(config: SketchConfigInput) {
-  const result = await renderSketch(config, await tempDir());
+async function render(config: SketchConfigInput, core: "bundled" | "library" = "bundled") {
+  const result = await renderSketch(config, await tempDir(), { core });
   return { result, tree: await readTree(result.sketchDir) };
 }
 
@@ -187,4 +188,51 @@ describe("host compile of the rendered sketch (no ESP32 toolchain here)", () => 
     const { stdout } = await run(join(out, "print_config"));
     expect(stdout).toBe(`${PEM}Home "Net"|${NASTY_PASSWORD}\nCafé hotspot|hotspot-pass-42\n`);
   }, 30_000);
+});
+
+describe("library mode: the sketch takes the core from the installed LifelogCore library", () => {
+  it("holds only glue and config: the bundled render minus src/, with the same glue files byte for byte", async () => {
+    const bundled = await render(BASE);
+    const library = await render(BASE, "library");
+    const core = join(import.meta.dirname, "../../firmware-config/core");
+    const coreFiles = [
+      ...(await readdir(join(core, "include", "lifelog"))).map((f) => join(core, "include", "lifelog", f)),
+      ...(await readdir(join(core, "src"))).map((f) => join(core, "src", f)),
+    ];
+    const coreContents = await Promise.all(coreFiles.map((f) => readFile(f)));
+    for (const [path, content] of library.tree) {
+      expect(path.includes("/"), path).toBe(false);
+      expect(coreContents.some((c) => c.equals(content)), `${path} is a core file`).toBe(false);
+    }
+    const withoutCore = [...bundled.tree.keys()].filter((p) => !p.startsWith("src/")).sort();
+    expect([...library.tree.keys()].sort()).toEqual(withoutCore);
+    for (const path of withoutCore) {
+      if (path === "lifelog_core.h" || path === "sketch.yaml") continue;
+      expect(library.tree.get(path)!.equals(bundled.tree.get(path)!), path).toBe(true);
+    }
+    expect(library.tree.get("lifelog_core.h")!.toString()).toContain(`#include <${LIBRARY_NAME}.h>`);
+    expect(bundled.tree.get("lifelog_core.h")!.toString()).toContain(`#include "src/${LIBRARY_NAME}.h"`);
+    expect(library.tree.get("sketch.yaml")!.toString()).toContain("arduino-cli lib install --zip-path");
+  });
+
+  it("compiles on the host together with the unpacked library zip, and not without it", async () => {
+    const { result } = await render(BASE, "library");
+    const dir = result.sketchDir;
+    const lib = await tempDir("lifelog-lib-");
+    const zip = join(lib, "lifelog-core.zip");
+    await writeLibraryZip(zip);
+    await run("unzip", ["-q", zip, "-d", lib]);
+    const libSrc = join(lib, LIBRARY_NAME, "src");
+    // As arduino-cli builds an installed library: its src/ on the include path of every sketch
+    // file, and its own sources compiled with that path too.
+    const glue = (await readdir(dir)).filter((f) => f.endsWith(".cpp")).map((f) => join(dir, f));
+    const flags = ["-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", `-I${dir}`, `-I${STUBS}`];
+    await run("g++", [...flags, `-I${libSrc}`, ...glue]);
+    await run("g++", [...flags, `-I${libSrc}`, "-x", "c++", join(dir, "lifelog_camera.ino")]);
+    const librarySources = (await readdir(libSrc)).filter((f) => f.endsWith(".cpp")).map((f) => join(libSrc, f));
+    await run("g++", ["-std=gnu++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", `-I${libSrc}`, ...librarySources, "-DLIFELOG_CJSON_FLAT_INCLUDE", "-I/usr/include/cjson"]);
+
+    const without = await run("g++", [...flags, join(dir, "device_app.cpp")]).then(() => "", (e: { stderr: string }) => e.stderr);
+    expect(without).toMatch(/LifelogCore\.h: No such file or directory/);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 
-import { renderSketch } from "../../firmware/render-sketch.ts";
+import { CORE_MODES, type CoreMode, renderSketch } from "../../firmware/render-sketch.ts";
 import type { Command } from "../command.ts";
 import { loadConfigFile } from "../config-file.ts";
 import { CliError, ExitCode, usageError } from "../errors.ts";
@@ -12,7 +12,7 @@ export const render: Command = {
   name: "render",
   summary: "validate a device config and write the Arduino sketch folder",
   help: `Usage:
-  lifelog-devices render <config.yaml|config.json> [--out <dir>]
+  lifelog-devices render <config.yaml|config.json> [--out <dir>] [--core bundled|library]
 
 Checks the config and writes <dir>/lifelog_camera/ (default dir: .): the sketch, the firmware
 core and lifelog_config.h, the settings the camera copies into NVS on its first boot (a changed
@@ -22,10 +22,16 @@ pairing code: keep it private. It never holds a device token.
 Refuses a config whose pairing code has expired (as recorded by \`pair --write-config\`).
 
 Flags:
-  --out <dir>   where to write the sketch folder (default: the current folder)`,
-  options: { out: { type: "string" } },
+  --out <dir>       where to write the sketch folder (default: the current folder)
+  --core bundled    the firmware core is copied into the folder's src/ (default: builds as is)
+  --core library    the folder holds no core: it includes the installed LifelogCore library
+                    (npm run firmware:library -- lifelog-core.zip, then
+                    arduino-cli lib install --zip-path lifelog-core.zip; see docs/firmware.md)`,
+  options: { out: { type: "string" }, core: { type: "string" } },
   async run(values, positionals, { out }) {
     if (positionals.length !== 1) throw usageError("render needs exactly one config file");
+    const core = (values.core as string | undefined) ?? "bundled";
+    if (!(CORE_MODES as readonly string[]).includes(core)) throw usageError(`--core must be one of ${CORE_MODES.join(", ")}, not ${JSON.stringify(core)}`);
     const configPath = positionals[0];
     const loaded = await loadConfigFile(configPath);
     const { config, generated } = await ensurePortalCredentials(configPath, loaded.config);
@@ -36,9 +42,10 @@ Flags:
       ]);
     }
     const outDir = (values.out as string | undefined) ?? ".";
-    const result = await out.step("Rendering the sketch", () => renderSketch(config, outDir, { firmwareRoot: firmwareRoot() }));
+    const result = await out.step("Rendering the sketch", () => renderSketch(config, outDir, { firmwareRoot: firmwareRoot(), core: core as CoreMode }));
     const shownDir = relative(process.cwd(), result.sketchDir) || ".";
     out.line(`Rendered ${result.files.length} files into ${shownDir} (config version ${result.configVersion}).`);
+    if (core === "library") out.line("It includes the core from the installed LifelogCore library: install that first (docs/firmware.md).");
     await showPortalCredentials(out, config, generated);
     if (pairing.state === "valid") {
       out.line(`The pairing code expires in ${minutesLeft(pairing)} minutes: flash the camera and let it go online before then.`);
