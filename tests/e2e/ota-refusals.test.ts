@@ -104,8 +104,10 @@ interface Case {
 describe("a camera refuses a bad update before its boot state changes, and reports why", () => {
   const key = generateReleaseKey();
   let tamper: Awaited<ReturnType<typeof tamperOffers>> | undefined;
+  const cams: Cam[] = [];
 
   afterAll(async () => {
+    await stopAll(cams); // also after a failure, so no camera outlives the test
     await tamper?.restore();
   });
 
@@ -197,7 +199,6 @@ describe("a camera refuses a bad update before its boot state changes, and repor
   it("each of 7 bad releases is refused with its reason; the camera stays on 0.4.0 and keeps its photos flowing", async () => {
     tamper = await tamperOffers();
     const owners: string[] = [];
-    const cams: Cam[] = [];
     for (const c of cases) {
       const user = await newUser();
       const paired = await pairDevice(user.token, c.name);
@@ -222,6 +223,7 @@ describe("a camera refuses a bad update before its boot state changes, and repor
     const flowedUpTo = new Map<Cam, number>(); // the last seq of the ingested prefix
     await until("every refusal and photos after it", async () => {
       for (const [i, cam] of cams.entries()) {
+        if (cam.boots.flat().some((e) => e.event === "reboot_for_update")) throw new Error(`${cases[i].name}: the camera took the update`);
         const [row] = await sql`select d.refused_at, s.ota_state, s.ota_error from public.firmware_release_devices d
           join public.device_status s on s.device_id = d.device_id
           where d.release_id = ${offered[i].releaseId} and d.device_id = ${cam.deviceId}`;
