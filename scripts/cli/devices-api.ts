@@ -23,6 +23,8 @@ export interface DeviceView {
     quarantined: number;
     last_error: string | null;
     clock_synced: boolean;
+    /** the camera's last report on an update: a refusal or rollback has its reason in error */
+    ota: { state: string | null; version: string | null; error: string | null };
   } | null;
   items: { today: number; total: number };
 }

@@ -103,6 +103,8 @@ function renderConfigHeader(config: SketchConfig): string {
     "// The setup portal's WPA2 access point (a secret: it guards the portal).",
     `#define LIFELOG_PORTAL_SSID ${cStringLiteral(config.portal_ssid ?? "")}`,
     `#define LIFELOG_PORTAL_PASSWORD ${cStringLiteral(config.portal_password ?? "")}`,
+    "// The public key firmware releases are signed with (not a secret); empty: no updates over the air.",
+    `#define LIFELOG_RELEASE_PUBLIC_KEY_HEX ${cStringLiteral(config.release_public_key ?? "")}`,
     "",
     "// {ssid, password} initialisers for provisioning.cpp.",
     "#define LIFELOG_WIFI_NETWORKS \\",
@@ -161,9 +163,10 @@ async function collectFiles(config: SketchConfig, firmwareRoot: string, core: Co
   return files;
 }
 
-function assertNoDeviceToken(files: Map<string, Buffer>): void {
+function assertNoSecretKeys(files: Map<string, Buffer>): void {
   for (const [path, content] of files) {
     if (content.includes(DEVICE_TOKEN_PREFIX)) throw new SketchRenderError(`refusing to write ${path}: it contains a device token`);
+    if (content.includes("PRIVATE KEY-----")) throw new SketchRenderError(`refusing to write ${path}: it contains a private key`);
   }
 }
 
@@ -177,7 +180,7 @@ export async function renderSketch(
   const core = options.core ?? "bundled";
   if (!CORE_MODES.includes(core)) throw new SketchRenderError(`core must be one of ${CORE_MODES.join(", ")}, not ${JSON.stringify(core)}`);
   const files = await collectFiles(parsed.data, options.firmwareRoot ?? DEFAULT_FIRMWARE_ROOT, core);
-  assertNoDeviceToken(files);
+  assertNoSecretKeys(files);
 
   const sketchDir = join(outDir, SKETCH_NAME);
   await rm(sketchDir, { recursive: true, force: true });

@@ -60,6 +60,10 @@ export const SketchConfigSchema = z
     portal_password: z.string().regex(/^[\x20-\x7e]*$/, "portal_password is printable ASCII")
       .min(L.minPassphrase, `portal_password needs at least ${L.minPassphrase} characters (WPA2)`)
       .max(L.maxPassphrase, `portal_password may have at most ${L.maxPassphrase} characters (WPA2)`).optional(),
+    // The raw Ed25519 public key that signs firmware releases (not a secret); absent: no updates.
+    release_public_key: z.string()
+      .regex(/^[0-9a-fA-F]{64}$/, "must be the 32-byte Ed25519 public key as 64 hex digits (as `lifelog-devices keygen` prints it)")
+      .transform((k) => k.toLowerCase()).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -334,7 +334,8 @@ AS $function$
                  'reported_at', s.reported_at, 'firmware_version', s.firmware_version,
                  'free_bytes', s.free_bytes, 'queue_depth', s.queue_depth, 'dropped', s.dropped,
                  'quarantined', s.quarantined, 'last_error', s.last_error, 'uptime_s', s.uptime_s,
-                 'rssi_dbm', s.rssi_dbm, 'clock_synced', s.clock_synced)
+                 'rssi_dbm', s.rssi_dbm, 'clock_synced', s.clock_synced,
+                 'ota', jsonb_build_object('state', s.ota_state, 'version', s.ota_version, 'error', s.ota_error))
                from public.device_status s where s.device_id = p_device.id),
     'items', (select jsonb_build_object(
                 'today', count(*) filter (where i.created_at >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'),

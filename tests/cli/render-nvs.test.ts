@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { createPrivateKey } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
+import { keyIdOf } from "../../scripts/cli/firmware-signing.ts";
 import { readNvsImage } from "../../scripts/cli/nvs/reader.ts";
 import { buildOnce, PROJECT_ROOT, runCli, tempDir } from "./harness.ts";
 
@@ -134,6 +136,74 @@ describe("render", () => {
     expect((await runCli(["render", token])).stderr).toContain("  token.yaml:1:1: a device token (devtok_...) must never be baked into a sketch\n");
     const none = await runCli(["render", join(dir, "nope.yaml")]);
     expect(none).toMatchObject({ code: 3, stderr: `error: cannot read config ${join(dir, "nope.yaml")}: no such file\n` });
+  });
+});
+
+describe("render with the release key", () => {
+  /** Every file of a rendered sketch folder, as text. */
+  async function renderedText(sketchDir: string): Promise<string[]> {
+    const names = (await readdir(sketchDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    return Promise.all(names.map((e) => readFile(join(e.parentPath, e.name), "utf8")));
+  }
+
+  it("bakes the public half of keygen's key into the sketch, and never the private key", async () => {
+    const configDir = await tempDir();
+    const env = { LIFELOG_CONFIG_DIR: configDir };
+    const made = await runCli(["keygen", "--json"], { env });
+    expect(made.code, made.stderr).toBe(0);
+    const { public_key: publicKey, key_id: keyId } = JSON.parse(made.stdout) as { public_key: string; key_id: string };
+    const config = await writeConfig("ota.yaml", GOOD);
+    const r = await runCli(["render", config, "--out", join(dir, "ota-build"), "--json"], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).release_key_id).toBe(keyId);
+    const sketchDir = join(dir, "ota-build", "lifelog_camera");
+    const header = await readFile(join(sketchDir, "lifelog_config.h"), "utf8");
+    expect(header).toContain(`#define LIFELOG_RELEASE_PUBLIC_KEY_HEX "${publicKey}"`);
+
+    // The private key in every form it could leak: the PEM, its base64 body, the raw 32-byte seed.
+    const pem = await readFile(join(configDir, "release-key.pem"), "utf8");
+    const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+    const seed = createPrivateKey(pem).export({ format: "jwk" }).d!;
+    const seedHex = Buffer.from(seed, "base64url").toString("hex");
+    const texts = await renderedText(sketchDir);
+    expect(texts.length).toBeGreaterThan(10);
+    for (const text of texts) {
+      expect(text).not.toContain("PRIVATE KEY");
+      expect(text).not.toContain(body);
+      expect(text).not.toContain(seed);
+      expect(text.toLowerCase()).not.toContain(seedHex);
+    }
+  });
+
+  it("takes an explicit public key, and refuses a bad one with a clear message (nothing written)", async () => {
+    const key = "AB".repeat(32);
+    const config = await writeConfig("explicit.yaml", GOOD);
+    const r = await runCli(["render", config, "--out", join(dir, "explicit-build"), "--release-public-key", key],
+      { env: { LIFELOG_CONFIG_DIR: await tempDir() } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Updates over the air: releases signed with key ${keyIdOf(key.toLowerCase())} (--release-public-key).`);
+    const header = await readFile(join(dir, "explicit-build/lifelog_camera/lifelog_config.h"), "utf8");
+    expect(header).toContain(`#define LIFELOG_RELEASE_PUBLIC_KEY_HEX "${"ab".repeat(32)}"`);
+
+    for (const bad of ["ab".repeat(31), "zz".repeat(32), "ab".repeat(33)]) {
+      const refused = await runCli(["render", config, "--out", join(dir, "bad-key-build"), "--release-public-key", bad]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("--release-public-key must be the 32-byte Ed25519 public key as 64 hex digits");
+    }
+    const inConfig = await writeConfig("bad-key.yaml", `${GOOD}release_public_key: "${"ab".repeat(16)}"\n`);
+    const refused = await runCli(["render", inConfig, "--out", join(dir, "bad-key-build")], { env: { LIFELOG_CONFIG_DIR: await tempDir() } });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("  bad-key.yaml:14:21: release_public_key: must be the 32-byte Ed25519 public key as 64 hex digits (as `lifelog-devices keygen` prints it)\n");
+    expect(existsSync(join(dir, "bad-key-build"))).toBe(false);
+  });
+
+  it("renders a camera without updates when there is no key, and says so", async () => {
+    const config = await writeConfig("no-key.yaml", GOOD);
+    const r = await runCli(["render", config, "--out", join(dir, "no-key-build")], { env: { LIFELOG_CONFIG_DIR: await tempDir() } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("this camera will not take updates over the air");
+    const header = await readFile(join(dir, "no-key-build/lifelog_camera/lifelog_config.h"), "utf8");
+    expect(header).toContain('#define LIFELOG_RELEASE_PUBLIC_KEY_HEX ""');
   });
 });
 

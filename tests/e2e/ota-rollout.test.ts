@@ -4,18 +4,15 @@
 // confirms; the others keep their version; every photo is ingested once. One camera is SIGKILLed
 // at 10 byte offsets of its download and resumes each time. Then a release that crashes at boot
 // rolls back on every camera by itself and halts itself. Every wait is for an event or a row.
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { generateReleaseKey } from "../../scripts/cli/firmware-signing.ts";
-import { buildSimCamera, type CameraEvent, startSimCamera } from "../../scripts/sim/sim-camera.ts";
+import { buildSimCamera } from "../../scripts/sim/sim-camera.ts";
 import { listReleases, published, rolloutBucket } from "../support/ota.ts";
-import { newUser, pairDevice, sql, stack } from "../support/stack.ts";
+import { type Cam, EXIT_CRASH_AT_BOOT, newCam, run, seqsOf, simImage, stopAll, until, versions } from "../support/ota-cameras.ts";
+import { newUser, pairDevice, sql } from "../support/stack.ts";
 import { tempDir } from "../support/temp.ts";
 
-const EXIT_REBOOT = 8;
-const EXIT_CRASH_AT_BOOT = 9;
 const PHOTOS = 6;
 const CAMERAS = 20;
 const IMAGE_BYTES = 640 * 1024;
@@ -24,82 +21,6 @@ const CUTS = 10;
 beforeAll(async () => {
   await buildSimCamera();
 }, 300_000);
-
-/** A simulator image (firmware-config/host/sim_image.h): the header, then random bytes. */
-function simImage(version: string, boot: "ok" | "crash", size = IMAGE_BYTES): Uint8Array<ArrayBuffer> {
-  const head = Buffer.from(`LIFELOG-SIM-IMAGE 1\nversion=${version}\nboot=${boot}\n`);
-  const image = new Uint8Array(size);
-  image.set(randomBytes(size));
-  image.set(head, 0);
-  return image;
-}
-
-interface Cam {
-  deviceId: string;
-  dir: string;
-  pairingCode: string;
-  boots: CameraEvent[][];
-  exits: Array<number | null>;
-  stop: boolean;
-  running: Promise<void>;
-  kill?: () => void;
-  onEvent?: (e: CameraEvent, cam: Cam) => void;
-}
-
-/** Runs a camera as its power supply would: restarted after each reboot, crash or SIGKILL, until stopped. */
-function run(cam: Cam, releaseKeyHex: string) {
-  cam.stop = false;
-  cam.running = (async () => {
-    while (!cam.stop) {
-      const events: CameraEvent[] = [];
-      cam.boots.push(events);
-      const sim = startSimCamera({
-        apiBase: stack.api_base, card: join(cam.dir, "card"), nvs: join(cam.dir, "nvs"), pairingCode: cam.pairingCode,
-        intervalMs: 400, photos: PHOTOS, photoSize: 4_000,
-        extraArgs: ["--ota-key", releaseKeyHex, "--heartbeat", "--heartbeat-max-ms", "400", "--heartbeat-gap-ms", "200",
-          "--backoff-base-ms", "50", "--backoff-cap-ms", "400", "--max-runtime-ms", "170000"],
-        onEvent: (e) => {
-          events.push(e);
-          cam.onEvent?.(e, cam);
-        },
-      });
-      cam.kill = () => sim.child.kill("SIGKILL");
-      const code = await sim.exit;
-      cam.exits.push(code);
-      if (code !== null && code !== EXIT_REBOOT && code !== EXIT_CRASH_AT_BOOT) {
-        throw new Error(`camera ${cam.deviceId} exited ${code}`);
-      }
-    }
-  })();
-}
-
-async function stopAll(cams: Cam[]) {
-  for (const c of cams) {
-    c.stop = true;
-    c.kill?.();
-  }
-  await Promise.all(cams.map((c) => c.running));
-}
-
-async function until(what: string, check: () => Promise<boolean>, cams: Cam[]) {
-  for (;;) {
-    if (await check()) return;
-    // A camera that died for another reason ends the wait with its error.
-    await Promise.race([new Promise((r) => setTimeout(r, 500)), ...cams.map((c) => c.running.then(() => {
-      if (!c.stop) throw new Error(`camera ${c.deviceId} stopped while waiting for ${what}`);
-    }))]);
-  }
-}
-
-async function versions(ids: string[]) {
-  const rows = await sql`select device_id, firmware_version from public.device_status where device_id = any(${ids})`;
-  return new Map(rows.map((r) => [r.device_id as string, r.firmware_version as string]));
-}
-
-async function seqsOf(deviceId: string): Promise<number[]> {
-  const rows = await sql`select device_seq from public.source_items where device_id = ${deviceId} order by device_seq`;
-  return rows.map((r) => Number(r.device_seq));
-}
 
 describe("updates over the air on 20 simulated cameras", () => {
   const key = generateReleaseKey();
@@ -112,8 +33,7 @@ describe("updates over the air on 20 simulated cameras", () => {
     userToken = user.token;
     for (let i = 0; i < CAMERAS; i++) {
       const paired = await pairDevice(user.token, `ota-cam-${i}`);
-      cams.push({ deviceId: paired.device_id, dir: await tempDir("lifelog-ota-"), pairingCode: paired.pairing_code,
-        boots: [], exits: [], stop: false, running: Promise.resolve() });
+      cams.push(newCam(paired.device_id, paired.pairing_code, await tempDir("lifelog-ota-")));
     }
     rolloutSet = new Set(cams.filter((c) => rolloutBucket(c.deviceId) < 50).map((c) => c.deviceId));
     expect(rolloutSet.size).toBeGreaterThanOrEqual(3); // about half of 20 (random ids)
@@ -130,8 +50,8 @@ describe("updates over the air on 20 simulated cameras", () => {
       }
     };
 
-    const release = await published(user.token, "0.5.0", { key, rollout_percent: 50, image: simImage("0.5.0", "ok") });
-    for (const c of cams) run(c, key.publicKey);
+    const release = await published(user.token, "0.5.0", { key, rollout_percent: 50, image: simImage("0.5.0", "ok", IMAGE_BYTES) });
+    for (const c of cams) run(c, key.publicKey, { photos: PHOTOS });
 
     const ids = cams.map((c) => c.deviceId);
     await until("confirmations and every photo", async () => {
@@ -184,8 +104,8 @@ describe("updates over the air on 20 simulated cameras", () => {
     expect(cams.length).toBe(CAMERAS);
     const before = await versions(cams.map((c) => c.deviceId));
     for (const c of cams) c.onEvent = undefined;
-    const bad = await published(userToken, "0.6.0", { key, rollout_percent: 100, image: simImage("0.6.0", "crash") });
-    for (const c of cams) run(c, key.publicKey);
+    const bad = await published(userToken, "0.6.0", { key, rollout_percent: 100, image: simImage("0.6.0", "crash", IMAGE_BYTES) });
+    for (const c of cams) run(c, key.publicKey, { photos: PHOTOS });
     await until("the release to halt itself", async () => {
       const [r] = await sql`select halted, halted_reason from public.firmware_releases where id = ${bad.release.id}`;
       return r.halted === true;

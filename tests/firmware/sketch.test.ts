@@ -236,3 +236,27 @@ describe("library mode: the sketch takes the core from the installed LifelogCore
     expect(without).toMatch(/LifelogCore\.h: No such file or directory/);
   }, 120_000);
 });
+
+describe("release public key", () => {
+  it("is rendered as LIFELOG_RELEASE_PUBLIC_KEY_HEX (lower case), empty without one, and a bad one is refused", async () => {
+    const key = "0123456789ABCDEF".repeat(4);
+    const header = (await render({ ...BASE, release_public_key: key })).tree.get("lifelog_config.h")!.toString();
+    expect(parseCStringLiterals(defineBody(header, "LIFELOG_RELEASE_PUBLIC_KEY_HEX"))).toEqual([key.toLowerCase()]);
+    const none = (await render(BASE)).tree.get("lifelog_config.h")!.toString();
+    expect(parseCStringLiterals(defineBody(none, "LIFELOG_RELEASE_PUBLIC_KEY_HEX"))).toEqual([""]);
+    for (const bad of [key.slice(2), `${key}00`, `${key.slice(2)}zz`]) {
+      const err = await renderSketch({ ...BASE, release_public_key: bad }, await tempDir()).catch((e) => e);
+      expect(err).toBeInstanceOf(SketchRenderError);
+      expect(String(err.message)).toMatch(/release_public_key[\s\S]*must be the 32-byte Ed25519 public key as 64 hex digits/);
+    }
+  });
+
+  it("refuses to write a private key, wherever it was put", async () => {
+    const withPrivate = `${PEM}-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n`;
+    const out = await tempDir();
+    const err = await renderSketch({ ...BASE, root_ca_pem: withPrivate }, out).catch((e) => e);
+    expect(err).toBeInstanceOf(SketchRenderError);
+    expect(String(err.message)).toBe("refusing to write lifelog_config.h: it contains a private key");
+    expect(await readdir(out)).toEqual([]);
+  });
+});

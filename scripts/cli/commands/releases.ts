@@ -14,7 +14,7 @@ import { findRelease, releasesClient, releaseState, type ReleaseView } from "../
 const MAX_IMAGE_BYTES = 0x330000;
 const VERSION = /^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$/;
 
-function defaultKeyPath(env: NodeJS.ProcessEnv): string {
+export function defaultKeyPath(env: NodeJS.ProcessEnv): string {
   const dir = env.LIFELOG_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "lifelog-devices");
   return join(dir, "release-key.pem");
 }
@@ -22,7 +22,7 @@ function defaultKeyPath(env: NodeJS.ProcessEnv): string {
 const KEY_OPTION = { key: { type: "string" } } as const;
 const KEY_HELP = "  --key <file>       the release key (default: release-key.pem in the CLI's config folder)";
 
-async function readReleaseKey(path: string) {
+export async function readReleaseKey(path: string) {
   let pem: string;
   try {
     pem = await readFile(path, "utf8");
