@@ -189,7 +189,8 @@ describe("a camera refuses a bad update before its boot state changes, and repor
         const upload = await post("release-upload-url", { size: SLOT_BYTES + 1, sha256: "0".repeat(64) }, userHeaders(userToken));
         expect(upload).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
         // The row cannot hold such a size (a constraint): the tampered server offers a bigger one.
-        const r = await published(userToken, "0.5.0", { key, image });
+        // At 0 % the honest server never offers the (valid) release itself.
+        const r = await published(userToken, "0.5.0", { key, image, rollout_percent: 0 });
         await tamper!.offer(cam.deviceId, r.release.id, SLOT_BYTES + 1);
         return { releaseId: r.release.id, version: "0.5.0" };
       },
