@@ -8,10 +8,15 @@ export interface WorkerRun {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export function startWorker(args: string[], env: Record<string, string>): WorkerRun {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts/worker/run.ts"), ...args], {
-    cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"],
-  });
+/** `prefix`: a command that runs the worker, e.g. `taskset -c 1` (the benchmark's pinning). */
+export function startWorker(args: string[], env: Record<string, string>, prefix: string[] = []): WorkerRun {
+  return startTsx(join(PROJECT_ROOT, "scripts/worker/run.ts"), args, env, prefix);
+}
+
+/** A TypeScript entry point under tsx as a child process, its output collected. */
+export function startTsx(entry: string, args: string[], env: Record<string, string>, prefix: string[] = []): WorkerRun {
+  const command = [...prefix, process.execPath, "--import", "tsx", entry, ...args];
+  const child = spawn(command[0], command.slice(1), { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d) => (stdout += d));
