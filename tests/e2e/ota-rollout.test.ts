@@ -3,7 +3,8 @@
 // of the server's rollout hash; each downloads it between captures, verifies, restarts on it and
 // confirms; the others keep their version; every photo is ingested once. One camera is SIGKILLed
 // at 10 byte offsets of its download and resumes each time. Then a release that crashes at boot
-// rolls back on every camera by itself and halts itself. Every wait is for an event or a row.
+// rolls back on every camera by itself and halts itself, and one that never reaches the server
+// rolls back once its confirmation deadline passes. Every wait is for an event or a row.
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { generateReleaseKey } from "../../scripts/cli/firmware-signing.ts";
@@ -123,5 +124,43 @@ describe("updates over the air on 20 simulated cameras", () => {
     expect(crashed).toBe(CAMERAS);
     const errors = await sql`select distinct ota_error from public.device_status where device_id = any(${cams.map((c) => c.deviceId)})`;
     expect(errors.map((r) => r.ota_error)).toEqual(["reset_before_confirm"]);
+  }, 240_000);
+});
+
+describe("a release that boots but never reaches the server", () => {
+  const key = generateReleaseKey();
+  const SILENT_CAMERAS = 3;
+
+  it("rolls back by itself once its confirmation deadline passes, is counted, and every photo arrives once", async () => {
+    const user = await newUser();
+    const cams: Cam[] = [];
+    for (let i = 0; i < SILENT_CAMERAS; i++) {
+      const paired = await pairDevice(user.token, `ota-silent-${i}`);
+      cams.push(newCam(paired.device_id, paired.pairing_code, await tempDir("lifelog-ota-silent-")));
+    }
+    const ids = cams.map((c) => c.deviceId);
+    const silent = await published(user.token, "0.5.0", { key, rollout_percent: 100, image: simImage("0.5.0", "silent", IMAGE_BYTES) });
+    for (const c of cams) run(c, key.publicKey, { photos: PHOTOS, confirmMs: 3_000 });
+    await until("every camera back on 0.4.0 with the rollback reported, and every photo", async () => {
+      const [{ rolled }] = await sql`select count(*)::int as rolled from public.firmware_release_devices
+        where release_id = ${silent.release.id} and rolled_back_at is not null`;
+      const reported = await sql`select 1 from public.device_status where device_id = any(${ids})
+        and firmware_version = '0.4.0' and ota_error = 'no_heartbeat_on_new_image'`;
+      const [{ items }] = await sql`select count(*)::int as items from public.source_items where device_id = any(${ids})`;
+      return rolled === SILENT_CAMERAS && reported.length === SILENT_CAMERAS && items === SILENT_CAMERAS * PHOTOS;
+    }, cams);
+    await stopAll(cams);
+
+    const [view] = (await listReleases(user.token)).body.releases.filter((r) => r.id === silent.release.id);
+    expect(view.progress).toMatchObject({ offered: SILENT_CAMERAS, rolled_back: SILENT_CAMERAS, confirmed: 0 });
+    expect(view.halted).toBe(false); // 3 attempts are below the auto-halt's minimum of 20
+    for (const c of cams) {
+      const all = c.boots.flat();
+      expect(all.filter((e) => e.event === "reboot_for_update").length).toBe(1);
+      expect(c.exits).not.toContain(EXIT_CRASH_AT_BOOT);
+      const ingested = await seqsOf(c.deviceId);
+      expect(ingested.length).toBe(PHOTOS);
+      expect(new Set(ingested).size).toBe(PHOTOS);
+    }
   }, 240_000);
 });

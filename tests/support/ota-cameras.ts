@@ -11,7 +11,7 @@ export const EXIT_REBOOT = 8;
 export const EXIT_CRASH_AT_BOOT = 9;
 
 /** A simulator image (firmware-config/host/sim_image.h): the header, then random bytes. */
-export function simImage(version: string, boot: "ok" | "crash", size: number): Uint8Array<ArrayBuffer> {
+export function simImage(version: string, boot: "ok" | "crash" | "silent", size: number): Uint8Array<ArrayBuffer> {
   const head = Buffer.from(`LIFELOG-SIM-IMAGE 1\nversion=${version}\nboot=${boot}\n`);
   const image = new Uint8Array(size);
   image.set(randomBytes(size));
@@ -35,7 +35,12 @@ export function newCam(deviceId: string, pairingCode: string, dir: string): Cam 
   return { deviceId, dir, pairingCode, boots: [], exits: [], stop: false, running: Promise.resolve() };
 }
 
-export interface RunOptions { photos: number; intervalMs?: number }
+export interface RunOptions {
+  photos: number;
+  intervalMs?: number;
+  /** a new image without a good heartbeat in this long rolls back (the sim's --ota-confirm-ms) */
+  confirmMs?: number;
+}
 
 /** Runs a camera until stopped; an exit other than a restart request, a crash at boot or a kill fails it. */
 export function run(cam: Cam, releaseKeyHex: string, o: RunOptions) {
@@ -48,7 +53,8 @@ export function run(cam: Cam, releaseKeyHex: string, o: RunOptions) {
         apiBase: stack.api_base, card: join(cam.dir, "card"), nvs: join(cam.dir, "nvs"), pairingCode: cam.pairingCode,
         intervalMs: o.intervalMs ?? 400, photos: o.photos, photoSize: 4_000,
         extraArgs: ["--ota-key", releaseKeyHex, "--heartbeat", "--heartbeat-max-ms", "400", "--heartbeat-gap-ms", "200",
-          "--backoff-base-ms", "50", "--backoff-cap-ms", "400", "--max-runtime-ms", "170000"],
+          "--backoff-base-ms", "50", "--backoff-cap-ms", "400", "--max-runtime-ms", "170000",
+          ...(o.confirmMs === undefined ? [] : ["--ota-confirm-ms", String(o.confirmMs)])],
         onEvent: (e) => {
           events.push(e);
           cam.onEvent?.(e, cam);
