@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateReleaseKey, signImage } from "../../scripts/cli/firmware-signing.ts";
 import { buildSimCamera } from "../../scripts/sim/sim-camera.ts";
 import { listDevices } from "../support/lifecycle.ts";
-import { listReleases, otaHeartbeat, publish, published, uploadImage, userHeaders } from "../support/ota.ts";
+import { changeRelease, listReleases, otaHeartbeat, publish, published, uploadImage, userHeaders } from "../support/ota.ts";
 import { type Cam, newCam, run, seqsOf, simImage, stopAll, until } from "../support/ota-cameras.ts";
 import { newUser, pairDevice, post, sql, stack } from "../support/stack.ts";
 import { overwriteStoredObject } from "../support/stored-object.ts";
@@ -73,6 +73,13 @@ async function tamperOffers() {
   };
 }
 
+/** Raises a release created at 0 % (so no camera is offered it while it is being tampered with) to 100 %. */
+async function rollOut(userToken: string, releaseId: string, version: string) {
+  const raised = await changeRelease(userToken, "rollout", { release_id: releaseId, rollout_percent: 100 });
+  expect(raised.status).toBe(200);
+  return { releaseId, version };
+}
+
 /** A device of the same owner that no one tampers with: what the real server offers at 0.4.0. */
 async function honestOffer(userToken: string) {
   const paired = await pairDevice(userToken, "honest-cam");
@@ -124,9 +131,9 @@ describe("a camera refuses a bad update before its boot state changes, and repor
         expect(refused).toMatchObject({ status: 422, body: { error: { code: "image_mismatch" } } });
         // The right bytes for the release to be created, then the tampered storage changes them.
         await overwriteStoredObject(stack.storage, target.object_key, image);
-        const r = await published(userToken, "0.5.0", { key, image });
+        const r = await published(userToken, "0.5.0", { key, image, rollout_percent: 0 });
         await overwriteStoredObject(stack.storage, target.object_key, other);
-        return { releaseId: r.release.id, version: "0.5.0" };
+        return rollOut(userToken, r.release.id, "0.5.0");
       },
     },
     {
@@ -136,10 +143,10 @@ describe("a camera refuses a bad update before its boot state changes, and repor
         // well-formed, but over another version
         const r = await publish(userToken, "0.5.0", { key, image }, { signature: signImage(key, "0.5.1", image).signature });
         expect(r).toMatchObject({ status: 400, body: { error: { code: "bad_signature" } } });
-        const ok = await published(userToken, "0.5.0", { key, image: r.image });
+        const ok = await published(userToken, "0.5.0", { key, image: r.image, rollout_percent: 0 });
         // A tampered database: the row's signature no longer matches.
         await sql`update public.firmware_releases set signature = ${flipHex(ok.signed.signature)} where id = ${ok.release.id}`;
-        return { releaseId: ok.release.id, version: "0.5.0" };
+        return rollOut(userToken, ok.release.id, "0.5.0");
       },
     },
     {
@@ -148,9 +155,9 @@ describe("a camera refuses a bad update before its boot state changes, and repor
         const r = await publish(userToken, "0.5.0", { key, image: simImage("0.5.0", "ok", IMAGE_BYTES) },
           { sha256: randomBytes(32).toString("hex") });
         expect(r).toMatchObject({ status: 400, body: { error: { code: "bad_signature" } } });
-        const ok = await published(userToken, "0.5.0", { key, image: r.image });
+        const ok = await published(userToken, "0.5.0", { key, image: r.image, rollout_percent: 0 });
         await sql`update public.firmware_releases set sha256 = ${randomBytes(32).toString("hex")} where id = ${ok.release.id}`;
-        return { releaseId: ok.release.id, version: "0.5.0" };
+        return rollOut(userToken, ok.release.id, "0.5.0");
       },
     },
     {
