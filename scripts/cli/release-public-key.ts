@@ -2,6 +2,7 @@
 // release_public_key, or the public half of the key file `keygen` wrote. Only the public key
 // leaves this module; the private key is read (when it must be) to derive it and dropped.
 import { stat } from "node:fs/promises";
+import { RELEASE_PUBLIC_KEY_HEX, RELEASE_PUBLIC_KEY_RULE } from "../firmware/sketch-config.ts";
 import { defaultKeyPath, readReleaseKey } from "./commands/releases.ts";
 import { usageError } from "./errors.ts";
 import { keyIdOf } from "./firmware-signing.ts";
@@ -13,8 +14,6 @@ export interface ReleasePublicKey {
   source: string;
 }
 
-const PUBLIC_KEY_HEX = /^[0-9a-fA-F]{64}$/;
-
 export async function releasePublicKey(
   values: Record<string, unknown>,
   config: { release_public_key?: string },
@@ -22,15 +21,15 @@ export async function releasePublicKey(
 ): Promise<ReleasePublicKey | null> {
   const flag = values["release-public-key"] as string | undefined;
   if (flag !== undefined) {
-    if (!PUBLIC_KEY_HEX.test(flag)) {
-      throw usageError("--release-public-key must be the 32-byte Ed25519 public key as 64 hex digits (as `lifelog-devices keygen` prints it)");
+    if (!RELEASE_PUBLIC_KEY_HEX.test(flag)) {
+      throw usageError(`--release-public-key ${RELEASE_PUBLIC_KEY_RULE}`);
     }
     return { publicKey: flag.toLowerCase(), keyId: keyIdOf(flag), source: "--release-public-key" };
   }
   // The config's own key is checked by the sketch schema when rendering.
   if (config.release_public_key !== undefined) {
     const k = config.release_public_key;
-    return { publicKey: k, keyId: PUBLIC_KEY_HEX.test(k) ? keyIdOf(k) : "?", source: "release_public_key in the config" };
+    return { publicKey: k, keyId: RELEASE_PUBLIC_KEY_HEX.test(k) ? keyIdOf(k) : "?", source: "release_public_key in the config" };
   }
   const explicit = values.key as string | undefined;
   const path = explicit ?? defaultKeyPath(env);

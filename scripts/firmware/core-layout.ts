@@ -10,7 +10,8 @@ export const LIBRARY_NAME = "LifelogCore";
 export const LIBRARY_HEADER = `${LIBRARY_NAME}.h`;
 export const DEFAULT_FIRMWARE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "firmware-config");
 
-async function listFiles(dir: string, suffix: string): Promise<string[]> {
+/** The names of the files directly in dir that end with suffix, sorted. */
+export async function listFiles(dir: string, suffix: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries.filter((e) => e.isFile() && e.name.endsWith(suffix)).map((e) => e.name).sort();
 }

@@ -4,12 +4,11 @@
 // reaches the core only through the generated lifelog_core.h, so the same glue files build in
 // both. Same inputs give byte-identical output.
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { DEVICE_TOKEN_PREFIX } from "../../functions/_shared/auth/device-token.ts";
-import { coreSourceFiles, LIBRARY_HEADER, LIBRARY_NAME } from "./core-layout.ts";
+import { coreSourceFiles, DEFAULT_FIRMWARE_ROOT, LIBRARY_HEADER, LIBRARY_NAME, listFiles } from "./core-layout.ts";
 import { cMultilineLiteral, cStringLiteral } from "./c-literal.ts";
 import { type SketchConfig, type SketchConfigInput, SketchConfigSchema } from "./sketch-config.ts";
 
@@ -18,8 +17,6 @@ export type { SketchConfigInput } from "./sketch-config.ts";
 export const SKETCH_NAME = "lifelog_camera";
 export const FQBN = "esp32:esp32:XIAO_ESP32S3:PSRAM=opi";
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEFAULT_FIRMWARE_ROOT = join(REPO_ROOT, "firmware-config");
 /** Template files that document the repository, not the rendered sketch. */
 const TEMPLATE_EXCLUDES = new Set(["README.md"]);
 
@@ -140,13 +137,6 @@ function renderSketchYaml(core: CoreMode): string {
   ].join("\n");
 }
 
-async function listFiles(dir: string, suffix: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith(suffix))
-    .map((e) => e.name)
-    .sort();
-}
 
 /** Every file of the sketch folder as relative path -> content, before anything is written. */
 async function collectFiles(config: SketchConfig, firmwareRoot: string, core: CoreMode): Promise<Map<string, Buffer>> {

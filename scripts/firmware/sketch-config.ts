@@ -32,6 +32,10 @@ function apiUrlParts(url: string): { host: string; path: string } | undefined {
 // card's (7, 8, 9, 21), not the strapping pin GPIO3 (D2), not UART0 (43, 44).
 export const PRIVACY_LED_PINS = [-1, 1, 2, 4, 5, 6];
 
+/** The raw Ed25519 public key that signs firmware releases, as hex. */
+export const RELEASE_PUBLIC_KEY_HEX = /^[0-9a-fA-F]{64}$/;
+export const RELEASE_PUBLIC_KEY_RULE = "must be the 32-byte Ed25519 public key as 64 hex digits (as `lifelog-devices keygen` prints it)";
+
 export const SketchConfigSchema = z
   .object({
     wifi_networks: z.array(WifiNetworkSchema).max(4).default([]),
@@ -62,7 +66,7 @@ export const SketchConfigSchema = z
       .max(L.maxPassphrase, `portal_password may have at most ${L.maxPassphrase} characters (WPA2)`).optional(),
     // The raw Ed25519 public key that signs firmware releases (not a secret); absent: no updates.
     release_public_key: z.string()
-      .regex(/^[0-9a-fA-F]{64}$/, "must be the 32-byte Ed25519 public key as 64 hex digits (as `lifelog-devices keygen` prints it)")
+      .regex(RELEASE_PUBLIC_KEY_HEX, RELEASE_PUBLIC_KEY_RULE)
       .transform((k) => k.toLowerCase()).optional(),
   })
   .strict()
