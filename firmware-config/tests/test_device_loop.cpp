@@ -225,6 +225,32 @@ TEST(a_refused_token_is_forgotten_captures_go_on_and_a_new_code_activates_again)
   CHECK(!r.model.fired());
 }
 
+// The owner revokes the camera right after a batch was ingested, before its files left the card
+// (they go a few per step), and the next thing the camera hears of it is the heartbeat's 401.
+// What the server has must leave the card then: a camera paired anew would send it again.
+TEST(a_token_refused_at_the_heartbeat_takes_off_the_card_what_the_server_already_has) {
+  LoopRig r;
+  r.rig.kv.put_str(kDeviceTokenKey, "devtok_testtoken");
+  r.cfg.capture_limit = 4;
+  r.cfg.upload.completions_per_step = 1;
+  DeviceLoop loop(r.platform, r.cfg);
+  loop.begin();
+  r.run_until(loop, r.rig.clock.mono + 95000);  // four photos offline
+  CHECK_EQ(loop.queue().pending_count(), 4u);
+  r.link.online = true;
+  r.link.networks = true;
+  for (int i = 0; i < 100 && r.rig.backend.ingested.size() < 4; ++i) loop.turn();
+  CHECK_EQ(r.rig.backend.ingested.size(), size_t(4));
+  CHECK_EQ(r.rig.backend.batch_calls, size_t(2));   // one ask and one ingest for the four
+  CHECK_EQ(loop.queue().pending_count(), 4u);       // confirmed, still on the card
+  r.rig.backend.token = "devtok_other";             // revoked
+  r.rig.clock.advance_ms(120000);                   // the heartbeat is due before the next upload step
+  loop.turn();
+  CHECK_EQ(r.events.count("token_dead"), 1u);
+  CHECK_EQ(loop.queue().pending_count(), 0u);
+  CHECK_EQ(loop.frames(), 4u);
+}
+
 }  // namespace
 
 namespace {

@@ -360,8 +360,9 @@ void DeviceLoop::run_lifecycle_step(uint64_t now) {
   switch (step) {
     case LifecycleStep::TokenChanged: uploader_.set_token(tokens_.active()); break;
     case LifecycleStep::TokenDead: {
+      if (card_ready_) uploader_.token_refused();  // before the host may stop at the event
       LoopEvent e{LoopEventKind::TokenDead};
-      e.count = report.queue_depth;
+      e.count = card_ready_ ? queue_.pending_count() : 0;
       emit(e);
       if (stopped_) return;
       // Captures go on; a new pairing code (the portal accepts one now) activates again.

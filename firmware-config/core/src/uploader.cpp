@@ -535,6 +535,11 @@ void Uploader::drop_window() {
   filling_ = false;
 }
 
+void Uploader::token_refused() {
+  token_dead_ = true;
+  drop_window();
+}
+
 bool Uploader::any_done() const {
   for (size_t i = 0; i < window_len_; ++i) {
     if (window_[i].phase == Phase::Done) return true;

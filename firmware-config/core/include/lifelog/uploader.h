@@ -109,6 +109,9 @@ class Uploader {
   uint64_t longest_step_ms() const { return longest_step_ms_; }
   size_t batch_limit() const { return batch_limit_; }  // photos the next window may hold
   void set_token(const char* token);  // after re-activation; clears the dead state
+  // The token died outside the uploader (a heartbeat's 401): the window is given up as after
+  // an upload's own 401, so what the server already has leaves the card now.
+  void token_refused();
 
  private:
   static constexpr size_t kMaxDeferred = 8;
