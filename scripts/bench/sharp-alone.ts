@@ -8,6 +8,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { analysePhoto } from "../worker/analyse.ts";
+import { gcTime } from "../worker/gc-time.ts";
+import { threadCpuSeconds, threadCpuSince } from "../worker/thread-cpu.ts";
 
 const [folder, concurrencyArg] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
@@ -17,12 +19,15 @@ const files = await Promise.all(names.map((n) => readFile(join(folder, n)).then(
 
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
+const gc = gcTime();
+const threadsAtStart = threadCpuSeconds();
 let next = 0;
 await Promise.all(Array.from({ length: concurrency }, async () => {
   while (next < files.length) await analysePhoto(files[next++]);
 }));
 const cpu = process.cpuUsage(cpuAtStart);
+gc.stop();
 process.stdout.write(JSON.stringify({
   done: files.length, elapsed_s: +((performance.now() - started) / 1000).toFixed(3),
-  cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2), gc_ms: gc.read(), thread_cpu_s: threadCpuSince(threadsAtStart), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
 }) + "\n");

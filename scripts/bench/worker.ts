@@ -13,7 +13,7 @@
 // - sharp-alone and worker passes alternate (ABBA) for --rounds rounds, so other load on the
 //   machine hits both alike; the ratio is the median of the rounds, with its spread.
 //
-//   npm run bench:worker -- [--photos 240] [--rounds 3]
+//   npm run bench:worker -- [--photos 240] [--rounds 3] [--only pinned|unpinned]
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +27,9 @@ import { localWorkerEnv } from "../worker/stack-env.ts";
 import { startTsx, startWorker, type WorkerRun } from "../worker/spawn.ts";
 import { onCpus, pin, processTree } from "./cpu-pinning.ts";
 
-const { values: args } = parseArgs({ options: { photos: { type: "string", default: "240" }, rounds: { type: "string", default: "3" } } });
+const { values: args } = parseArgs({ options: {
+  photos: { type: "string", default: "240" }, rounds: { type: "string", default: "3" }, only: { type: "string" },
+} });
 const photos = Number(args.photos);
 const rounds = Number(args.rounds);
 const cores = availableParallelism();
@@ -44,7 +46,7 @@ const settings: Setting[] = [
   ...(cores >= 2 ? [{ label: `pinned: measured on cpu ${cores - 1}, stand-ins on cpu 0${cores > 2 ? `-${cores - 2}` : ""}`, concurrency: 1,
     measured: String(cores - 1), standIns: cores > 2 ? `0-${cores - 2}` : "0" }] : []),
   ...[...new Set([1, cores])].map((c) => ({ label: "unpinned: everything on all cores", concurrency: c, measured: null, standIns: null })),
-];
+].filter((s) => !args.only || s.label.startsWith(args.only));
 
 /** Runs fn over items, `concurrency` at a time; seconds taken. */
 async function timed<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<number> {
@@ -71,7 +73,7 @@ async function treeCpuSeconds(rootPid: number): Promise<number> {
   return total / TICKS_PER_S;
 }
 
-interface Tally { done: number; elapsed_s: number; cpu_s: number; peak_rss_mb: number; phase_ms?: Record<string, number> }
+interface Tally { done: number; elapsed_s: number; cpu_s: number; peak_rss_mb: number; gc_ms: Record<string, number>; thread_cpu_s: Record<string, number>; phase_ms?: Record<string, number> }
 
 async function finished(run: WorkerRun, what: string): Promise<Tally> {
   const { code, stdout, stderr } = await run.done;
@@ -178,6 +180,20 @@ try {
   for (const p of passes.filter((x) => x.round === rounds)) {
     console.log(`  ${p.setting.measured === null ? "unpinned" : "pinned"}, concurrency ${p.setting.concurrency}: ` +
       Object.entries(p.worker.phase_ms ?? {}).map(([k, v]) => `${k} ${(v / photos).toFixed(1)}`).join(", "));
+  }
+  const gcLine = (t: Tally) => `${(Object.entries(t.gc_ms).filter(([k]) => !k.endsWith("_count")).reduce((a, [, v]) => a + v, 0) / photos).toFixed(2)} ms ` +
+    `(${["minor", "major", "incremental"].map((k) => `${k} ${t.gc_ms[`${k}_count`] ?? 0}`).join(", ")})`;
+  console.log("\ngarbage collection a photo on the main thread (collections in the pass), last round:");
+  for (const p of passes.filter((x) => x.round === rounds)) {
+    console.log(`  ${p.setting.measured === null ? "unpinned" : "pinned"}, concurrency ${p.setting.concurrency}: ` +
+      `sharp alone ${gcLine(p.alone)}, worker ${gcLine(p.worker)}`);
+  }
+  const threadLine = (t: Tally) => Object.entries(t.thread_cpu_s).sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${(s * 1000 / photos).toFixed(1)}`).join(", ");
+  console.log("\nCPU ms a photo by thread (main: JavaScript and GC; node: libuv's threadpool, V8's helpers), last round:");
+  for (const p of passes.filter((x) => x.round === rounds)) {
+    console.log(`  ${p.setting.measured === null ? "unpinned" : "pinned"}, concurrency ${p.setting.concurrency}:\n` +
+      `    sharp alone: ${threadLine(p.alone)}\n    worker:      ${threadLine(p.worker)}`);
   }
 
   const [b] = await sql<{ original: number; preview: number; thumbnail: number }[]>`

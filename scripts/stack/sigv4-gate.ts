@@ -2,11 +2,13 @@
 // SigV4 presigned URLs (signature, scope, expiry, every x-amz-* header signed) before
 // anything reaches storage, and, on PUT, what S3 itself checks: the body against a
 // sent x-amz-checksum-sha256, its length against Content-Length, and If-None-Match: *
-// against an existing key. Written independently of the signer (node:crypto here, aws4fetch
-// there); both are checked against AWS's published presigned-URL example.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+// against an existing key. The canonical request is ../storage/sigv4.ts (node:crypto), which
+// the photo worker signs with; the Edge Function signs with aws4fetch, so the gate checks that
+// signer independently. Both are checked against AWS's published presigned-URL example.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { canonicalQuery, presignedSignature, signingKey } from "../storage/sigv4.ts";
 import { forward, listenLocal } from "./http-server.ts";
 
 export interface PresignedRequest {
@@ -25,11 +27,6 @@ export interface S3Refusal {
   code: string;
   message: string;
 }
-
-const rfc3986 = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const sha256Hex = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
-const hmac = (key: Buffer | string, s: string) => createHmac("sha256", key).update(s, "utf8").digest();
 
 function parseAmzDate(s: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
@@ -60,26 +57,16 @@ export function verifyPresigned(req: PresignedRequest, secrets: Record<string, s
   if (unsigned.length) return deny(`There were headers present in the request which were not signed: ${unsigned.join(", ")}`);
   const headerValue = (name: string) => {
     const v = name === "host" ? req.host : req.headers[name];
-    return (Array.isArray(v) ? v.join(",") : v ?? "").trim().replace(/\s+/g, " ");
+    return Array.isArray(v) ? v.join(",") : v ?? "";
   };
-  const canonicalQuery = [...params.entries()]
-    .filter(([k]) => k !== "X-Amz-Signature")
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)])
-    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join("&");
-  const canonicalRequest = [
-    req.method,
+  const expected = Buffer.from(presignedSignature({
+    method: req.method,
     path,
-    canonicalQuery,
-    signedHeaders.map((h) => `${h}:${headerValue(h)}\n`).join(""),
-    signedHeaders.join(";"),
-    "UNSIGNED-PAYLOAD",
-  ].join("\n");
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), "s3"), "aws4_request");
-  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
+    query: canonicalQuery(params.entries()),
+    headers: signedHeaders.map((h) => [h, headerValue(h)]),
+    amzDate,
+    region,
+  }, signingKey(secret, day, region)), "hex");
   const given = Buffer.from(params.get("X-Amz-Signature") ?? "", "hex");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, code: "SignatureDoesNotMatch", reason: "signature does not match" };

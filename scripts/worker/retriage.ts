@@ -28,8 +28,9 @@ const measured = (r: Row): MeasuredPhoto => ({
 const same = (t: PhotoTriage, r: Row) =>
   r.dark === t.dark && r.blurry === t.blurry && r.duplicate === t.duplicate && r.moment_id === t.momentId;
 
-/** Re-triages the device of `itemId` from that photo on; answers how many rows it wrote. */
-export async function retriageFrom(tx: Tx, itemId: string, chunk = 500): Promise<number> {
+/** Re-triages the device of `itemId` from that photo on; answers how many rows it wrote.
+ * `visited` gets the id of every photo it triaged, changed or not. */
+export async function retriageFrom(tx: Tx, itemId: string, chunk = 500, visited?: Set<string>): Promise<number> {
   // the device and its triage lock in one round trip (no lock when there is no device)
   const [start] = await tx<{ device_id: string | null }[]>`
     select device_id, case when device_id is not null
@@ -76,6 +77,7 @@ export async function retriageFrom(tx: Tx, itemId: string, chunk = 500): Promise
     const changed: Array<Record<string, unknown>> = [];
     let settled = false;
     for (const r of rows) {
+      visited?.add(r.item_id);
       const next = triageNext(state, measured(r));
       state = next.state;
       const t = next.triage;
@@ -96,4 +98,18 @@ export async function retriageFrom(tx: Tx, itemId: string, chunk = 500): Promise
     if (settled || rows.length < chunk) return written;
     after = rows[rows.length - 1].item_id;
   }
+}
+
+/** Re-triages after a batch of new photos: from the earliest of them on, and again from any the
+ * pass did not reach (it stops where a kept photo comes out as stored). A photo that has no
+ * triage yet never comes out as stored, so a camera's photos in capture order take one pass;
+ * any order is correct, the capture order only saves passes. */
+export async function retriageAll(tx: Tx, photos: Array<{ itemId: string; capturedAt: Date }>): Promise<number> {
+  const visited = new Set<string>();
+  let written = 0;
+  const order = [...photos].sort((a, b) => a.capturedAt.getTime() - b.capturedAt.getTime() || (a.itemId < b.itemId ? -1 : 1));
+  for (const { itemId } of order) {
+    if (!visited.has(itemId)) written += await retriageFrom(tx, itemId, 500, visited);
+  }
+  return written;
 }

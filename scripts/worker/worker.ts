@@ -5,9 +5,9 @@ import type { Sql } from "../../functions/_shared/db.ts";
 import { type ObjectStore, ObjectTooLargeError, type StorageDriver } from "../../functions/_shared/storage/driver.ts";
 
 type Store = ObjectStore & Pick<StorageDriver, "deleteObject">;
-import { analysePhoto, DERIVATIVE_CONTENT_TYPE, UnusablePhotoError } from "./analyse.ts";
+import { analysePhoto, DERIVATIVE_CONTENT_TYPE, type PhotoAnalysis, UnusablePhotoError } from "./analyse.ts";
 import { applyRetention } from "./retention.ts";
-import { retriageFrom } from "./retriage.ts";
+import { retriageAll } from "./retriage.ts";
 
 export interface WorkerOptions {
   /** stable across restarts: a worker starting under its name takes its jobs back at once */
@@ -31,11 +31,6 @@ export interface WorkerOptions {
 
 export type JobOutcome = "done" | "retry" | "dead" | "lost";
 
-interface Job {
-  id: string;
-  item_id: string;
-}
-
 /** At most `slots` callers inside at once. */
 export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let free = slots;
@@ -55,10 +50,15 @@ export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> 
 
 type Limit = ReturnType<typeof limiter>;
 
-/** A job spends about twice as long in the database and the store (claim, begin, download,
- * two uploads, complete) as in its decode, so each decode slot needs three more jobs in
- * flight for the next photo to be downloaded before the slot is free. */
-export const jobsInHand = (concurrency: number) => 4 * concurrency;
+/** Jobs in hand: each decode slot has the next photos downloaded before it is free, and a
+ * batch of finished photos waits for its one completing transaction meanwhile. */
+export const jobsInHand = (concurrency: number) => 8 * concurrency;
+/** Finished photos completed in one transaction, and jobs claimed in one call. */
+export const batchSize = (concurrency: number) => 4 * concurrency;
+/** A claim, a completing transaction, and the failures of the jobs in hand meanwhile. */
+export const databaseConnections = (concurrency: number) => concurrency + 3;
+/** A finished photo waits at most this long for its batch to fill. */
+const BATCH_WAIT_MS = 200;
 
 /** Runs fn, adding its milliseconds to phaseMs[name] when the worker keeps phase times. */
 async function phase<T>(opts: WorkerOptions, name: string, fn: () => Promise<T>): Promise<T> {
@@ -71,38 +71,94 @@ async function phase<T>(opts: WorkerOptions, name: string, fn: () => Promise<T>)
   }
 }
 
-export async function processJob(sql: Sql, store: Store, job: Job, opts: WorkerOptions, cpu: Limit = limiter(1)): Promise<JobOutcome> {
-  const [item] = await phase(opts, "begin_photo_job", () => sql<{ storage_key: string; preview_key: string; thumbnail_key: string }[]>`
-    select storage_key, preview_key, thumbnail_key from processing.begin_photo_job(${job.id}, ${opts.name})`);
-  if (!item) return "lost";
+/** A claimed job with its item's keys (processing.claim_photo_jobs). */
+export interface ClaimedJob {
+  job_id: string;
+  item_id: string;
+  storage_key: string;
+  preview_key: string;
+  thumbnail_key: string;
+}
+
+export function claimPhotoJobs(sql: Sql, opts: WorkerOptions, limit: number): Promise<ClaimedJob[]> {
+  return sql<ClaimedJob[]>`
+    select job_id, item_id, storage_key, preview_key, thumbnail_key
+      from processing.claim_photo_jobs(${opts.name}, ${limit}, ${opts.leaseSeconds})`;
+}
+
+type Complete = (job: ClaimedJob, a: PhotoAnalysis) => Promise<boolean>;
+
+/**
+ * Completes finished photos in batches: their derivatives recorded, their jobs completed and
+ * their devices re-triaged in one transaction (processing.complete_photo_jobs, retriageAll).
+ * A batch goes when it is full, when every job in hand is waiting in it (`inHand()`), or
+ * BATCH_WAIT_MS after its first photo. Each answer says whether that job was still ours.
+ */
+export function completionBatches(sql: Sql, opts: WorkerOptions, size: number, inHand: () => number): Complete {
+  let waiting: Array<{ job: ClaimedJob; a: PhotoAnalysis; resolve: (done: boolean) => void; reject: (err: unknown) => void }> = [];
+  let flushing = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const flush = async () => {
+    clearTimeout(timer);
+    timer = undefined;
+    flushing = true;
+    const batch = waiting;
+    waiting = [];
+    try {
+      const jobs = batch.map(({ job, a }) => ({
+        job_id: job.job_id, width: a.width, height: a.height, mean_luma: a.meanLuma, sharpness: a.sharpness,
+        dhash: a.dhash.toString(), preview_bytes: a.preview.length, thumbnail_bytes: a.thumbnail.length,
+      }));
+      const outcome = await phase(opts, "complete_and_retriage", () => sql.begin(async (tx) => {
+        const rows = await tx<{ job_id: string; item_id: string; captured_at: Date; done: boolean }[]>`
+          select job_id, item_id, captured_at, done from processing.complete_photo_jobs(${opts.name}, ${tx.json(jobs)})`;
+        const done = rows.filter((r) => r.done);
+        await retriageAll(tx, done.map((r) => ({ itemId: r.item_id, capturedAt: r.captured_at })));
+        return new Set(done.map((r) => r.job_id));
+      }));
+      for (const w of batch) w.resolve(outcome.has(w.job.job_id));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      flushing = false;
+      next();
+    }
+  };
+  const next = () => {
+    if (flushing || waiting.length === 0) return;
+    if (waiting.length >= size || waiting.length >= inHand()) void flush();
+    else timer ??= setTimeout(() => { if (!flushing) void flush(); }, BATCH_WAIT_MS);
+  };
+  return (job, a) => new Promise<boolean>((resolve, reject) => {
+    waiting.push({ job, a, resolve, reject });
+    next();
+  });
+}
+
+/** One photo: download, analyse, store its derivatives, then complete it in its batch. */
+export async function processJob(sql: Sql, store: Store, job: ClaimedJob, opts: WorkerOptions, cpu: Limit, complete: Complete): Promise<JobOutcome> {
   try {
-    const original = await phase(opts, "download", () => store.getObject(item.storage_key, opts.maxPhotoBytes));
-    if (!original) throw new UnusablePhotoError(`the original ${item.storage_key} is not in storage`);
+    const original = await phase(opts, "download", () => store.getObject(job.storage_key, opts.maxPhotoBytes));
+    if (!original) throw new UnusablePhotoError(`the original ${job.storage_key} is not in storage`);
     const a = await phase(opts, "wait_and_analyse", () => cpu(() => phase(opts, "analyse", () => analysePhoto(original))));
     await phase(opts, "uploads", () => Promise.all([
-      store.putObject(item.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
-      store.putObject(item.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
+      store.putObject(job.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
+      store.putObject(job.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
     ]));
-    // the derivatives and the device's triage from this photo on, in one transaction
-    const done = await phase(opts, "complete_and_retriage", () => sql.begin(async (tx) => {
-      const [{ done }] = await tx<{ done: boolean }[]>`
-        select processing.complete_photo_job(${job.id}, ${opts.name}, ${a.width}, ${a.height}, ${a.meanLuma},
-          ${a.sharpness}, ${a.dhash.toString()}, ${a.preview.length}, ${a.thumbnail.length}) as done`;
-      if (done) await retriageFrom(tx, job.item_id);
-      return done;
-    }));
-    if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${item.preview_key}`);
+    const done = await complete(job, a);
+    if (done) opts.log(`item ${job.item_id}: ${a.width}x${a.height}, luma ${a.meanLuma.toFixed(0)}, preview ${job.preview_key}`);
     return done ? "done" : "lost";
   } catch (err) {
     const permanent = err instanceof UnusablePhotoError || err instanceof ObjectTooLargeError;
     const reason = String((err as Error)?.message ?? err);
-    opts.log(`job ${job.id} (item ${job.item_id}) failed: ${reason}`);
+    opts.log(`job ${job.job_id} (item ${job.item_id}) failed: ${reason}`);
     if (permanent) {
-      await sql`select processing.give_up_job(${job.id}, ${opts.name}, ${reason})`;
+      await sql`select processing.give_up_job(${job.job_id}, ${opts.name}, ${reason})`;
       return "dead";
     }
     const [{ outcome }] = await sql<{ outcome: string | null }[]>`
-      select processing.fail_job(${job.id}, ${opts.name}, ${reason}) as outcome`;
+      select processing.fail_job(${job.job_id}, ${opts.name}, ${reason}) as outcome`;
     return outcome === "dead" ? "dead" : "retry";
   }
 }
@@ -130,17 +186,20 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   const running = new Set<Promise<void>>();
   const cpu = limiter(opts.concurrency);
   const inHand = jobsInHand(opts.concurrency);
+  const batch = batchSize(opts.concurrency);
+  const complete = completionBatches(sql, opts, batch, () => running.size);
   let drained = false;
   let retainedAt = -Infinity;
   while (!signal?.aborted) {
+    // claimed a batch at a time: when a batch's worth of slots is free, or none is running
     const free = inHand - running.size;
-    const jobs = free > 0
-      ? await phase(opts, "claim", () => sql<Job[]>`select id, item_id from processing.claim_jobs(${opts.name}, ${free}, ${opts.leaseSeconds})`)
+    const jobs = free >= Math.min(batch, inHand) || running.size === 0
+      ? await phase(opts, "claim", () => claimPhotoJobs(sql, opts, free))
       : [];
     for (const job of jobs) {
-      const p: Promise<void> = processJob(sql, store, job, opts, cpu)
+      const p: Promise<void> = processJob(sql, store, job, opts, cpu, complete)
         .then((outcome) => { tally[outcome]++; })
-        .catch((err) => { opts.log(`job ${job.id}: ${String(err)}`); tally.retry++; }) // the lease brings it back
+        .catch((err) => { opts.log(`job ${job.job_id}: ${String(err)}`); tally.retry++; }) // the lease brings it back
         .finally(() => running.delete(p));
       running.add(p);
     }

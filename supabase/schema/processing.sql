@@ -107,31 +107,6 @@ end $function$;
 revoke execute on function processing.apply_retention(timestamp with time zone,integer) from public;
 grant execute on function processing.apply_retention(timestamp with time zone,integer) to service_role;
 
-CREATE OR REPLACE FUNCTION processing.begin_photo_job(p_job_id uuid, p_worker text)
- RETURNS TABLE(item_id uuid, storage_key text, preview_key text, thumbnail_key text)
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO ''
-AS $function$
-declare
-  v_item_id uuid;
-begin
-  select j.item_id into v_item_id from public.processing_jobs j
-   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker;
-  if v_item_id is null then
-    return;
-  end if;
-  insert into processing.derivative_uploads (object_key, item_id)
-  values (processing.derivative_key(v_item_id, 'preview'), v_item_id),
-         (processing.derivative_key(v_item_id, 'thumbnail'), v_item_id)
-  on conflict do nothing;
-  return query
-    select i.id, i.storage_key, processing.derivative_key(i.id, 'preview'), processing.derivative_key(i.id, 'thumbnail')
-      from public.source_items i where i.id = v_item_id;
-end $function$;
-revoke execute on function processing.begin_photo_job(uuid,text) from public;
-grant execute on function processing.begin_photo_job(uuid,text) to service_role;
-
 CREATE OR REPLACE FUNCTION processing.claim_jobs(p_worker text, p_limit integer DEFAULT 10, p_lease_seconds integer DEFAULT 300)
  RETURNS SETOF public.processing_jobs
  LANGUAGE plpgsql
@@ -182,6 +157,28 @@ begin
 end $function$;
 revoke execute on function processing.claim_jobs(text,integer,integer) from public;
 grant execute on function processing.claim_jobs(text,integer,integer) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.claim_photo_jobs(p_worker text, p_limit integer, p_lease_seconds integer)
+ RETURNS TABLE(job_id uuid, item_id uuid, storage_key text, preview_key text, thumbnail_key text)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  return query
+    with claimed as (
+      select c.id, c.item_id from processing.claim_jobs(p_worker, p_limit, p_lease_seconds) c
+    ), reserved as (
+      insert into processing.derivative_uploads (object_key, item_id)
+      select processing.derivative_key(c.item_id, k.kind), c.item_id
+        from claimed c cross join (values ('preview'), ('thumbnail')) k (kind)
+      on conflict do nothing
+    )
+    select c.id, i.id, i.storage_key, processing.derivative_key(i.id, 'preview'), processing.derivative_key(i.id, 'thumbnail')
+      from claimed c join public.source_items i on i.id = c.item_id;
+end $function$;
+revoke execute on function processing.claim_photo_jobs(text,integer,integer) from public;
+grant execute on function processing.claim_photo_jobs(text,integer,integer) to service_role;
 
 CREATE OR REPLACE FUNCTION processing.complete_job(p_job_id uuid, p_worker text)
  RETURNS boolean
@@ -235,6 +232,37 @@ begin
 end $function$;
 revoke execute on function processing.complete_photo_job(uuid,text,integer,integer,real,real,bigint,integer,integer) from public;
 grant execute on function processing.complete_photo_job(uuid,text,integer,integer,real,real,bigint,integer,integer) to service_role;
+
+CREATE OR REPLACE FUNCTION processing.complete_photo_jobs(p_worker text, p_jobs jsonb)
+ RETURNS TABLE(job_id uuid, item_id uuid, device_id uuid, captured_at timestamp with time zone, done boolean)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_device uuid;
+begin
+  -- devices first, in order: the same locks retriage takes, so it never waits holding others
+  for v_device in
+    select distinct i.device_id from jsonb_array_elements(p_jobs) e
+      join public.processing_jobs j on j.id = (e->>'job_id')::uuid
+      join public.source_items i on i.id = j.item_id
+     where i.device_id is not null order by i.device_id
+  loop
+    perform pg_advisory_xact_lock(hashtext('photo-triage:' || v_device));
+  end loop;
+  return query
+    select (e->>'job_id')::uuid, j.item_id, i.device_id, i.captured_at,
+           processing.complete_photo_job((e->>'job_id')::uuid, p_worker, (e->>'width')::integer, (e->>'height')::integer,
+             (e->>'mean_luma')::real, (e->>'sharpness')::real, (e->>'dhash')::bigint,
+             (e->>'preview_bytes')::integer, (e->>'thumbnail_bytes')::integer)
+      from jsonb_array_elements(p_jobs) with ordinality as x (e, n)
+      join public.processing_jobs j on j.id = (e->>'job_id')::uuid
+      join public.source_items i on i.id = j.item_id
+     order by x.n;
+end $function$;
+revoke execute on function processing.complete_photo_jobs(text,jsonb) from public;
+grant execute on function processing.complete_photo_jobs(text,jsonb) to service_role;
 
 CREATE OR REPLACE FUNCTION processing.confirm_deleted(p_object_keys text[])
  RETURNS integer

@@ -1,7 +1,7 @@
 // The stored triage follows the rule whatever order the photos are processed in: photos
 // recorded late (a camera's backlog, a worker that died) re-triage what follows them.
 import { describe, expect, it } from "vitest";
-import { retriageFrom } from "../../scripts/worker/retriage.ts";
+import { retriageAll, retriageFrom } from "../../scripts/worker/retriage.ts";
 import { TRIAGE, triagePhotos } from "../../scripts/worker/triage.ts";
 import { insertPhotoRow } from "../support/photo-rows.ts";
 import { activatedDevice, sql } from "../support/stack.ts";
@@ -12,9 +12,16 @@ function rng(seed: number) {
 }
 
 describe("stored photo triage", () => {
-  it("equals the rule over the whole sequence after photos are recorded in a shuffled order", async () => {
+  it("equals the rule over the whole sequence after photos are recorded in a shuffled order", () => recordShuffled(7, () => 1), 120_000);
+
+  it("equals the rule when the shuffled photos are recorded in batches, as the worker completes them", () =>
+    recordShuffled(11, (r) => 1 + Math.floor(r() * 8)), 120_000);
+});
+
+/** Records a device's photos in a shuffled order, `batchOf(r)` at a time, re-triaging after each batch. */
+async function recordShuffled(seed: number, batchOf: (r: () => number) => number) {
     const cam = await activatedDevice();
-    const r = rng(7);
+    const r = rng(seed);
     const t0 = Date.parse("2026-12-02T07:00:00Z");
     // scenes of a few bits' drift, dark and blurry frames, and gaps
     let hash = 0n;
@@ -29,10 +36,13 @@ describe("stored photo triage", () => {
     const order = specs.map((_, i) => i).sort(() => r() - 0.5);
     const ids = new Array<string>(specs.length);
     let rewritten = 0;
-    for (const i of order) {
-      const row = await insertPhotoRow(sql, cam.user.id, cam.deviceId, specs[i]);
-      ids[i] = row.id;
-      rewritten += await sql.begin((tx) => retriageFrom(tx, row.id));
+    for (let at = 0; at < order.length;) {
+      const batch = order.slice(at, at += batchOf(r));
+      const rows: Array<{ itemId: string; capturedAt: Date }> = [];
+      for (const i of batch) {
+        rows.push({ itemId: (ids[i] = (await insertPhotoRow(sql, cam.user.id, cam.deviceId, specs[i])).id), capturedAt: specs[i].capturedAt });
+      }
+      rewritten += await sql.begin((tx) => (rows.length === 1 ? retriageFrom(tx, rows[0].itemId) : retriageAll(tx, rows)));
     }
     const expected = triagePhotos(specs.map((s, i) => ({
       itemId: ids[i], capturedAtMs: s.capturedAt.getTime(), meanLuma: s.meanLuma, sharpness: s.sharpness, dhash: s.dhash,
@@ -46,5 +56,5 @@ describe("stored photo triage", () => {
     expect(new Set(expected.map((e) => e.momentId)).size).toBeGreaterThan(3);
     expect(expected.filter((e) => e.duplicate).length).toBeGreaterThan(10);
     expect(rewritten).toBeGreaterThan(specs.length);
-  }, 120_000);
-});
+}
+

@@ -56,7 +56,9 @@ export async function presignUrl(
 // s3:ListBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
 // "Permissions"). The function only reads keys it reserved with its own credentials, so
 // AccessDenied there means "not uploaded yet"; a wrong key or signature has its own codes.
-const STORAGE_TIMEOUT_MS = 10_000;
+export const STORAGE_TIMEOUT_MS = 10_000;
+
+export const storageUnavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
 
 export function createS3Driver(settings: S3Settings, clock: () => Date = () => new Date()): StorageDriver & ObjectStore {
   const client = new AwsClient({
@@ -65,7 +67,7 @@ export function createS3Driver(settings: S3Settings, clock: () => Date = () => n
     service: "s3",
     region: settings.region,
   });
-  const unavailable = () => new ApiError(503, "storage_unavailable", "Object storage did not answer; try again.");
+  const unavailable = storageUnavailable;
   const signed = async (method: string, objectKey: string, headers: Record<string, string> = {}, body?: Uint8Array) =>
     fetch(await presignUrl(client, objectUrl(settings, objectKey), method, 60, headers, clock()), {
       method, headers, body: body as BodyInit | undefined, signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
@@ -147,7 +149,13 @@ async function isMissing(res: Response): Promise<boolean> {
     return true;
   }
   if (res.status !== 403) return false;
-  const code = /<Code>([^<]*)<\/Code>/.exec(await res.text())?.[1];
+  return forbiddenMeansMissing(await res.text());
+}
+
+/** A 403 GET's XML body: AccessDenied is a key not uploaded yet (true); any other code is
+ * a wrong key or signature, which an administrator has to fix (thrown). */
+export function forbiddenMeansMissing(xml: string): boolean {
+  const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
   if (code === "AccessDenied") return true;
   console.error(`devices: object storage refused the function's credentials (${code ?? "403"}); check S3_* settings`);
   throw new ApiError(503, "storage_misconfigured", "The server's storage configuration is wrong; an administrator has to fix it.");
