@@ -13,7 +13,7 @@
 // - sharp-alone and worker passes alternate (ABBA) for --rounds rounds, so other load on the
 //   machine hits both alike; the ratio is the median of the rounds, with its spread.
 //
-//   npm run bench:worker -- [--photos 240] [--rounds 3] [--only pinned|unpinned]
+//   npm run bench:worker -- [--photos 240] [--rounds 5] [--only pinned|unpinned]
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ import { startTsx, startWorker, type WorkerRun } from "../worker/spawn.ts";
 import { onCpus, pin, processTree } from "./cpu-pinning.ts";
 
 const { values: args } = parseArgs({ options: {
-  photos: { type: "string", default: "240" }, rounds: { type: "string", default: "3" }, only: { type: "string" },
+  photos: { type: "string", default: "240" }, rounds: { type: "string", default: "5" }, only: { type: "string" },
 } });
 const photos = Number(args.photos);
 const rounds = Number(args.rounds);

@@ -119,6 +119,22 @@ describe("a worker with the service key (role service_role)", () => {
     });
   });
 
+  it("claims and completes photo jobs in batches, the photo worker's way", async () => {
+    const first = await ingestedItem();
+    await as("service_role", async (tx) => {
+      const claimed = await tx`select * from processing.claim_photo_jobs('hosted-batch-worker', 1000, 300)`;
+      const job = claimed.find((j) => j.item_id === first.itemId)!;
+      expect(job.storage_key).toBe(first.objectKey);
+      expect(job.preview_key).toMatch(/^derivatives\//);
+      const done = await tx`select job_id, done from processing.complete_photo_jobs('hosted-batch-worker', ${tx.json([{
+        job_id: job.job_id, width: 800, height: 600, mean_luma: 90, sharpness: 300, dhash: "7", preview_bytes: 9000, thumbnail_bytes: 2000,
+      }])})`;
+      expect(done).toEqual([{ job_id: job.job_id, done: true }]);
+      const [item] = await tx`select status from public.source_items where id = ${first.itemId}`;
+      expect(item.status).toBe("processed");
+    });
+  });
+
   it("is refused everything else: writing jobs or items, devices, codes, reservations, device_api", async () => {
     const { itemId } = await ingestedItem();
     const attempts: Record<string, (tx: typeof sql) => Promise<unknown>> = {
