@@ -31,18 +31,25 @@ export interface WorkerOptions {
 
 export type JobOutcome = "done" | "retry" | "dead" | "lost";
 
-/** At most `slots` callers inside at once. */
-export function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
+/** At most `slots` callers inside at once; waiting callers go in by `order` (lowest first),
+ * then by arrival. */
+export function limiter(slots: number): <T>(fn: () => Promise<T>, order?: number) => Promise<T> {
   let free = slots;
-  const waiting: Array<() => void> = [];
-  return async (fn) => {
+  const waiting: Array<{ order: number; go: () => void }> = [];
+  return async (fn, order = Infinity) => {
     if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+    else {
+      await new Promise<void>((go) => {
+        let at = waiting.length;
+        while (at > 0 && waiting[at - 1].order > order) at--;
+        waiting.splice(at, 0, { order, go });
+      });
+    }
     try {
       return await fn();
     } finally {
       const next = waiting.shift();
-      if (next) next();
+      if (next) next.go();
       else free++;
     }
   };
@@ -136,12 +143,15 @@ export function completionBatches(sql: Sql, opts: WorkerOptions, size: number, i
   });
 }
 
-/** One photo: download, analyse, store its derivatives, then complete it in its batch. */
-export async function processJob(sql: Sql, store: Store, job: ClaimedJob, opts: WorkerOptions, cpu: Limit, complete: Complete): Promise<JobOutcome> {
+/** One photo: download, analyse, store its derivatives, then complete it in its batch.
+ * `order`: the job's place in the claims, which the decode slots keep (claim_photo_jobs puts
+ * jobs tried before first). */
+export async function processJob(sql: Sql, store: Store, job: ClaimedJob, opts: WorkerOptions, cpu: Limit, complete: Complete,
+  order = 0): Promise<JobOutcome> {
   try {
     const original = await phase(opts, "download", () => store.getObject(job.storage_key, opts.maxPhotoBytes));
     if (!original) throw new UnusablePhotoError(`the original ${job.storage_key} is not in storage`);
-    const a = await phase(opts, "wait_and_analyse", () => cpu(() => phase(opts, "analyse", () => analysePhoto(original))));
+    const a = await phase(opts, "wait_and_analyse", () => cpu(() => phase(opts, "analyse", () => analysePhoto(original)), order));
     await phase(opts, "uploads", () => Promise.all([
       store.putObject(job.preview_key, a.preview, DERIVATIVE_CONTENT_TYPE),
       store.putObject(job.thumbnail_key, a.thumbnail, DERIVATIVE_CONTENT_TYPE),
@@ -190,6 +200,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
   const complete = completionBatches(sql, opts, batch, () => running.size);
   let drained = false;
   let retainedAt = -Infinity;
+  let claimed = 0;
   while (!signal?.aborted) {
     // claimed a batch at a time: when a batch's worth of slots is free, or none is running
     const free = inHand - running.size;
@@ -197,7 +208,7 @@ export async function runWorker(sql: Sql, store: Store, opts: WorkerOptions, sig
       ? await phase(opts, "claim", () => claimPhotoJobs(sql, opts, free))
       : [];
     for (const job of jobs) {
-      const p: Promise<void> = processJob(sql, store, job, opts, cpu, complete)
+      const p: Promise<void> = processJob(sql, store, job, opts, cpu, complete, claimed++)
         .then((outcome) => { tally[outcome]++; })
         .catch((err) => { opts.log(`job ${job.job_id}: ${String(err)}`); tally.retry++; }) // the lease brings it back
         .finally(() => running.delete(p));

@@ -10,7 +10,8 @@ language plpgsql security definer set search_path = '' as $$
 begin
   return query
     with claimed as (
-      select c.id, c.item_id from processing.claim_jobs(p_worker, p_limit, p_lease_seconds) c
+      select c.id, c.item_id, c.attempts, c.run_after, c.created_at
+        from processing.claim_jobs(p_worker, p_limit, p_lease_seconds) c
     ), reserved as (
       insert into processing.derivative_uploads (object_key, item_id)
       select processing.derivative_key(c.item_id, k.kind), c.item_id
@@ -18,7 +19,10 @@ begin
       on conflict do nothing
     )
     select c.id, i.id, i.storage_key, processing.derivative_key(i.id, 'preview'), processing.derivative_key(i.id, 'thumbnail')
-      from claimed c join public.source_items i on i.id = c.item_id;
+      from claimed c join public.source_items i on i.id = c.item_id
+     -- the worker takes them in this order: jobs tried before first, so that a worker killed
+     -- again and again finishes them before their attempts run out, instead of new ones
+     order by c.attempts desc, c.run_after, c.created_at;
 end $$;
 
 -- p_jobs: [{job_id, width, height, mean_luma, sharpness, dhash (text), preview_bytes, thumbnail_bytes}].

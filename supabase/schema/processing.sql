@@ -167,7 +167,8 @@ AS $function$
 begin
   return query
     with claimed as (
-      select c.id, c.item_id from processing.claim_jobs(p_worker, p_limit, p_lease_seconds) c
+      select c.id, c.item_id, c.attempts, c.run_after, c.created_at
+        from processing.claim_jobs(p_worker, p_limit, p_lease_seconds) c
     ), reserved as (
       insert into processing.derivative_uploads (object_key, item_id)
       select processing.derivative_key(c.item_id, k.kind), c.item_id
@@ -175,7 +176,10 @@ begin
       on conflict do nothing
     )
     select c.id, i.id, i.storage_key, processing.derivative_key(i.id, 'preview'), processing.derivative_key(i.id, 'thumbnail')
-      from claimed c join public.source_items i on i.id = c.item_id;
+      from claimed c join public.source_items i on i.id = c.item_id
+     -- the worker takes them in this order: jobs tried before first, so that a worker killed
+     -- again and again finishes them before their attempts run out, instead of new ones
+     order by c.attempts desc, c.run_after, c.created_at;
 end $function$;
 revoke execute on function processing.claim_photo_jobs(text,integer,integer) from public;
 grant execute on function processing.claim_photo_jobs(text,integer,integer) to service_role;

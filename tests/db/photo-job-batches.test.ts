@@ -53,6 +53,21 @@ describe("photo job batches", () => {
     expect(jobs.every((j) => j.status === "running" && ["batch-a", "batch-b"].includes(j.locked_by))).toBe(true);
   });
 
+  it("hands out the jobs tried before first, so a worker killed again and again finishes them before their attempts run out", async () => {
+    const { items } = await queuedPhotos(6);
+    const mine = (jobs: Claimed[]) => jobs.filter((j) => items.includes(j.item_id));
+    // a worker took the two newest and died; their leases ran out
+    const newest = items.slice(4);
+    await sql`update public.processing_jobs set run_after = now() + interval '1 hour' where item_id = any (${items.slice(0, 4)})`;
+    const taken = mine(await claim(workerA, "batch-g", 100));
+    expect(taken.map((j) => j.item_id).sort()).toEqual([...newest].sort());
+    await sql`update public.processing_jobs set lease_until = now() - interval '1 second' where item_id = any (${newest})`;
+    await sql`update public.processing_jobs set run_after = now() - interval '1 hour' where item_id = any (${items.slice(0, 4)})`;
+    const again = mine(await claim(workerB, "batch-h", 100));
+    expect(again).toHaveLength(6);
+    expect(again.slice(0, 2).map((j) => j.item_id).sort()).toEqual([...newest].sort());
+  });
+
   it("completes the jobs still leased to the caller and leaves the one another worker took over untouched", async () => {
     const { cam, items } = await queuedPhotos(3);
     const jobs = (await claim(workerA, "batch-c", 10)).filter((j) => items.includes(j.item_id));
