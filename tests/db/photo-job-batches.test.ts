@@ -17,7 +17,8 @@ async function queuedPhotos(n: number) {
   for (let seq = 0; seq < n; seq++) {
     const { id } = await insertPhotoRow(sql, cam.user.id, cam.deviceId,
       { seq, capturedAt: new Date(Date.parse("2026-12-01T08:00:00Z") + seq * 30_000), processed: false });
-    await sql`insert into public.processing_jobs (item_id) values (${id})`;
+    // due long ago: the claims below take these first, and exactly these, on a stack other suites share
+    await sql`insert into public.processing_jobs (item_id, run_after) values (${id}, ${new Date(Date.parse("2000-01-02T00:00:00Z") + seq * 1000)})`;
     items.push(id);
   }
   return { cam, items };
@@ -38,7 +39,7 @@ const complete = (db: postgres.Sql, worker: string, jobs: ReturnType<typeof meas
 describe("photo job batches", () => {
   it("claims without overlap between workers and reserves both derivative keys of each claimed photo", async () => {
     const { items } = await queuedPhotos(12);
-    const [a, b] = await Promise.all([claim(workerA, "batch-a", 7), claim(workerB, "batch-b", 7)]);
+    const [a, b] = await Promise.all([claim(workerA, "batch-a", 6), claim(workerB, "batch-b", 6)]);
     const mine = [...a, ...b].filter((j) => items.includes(j.item_id));
     expect(new Set(mine.map((j) => j.job_id)).size).toBe(mine.length);
     expect(mine.length).toBe(12);
@@ -58,19 +59,20 @@ describe("photo job batches", () => {
     const mine = (jobs: Claimed[]) => jobs.filter((j) => items.includes(j.item_id));
     // a worker took the two newest and died; their leases ran out
     const newest = items.slice(4);
-    await sql`update public.processing_jobs set run_after = now() + interval '1 hour' where item_id = any (${items.slice(0, 4)})`;
-    const taken = mine(await claim(workerA, "batch-g", 100));
+    await sql`update public.processing_jobs set run_after = '2000-01-01' where item_id = any (${newest})`;
+    const taken = mine(await claim(workerA, "batch-g", 2));
     expect(taken.map((j) => j.item_id).sort()).toEqual([...newest].sort());
     await sql`update public.processing_jobs set lease_until = now() - interval '1 second' where item_id = any (${newest})`;
-    await sql`update public.processing_jobs set run_after = now() - interval '1 hour' where item_id = any (${items.slice(0, 4)})`;
-    const again = mine(await claim(workerB, "batch-h", 100));
+    // the others are due even earlier, yet the two tried before come first
+    await sql`update public.processing_jobs set run_after = '1999-01-01' where item_id = any (${items.slice(0, 4)})`;
+    const again = mine(await claim(workerB, "batch-h", 6));
     expect(again).toHaveLength(6);
     expect(again.slice(0, 2).map((j) => j.item_id).sort()).toEqual([...newest].sort());
   });
 
   it("completes the jobs still leased to the caller and leaves the one another worker took over untouched", async () => {
     const { cam, items } = await queuedPhotos(3);
-    const jobs = (await claim(workerA, "batch-c", 10)).filter((j) => items.includes(j.item_id));
+    const jobs = (await claim(workerA, "batch-c", 3)).filter((j) => items.includes(j.item_id));
     expect(jobs).toHaveLength(3);
     // the second job's lease ran out and another worker holds it now
     await sql`update public.processing_jobs set locked_by = 'batch-d' where id = ${jobs[1].job_id}`;
@@ -92,7 +94,7 @@ describe("photo job batches", () => {
     const one = await queuedPhotos(2);
     const two = await queuedPhotos(2);
     const mine = (j: Claimed) => one.items.includes(j.item_id) || two.items.includes(j.item_id);
-    const a = (await claim(workerA, "batch-e", 100)).filter(mine);
+    const a = (await claim(workerA, "batch-e", 4)).filter(mine);
     expect(a).toHaveLength(4);
     const locks = await workerA.begin(async (tx) => {
       await tx`select * from processing.complete_photo_jobs('batch-e', ${tx.json(a.map((j, i) => measured(j.job_id, i)))})`;
@@ -101,7 +103,7 @@ describe("photo job batches", () => {
     expect(locks[0].n).toBe(2);
     // a second worker's batch over the same devices waits for the first to commit, then goes through
     const b = await queuedPhotos(1);
-    const [jb] = (await claim(workerB, "batch-f", 100)).filter((j) => b.items.includes(j.item_id));
+    const [jb] = (await claim(workerB, "batch-f", 1)).filter((j) => b.items.includes(j.item_id));
     const [held, bDone] = await Promise.all([
       workerA.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(hashtext('photo-triage:' || ${b.cam.deviceId}))`;
