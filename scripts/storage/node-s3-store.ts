@@ -3,7 +3,7 @@
 // sent with node:http over kept-alive connections and signed with node:crypto. The worker runs
 // under Node beside the project, one GET and two PUTs a photo; fetch's streams and Web Crypto's
 // threadpool round trips cost it about a quarter of sharp's own time a photo (docs/photos.md).
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { type ObjectStore, ObjectTooLargeError, type StorageDriver } from "../../functions/_shared/storage/driver.ts";
 import { forbiddenMeansMissing, objectUrl, type S3Settings, STORAGE_TIMEOUT_MS, storageUnavailable } from "../../functions/_shared/storage/s3.ts";
@@ -43,7 +43,6 @@ export function presignNode(creds: Credentials, url: URL, method: string, expire
 
 interface Answer {
   status: number;
-  headers: IncomingMessage["headers"];
   /** null when the body was not read (too large: the connection is dropped) */
   body: Buffer | null;
 }
@@ -63,7 +62,7 @@ export function createNodeS3Store(settings: NodeS3Settings, clock: () => Date = 
         const declared = Number(res.headers["content-length"] ?? NaN);
         if (declared > maxBytes) {
           res.destroy();
-          return resolve({ status: res.statusCode ?? 0, headers: res.headers, body: null });
+          return resolve({ status: res.statusCode ?? 0, body: null });
         }
         const chunks: Buffer[] = [];
         let total = 0;
@@ -71,10 +70,10 @@ export function createNodeS3Store(settings: NodeS3Settings, clock: () => Date = 
           total += c.length;
           if (total > maxBytes) {
             res.destroy();
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: null });
+            resolve({ status: res.statusCode ?? 0, body: null });
           } else chunks.push(c);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, total) }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks, total) }));
         res.on("error", () => reject(storageUnavailable()));
         res.on("close", () => { if (!res.complete) reject(storageUnavailable()); }); // cut short
       });
